@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Checks of stack.py against a real moto server started for the run.
+
+Run with the local virtualenv's interpreter (it has moto and boto3):
+
+    .venv-local/bin/python infra/local/test_stack.py
+
+Ends with a line "stack: N passed, N failed" and a non-zero exit on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STACK_PY = HERE / "stack.py"
+MOTO_SERVER = Path(sys.executable).parent / "moto_server"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_stack(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(STACK_PY), *args], capture_output=True, text=True, timeout=120
+    )
+
+
+class StackOnMoto(unittest.TestCase):
+    endpoint: str
+    moto: subprocess.Popen
+    tmp: tempfile.TemporaryDirectory
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        port = free_port()
+        cls.endpoint = f"http://127.0.0.1:{port}"
+        cls.moto = subprocess.Popen(
+            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{cls.endpoint}/moto-api/", timeout=1)
+                break
+            except Exception:
+                if time.monotonic() > deadline or cls.moto.poll() is not None:
+                    cls.moto.kill()
+                    raise RuntimeError("moto_server did not start")
+                time.sleep(0.1)
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.descriptions = {}
+        for name in ("alpha", "beta"):
+            out = Path(cls.tmp.name) / f"{name}.json"
+            result = run_stack("create", "--endpoint", cls.endpoint, "--stack-name", name, "--out", str(out))
+            if result.returncode != 0:
+                cls.tearDownClass()
+                raise RuntimeError(f"create {name} failed: {result.stderr}")
+            cls.descriptions[name] = json.loads(out.read_text())
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.moto.terminate()
+        try:
+            cls.moto.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            cls.moto.kill()
+        cls.tmp.cleanup()
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def test_two_stacks_get_their_own_queues(self) -> None:
+        a = self.descriptions["alpha"]["outputs"]["InboundQueueUrl"]
+        b = self.descriptions["beta"]["outputs"]["InboundQueueUrl"]
+        self.assertTrue(a.endswith("/alpha-inbound.fifo"), a)
+        self.assertTrue(b.endswith("/beta-inbound.fifo"), b)
+
+    def test_a_message_sent_to_the_inbound_queue_can_be_received(self) -> None:
+        sqs = self.client("sqs")
+        url = self.descriptions["alpha"]["outputs"]["InboundQueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="hi", MessageGroupId="c1", MessageDeduplicationId="m1")
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        self.assertEqual([m["Body"] for m in got], ["hi"])
+
+    def test_event_source_mappings_are_disabled(self) -> None:
+        lam = self.client("lambda")
+        states = [
+            esm["State"]
+            for fn in self.descriptions["alpha"]["functions"].values()
+            for esm in lam.list_event_source_mappings(FunctionName=fn["function_name"])["EventSourceMappings"]
+        ]
+        self.assertEqual(states, ["Disabled"] * 3)
+
+    def test_the_queues_are_fifo_with_a_dead_letter_queue(self) -> None:
+        sqs = self.client("sqs")
+        outputs = self.descriptions["alpha"]["outputs"]
+        for queue in ("Inbound", "Tickets", "Outbound"):
+            attrs = sqs.get_queue_attributes(QueueUrl=outputs[f"{queue}QueueUrl"], AttributeNames=["All"])["Attributes"]
+            self.assertEqual(attrs["FifoQueue"], "true")
+            redrive = json.loads(attrs["RedrivePolicy"])
+            self.assertEqual(redrive["maxReceiveCount"], 5)
+            self.assertTrue(redrive["deadLetterTargetArn"].endswith(f"alpha-{queue.lower()}-dlq.fifo"))
+
+    def test_an_event_put_on_the_bus_is_accepted(self) -> None:
+        events = self.client("events")
+        answer = events.put_events(
+            Entries=[
+                {
+                    "Source": "helpdesk.tickets",
+                    "DetailType": "TicketEscalated",
+                    "Detail": "{}",
+                    "EventBusName": self.descriptions["alpha"]["outputs"]["EventBusName"],
+                }
+            ]
+        )
+        self.assertEqual(answer["FailedEntryCount"], 0)
+
+    def test_the_table_has_both_indexes_and_ttl(self) -> None:
+        ddb = self.client("dynamodb")
+        name = self.descriptions["alpha"]["outputs"]["HelpdeskTableName"]
+        table = ddb.describe_table(TableName=name)["Table"]
+        self.assertEqual(sorted(g["IndexName"] for g in table["GlobalSecondaryIndexes"]), ["gsi1", "gsi2"])
+        ttl = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        self.assertEqual(ttl.get("AttributeName"), "expires_at")
+
+    def test_each_function_is_described_with_its_binary_environment_and_events(self) -> None:
+        functions = self.descriptions["alpha"]["functions"]
+        self.assertEqual(
+            {k: v["binary"] for k, v in functions.items()},
+            {
+                "WebhookFunction": "webhook",
+                "BotFunction": "bot",
+                "TicketsFunction": "tickets",
+                "SenderFunction": "sender",
+                "AgentApiFunction": "agent-api",
+            },
+        )
+        outputs = self.descriptions["alpha"]["outputs"]
+        self.assertEqual(functions["WebhookFunction"]["environment"]["INBOUND_QUEUE_URL"], outputs["InboundQueueUrl"])
+        self.assertEqual(functions["TicketsFunction"]["environment"]["EVENT_BUS_NAME"], "alpha-helpdesk")
+        http = [(e["method"], e["path"]) for e in functions["WebhookFunction"]["events"]]
+        self.assertEqual(sorted(http), [("GET", "/webhook"), ("POST", "/webhook")])
+        (bot_source,) = functions["BotFunction"]["events"]
+        self.assertEqual(bot_source["type"], "sqs")
+        self.assertEqual(bot_source["queue_url"], outputs["InboundQueueUrl"])
+        self.assertTrue(bot_source["report_batch_item_failures"])
+
+    def test_a_second_create_with_the_same_name_fails_clearly(self) -> None:
+        out = Path(self.tmp.name) / "again.json"
+        result = run_stack("create", "--endpoint", self.endpoint, "--stack-name", "alpha", "--out", str(out))
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("already exists", result.stderr)
+
+    def test_delete_removes_the_stack_and_tolerates_a_missing_one(self) -> None:
+        out = Path(self.tmp.name) / "gamma.json"
+        self.assertEqual(run_stack("create", "--endpoint", self.endpoint, "--stack-name", "gamma", "--out", str(out)).returncode, 0)
+        self.assertEqual(run_stack("delete", "--endpoint", self.endpoint, "--stack-name", "gamma").returncode, 0)
+        self.assertEqual(run_stack("delete", "--endpoint", self.endpoint, "--stack-name", "gamma").returncode, 0)
+        names = self.client("sqs").list_queues(QueueNamePrefix="gamma-").get("QueueUrls", [])
+        self.assertEqual(names, [])
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    print(f"stack: {result.testsRun - failed} passed, {failed} failed")
+    sys.exit(1 if failed or not result.wasSuccessful() else 0)

@@ -1,0 +1,410 @@
+//! The helpdesk table in DynamoDB behind the ticket and conversation ports.
+//! Items are mapped with `serde_dynamo`; keys come from [`super::keys`].
+
+use super::keys;
+use crate::domain::conversation::Conversation;
+use crate::domain::ids::{CustomerId, TicketId};
+use crate::domain::ticket::{DeliveryState, Ticket, TicketStatus, TimelineEntry};
+use crate::ports::{ConversationStore, StoreError, TicketReader, TicketStore};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+type Item = HashMap<String, AttributeValue>;
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct TicketItem {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+    #[serde(flatten)]
+    ticket: Ticket,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TimelineItem {
+    pk: String,
+    sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delivery_rank: Option<u8>,
+    #[serde(flatten)]
+    entry: TimelineEntry,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ConversationItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    conversation: Conversation,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OutboundLinkItem {
+    pk: String,
+    sk: String,
+    ticket_id: TicketId,
+    at_ms: i64,
+}
+
+fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+fn corrupt(e: serde_dynamo::Error) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
+}
+
+/// True when a write failed only because its condition did not hold.
+fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException")
+}
+
+/// The condition that lets `state` replace a stored delivery rank: only forward,
+/// and `failed` never after `read`.
+fn forward_limit(state: DeliveryState) -> u8 {
+    match state {
+        DeliveryState::Failed => DeliveryState::Read.rank(),
+        other => other.rank(),
+    }
+}
+
+impl DynamoStore {
+    async fn query_all(
+        &self,
+        mut request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        loop {
+            let out = request.clone().send().await.map_err(backend)?;
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key() {
+                Some(next) if items.len() < limit => request = request.set_exclusive_start_key(Some(next.clone())),
+                _ => break,
+            }
+        }
+        items.truncate(limit);
+        Ok(items)
+    }
+
+    async fn put_forward(
+        &self,
+        item_key: Item,
+        state: DeliveryState,
+        error: Option<&str>,
+        must_exist: bool,
+    ) -> Result<bool, StoreError> {
+        let mut update = "SET delivery = :d, #rank = :r".to_owned();
+        let mut condition = "(attribute_not_exists(#rank) OR #rank < :limit)".to_owned();
+        if must_exist {
+            condition = format!("attribute_exists(#pk) AND {condition}");
+        }
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .expression_attribute_names("#rank", keys::DELIVERY_RANK)
+            .expression_attribute_values(":d", serde_dynamo::to_attribute_value(state).map_err(corrupt)?)
+            .expression_attribute_values(":r", n(state.rank()))
+            .expression_attribute_values(":limit", n(forward_limit(state)));
+        if must_exist {
+            request = request.expression_attribute_names("#pk", keys::PK);
+        }
+        if let Some(error) = error {
+            update.push_str(", delivery_error = :e");
+            request = request.expression_attribute_values(":e", s(error));
+        }
+        match request
+            .update_expression(update)
+            .condition_expression(condition)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+impl TicketReader for DynamoStore {
+    async fn ticket(&self, id: &TicketId) -> Result<Option<Ticket>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::ticket_pk(id), keys::TICKET_META_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item::<_, TicketItem>(item)
+                    .map(|t| t.ticket)
+                    .map_err(corrupt)
+            })
+            .transpose()
+    }
+
+    async fn timeline(&self, id: &TicketId) -> Result<Vec<TimelineEntry>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_values(":pk", s(keys::ticket_pk(id)))
+            .expression_attribute_values(":prefix", s(keys::TIMELINE_PREFIX))
+            .consistent_read(true);
+        self.query_all(request, usize::MAX)
+            .await?
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item::<_, TimelineItem>(item)
+                    .map(|t| t.entry)
+                    .map_err(corrupt)
+            })
+            .collect()
+    }
+
+    async fn queue(&self, team: &str, status: TicketStatus, limit: usize) -> Result<Vec<Ticket>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI_QUEUE)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", keys::GSI_QUEUE_PK)
+            .expression_attribute_values(":pk", s(keys::queue_pk(team, status)))
+            .limit(limit.clamp(1, 100) as i32);
+        self.query_all(request, limit)
+            .await?
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item::<_, TicketItem>(item)
+                    .map(|t| t.ticket)
+                    .map_err(corrupt)
+            })
+            .collect()
+    }
+}
+
+impl TicketStore for DynamoStore {
+    async fn save_ticket(&self, ticket: &Ticket, expected_version: Option<u64>) -> Result<(), StoreError> {
+        let mut stored = ticket.clone();
+        stored.version = expected_version.unwrap_or(0) + 1;
+        let item = TicketItem {
+            pk: keys::ticket_pk(&ticket.id),
+            sk: keys::TICKET_META_SK.to_owned(),
+            gsi1pk: keys::queue_pk(&ticket.team, ticket.status),
+            gsi1sk: keys::queue_sk(ticket.priority, ticket.created_at_ms, &ticket.id),
+            ticket: stored,
+        };
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .expression_attribute_names("#pk", keys::PK);
+        let request = match expected_version {
+            None => request.condition_expression("attribute_not_exists(#pk)"),
+            Some(v) => request
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", keys::VERSION)
+                .expression_attribute_values(":v", n(v)),
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::Conflict),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn append_entry(&self, ticket: &TicketId, entry: &TimelineEntry) -> Result<bool, StoreError> {
+        let item = TimelineItem {
+            pk: keys::ticket_pk(ticket),
+            sk: keys::timeline_sk(entry.at_ms, &entry.id),
+            delivery_rank: entry.delivery.map(DeliveryState::rank),
+            entry: entry.clone(),
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", keys::PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn link_outbound(&self, wamid: &str, ticket: &TicketId, at_ms: i64) -> Result<(), StoreError> {
+        let item = OutboundLinkItem {
+            pk: keys::wamid_pk(wamid),
+            sk: keys::OUTBOUND_LINK_SK.to_owned(),
+            ticket_id: ticket.clone(),
+            at_ms,
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn find_outbound(&self, wamid: &str) -> Result<Option<(TicketId, i64)>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::wamid_pk(wamid), keys::OUTBOUND_LINK_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item::<_, OutboundLinkItem>(item)
+                    .map(|l| (l.ticket_id, l.at_ms))
+                    .map_err(corrupt)
+            })
+            .transpose()
+    }
+
+    async fn advance_delivery(
+        &self,
+        ticket: &TicketId,
+        at_ms: i64,
+        wamid: &str,
+        state: DeliveryState,
+        error: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let item_key = key(keys::ticket_pk(ticket), &keys::timeline_sk(at_ms, wamid));
+        self.put_forward(item_key, state, error, true).await
+    }
+
+    async fn park_status(&self, wamid: &str, state: DeliveryState, error: Option<&str>) -> Result<(), StoreError> {
+        let item_key = key(keys::wamid_pk(wamid), keys::PARKED_STATUS_SK);
+        self.put_forward(item_key, state, error, false).await.map(|_| ())
+    }
+
+    async fn parked_status(&self, wamid: &str) -> Result<Option<(DeliveryState, Option<String>)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Parked {
+            delivery: DeliveryState,
+            #[serde(default)]
+            delivery_error: Option<String>,
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::wamid_pk(wamid), keys::PARKED_STATUS_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item::<_, Parked>(item)
+                    .map(|p| (p.delivery, p.delivery_error))
+                    .map_err(corrupt)
+            })
+            .transpose()
+    }
+}
+
+impl ConversationStore for DynamoStore {
+    async fn conversation(&self, customer: &CustomerId) -> Result<Option<Conversation>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::customer_pk(customer), keys::CONVERSATION_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item::<_, ConversationItem>(item)
+                    .map(|c| c.conversation)
+                    .map_err(corrupt)
+            })
+            .transpose()
+    }
+
+    async fn save_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
+        let expected = conversation.version;
+        let mut stored = conversation.clone();
+        stored.version = expected + 1;
+        let item = ConversationItem {
+            pk: keys::customer_pk(&conversation.customer),
+            sk: keys::CONVERSATION_SK.to_owned(),
+            conversation: stored,
+        };
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .expression_attribute_names("#pk", keys::PK);
+        let request = if expected == 0 {
+            request.condition_expression("attribute_not_exists(#pk)")
+        } else {
+            request
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", keys::VERSION)
+                .expression_attribute_values(":v", n(expected))
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::Conflict),
+            Err(e) => Err(backend(e)),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Adapters: the ports implemented over AWS services and the Graph API.
+
+pub mod aws;
+pub mod dynamo;
+pub mod events;
+pub mod graph;
+pub mod keys;
+pub mod memory;
+pub mod secrets;
+pub mod sqs;

@@ -1,0 +1,133 @@
+//! Items of `tickets.fifo`: every change to a ticket is one of these commands,
+//! applied by the `tickets` function, the single writer of tickets.
+
+use crate::domain::ids::{CustomerId, TicketId, fifo_key};
+use crate::domain::outbound::{Author, OutboundBody};
+use crate::domain::ticket::Priority;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum TicketCommand {
+    /// A customer message. Opens the ticket (on `team`) when it does not exist yet.
+    RecordInbound {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        phone_number_id: String,
+        team: String,
+        #[serde(default)]
+        contact_name: Option<String>,
+        wamid: String,
+        at_ms: i64,
+        message_type: String,
+        summary: String,
+        message: Value,
+    },
+    /// The Graph API accepted an outbound message under `wamid`.
+    RecordOutbound {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        idempotency_key: String,
+        wamid: String,
+        at_ms: i64,
+        author: Author,
+        body: OutboundBody,
+    },
+    /// An outbound message the Graph API refused for good (not retried).
+    RecordSendFailure {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        idempotency_key: String,
+        at_ms: i64,
+        author: Author,
+        body: OutboundBody,
+        #[serde(default)]
+        code: Option<i64>,
+        reason: String,
+    },
+    /// A status webhook for an outbound message.
+    RecordStatus {
+        wamid: String,
+        status: String,
+        at_ms: i64,
+        #[serde(default)]
+        recipient: Option<CustomerId>,
+        #[serde(default)]
+        errors: Vec<Value>,
+    },
+    Escalate {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        tier: u8,
+        team: String,
+        priority: Priority,
+        trigger: String,
+        reason: String,
+        #[serde(default)]
+        order_number: Option<String>,
+        at_ms: i64,
+        /// What caused it (the customer's wamid, or a request id): the dedupe key.
+        cause: String,
+    },
+    AgentReplied {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        agent: String,
+        at_ms: i64,
+        idempotency_key: String,
+    },
+    Resolve {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        by: Author,
+        at_ms: i64,
+        request_id: String,
+    },
+}
+
+impl TicketCommand {
+    /// FIFO group: the customer, so a customer's commands apply in order.
+    pub fn group_key(&self) -> String {
+        use TicketCommand::*;
+        match self {
+            RecordInbound { customer, .. }
+            | RecordOutbound { customer, .. }
+            | RecordSendFailure { customer, .. }
+            | Escalate { customer, .. }
+            | AgentReplied { customer, .. }
+            | Resolve { customer, .. } => fifo_key(customer.as_str()),
+            RecordStatus { recipient: Some(c), .. } => fifo_key(c.as_str()),
+            RecordStatus { wamid, .. } => fifo_key(wamid),
+        }
+    }
+
+    /// FIFO deduplication id: the same logical command always gets the same id.
+    pub fn dedupe_key(&self) -> String {
+        use TicketCommand::*;
+        fifo_key(&match self {
+            RecordInbound { wamid, .. } => format!("in:{wamid}"),
+            RecordOutbound { idempotency_key, .. } => format!("out:{idempotency_key}"),
+            RecordSendFailure { idempotency_key, .. } => format!("fail:{idempotency_key}"),
+            RecordStatus { wamid, status, .. } => format!("st:{status}:{wamid}"),
+            Escalate { ticket_id, cause, .. } => format!("esc:{ticket_id}:{cause}"),
+            AgentReplied { idempotency_key, .. } => format!("agent:{idempotency_key}"),
+            Resolve {
+                ticket_id, request_id, ..
+            } => format!("res:{ticket_id}:{request_id}"),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        use TicketCommand::*;
+        match self {
+            RecordInbound { .. } => "record_inbound",
+            RecordOutbound { .. } => "record_outbound",
+            RecordSendFailure { .. } => "record_send_failure",
+            RecordStatus { .. } => "record_status",
+            Escalate { .. } => "escalate",
+            AgentReplied { .. } => "agent_replied",
+            Resolve { .. } => "resolve",
+        }
+    }
+}

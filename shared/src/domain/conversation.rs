@@ -1,0 +1,86 @@
+//! The bot's memory of a customer: which ticket, which step, how many failed
+//! replies. Written by the `bot` function only, with a version for optimistic
+//! concurrency.
+
+use crate::domain::ids::{CustomerId, TicketId};
+use serde::{Deserialize, Serialize};
+
+/// How many processed message ids the conversation remembers, to drop redeliveries.
+pub const REMEMBERED_MESSAGES: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Bot,
+    /// Handed to humans: the bot stays silent until the ticket is resolved.
+    Human,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    #[default]
+    Menu,
+    AwaitingOrderNumber,
+    /// An FAQ answer was given; the customer may say whether it helped.
+    AnsweredFaq {
+        topic: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub customer: CustomerId,
+    #[serde(default)]
+    pub ticket_id: Option<TicketId>,
+    #[serde(default)]
+    pub mode: Mode,
+    #[serde(default, flatten)]
+    pub step: Step,
+    #[serde(default)]
+    pub failed_replies: u32,
+    #[serde(default)]
+    pub recent_wamids: Vec<String>,
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Conversation {
+    pub fn new(customer: CustomerId) -> Self {
+        Conversation {
+            customer,
+            ticket_id: None,
+            mode: Mode::Bot,
+            step: Step::Menu,
+            failed_replies: 0,
+            recent_wamids: Vec::new(),
+            version: 0,
+        }
+    }
+
+    pub fn has_seen(&self, wamid: &str) -> bool {
+        self.recent_wamids.iter().any(|w| w == wamid)
+    }
+
+    pub fn remember(&mut self, wamid: &str) {
+        self.recent_wamids.push(wamid.to_owned());
+        let excess = self.recent_wamids.len().saturating_sub(REMEMBERED_MESSAGES);
+        self.recent_wamids.drain(..excess);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conversation_remembers_only_the_latest_message_ids() {
+        let mut c = Conversation::new(CustomerId::parse("1").unwrap());
+        for i in 0..40 {
+            c.remember(&format!("w{i}"));
+        }
+        assert_eq!(c.recent_wamids.len(), REMEMBERED_MESSAGES);
+        assert!(c.has_seen("w39") && !c.has_seen("w0"));
+    }
+}

@@ -1,0 +1,11 @@
+//! The domain: WhatsApp payloads, tickets, the bot's decisions. Imports no AWS crate.
+
+pub mod bot;
+pub mod commands;
+pub mod conversation;
+pub mod ids;
+pub mod inbound;
+pub mod outbound;
+pub mod privacy;
+pub mod signature;
+pub mod ticket;

@@ -1,0 +1,351 @@
+//! Tickets and their timeline: the states a ticket moves through and the rules
+//! of each move. The `tickets` function is the only writer.
+
+use crate::domain::ids::{CustomerId, TicketId};
+use crate::domain::outbound::Author;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Where a ticket stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// Tier 1: the bot is handling it.
+    Bot,
+    /// Waiting in a team's queue for an agent.
+    Queued,
+    /// An agent has answered and owns it.
+    Assigned,
+    Resolved,
+}
+
+impl TicketStatus {
+    pub const ALL: [TicketStatus; 4] = [
+        TicketStatus::Bot,
+        TicketStatus::Queued,
+        TicketStatus::Assigned,
+        TicketStatus::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Bot => "bot",
+            TicketStatus::Queued => "queued",
+            TicketStatus::Assigned => "assigned",
+            TicketStatus::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// While a human owns the ticket the bot stays silent.
+    pub fn human_owned(self) -> bool {
+        matches!(self, TicketStatus::Queued | TicketStatus::Assigned)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    /// Sorts a queue: urgent first.
+    pub fn queue_rank(self) -> u8 {
+        match self {
+            Priority::Urgent => 0,
+            Priority::High => 1,
+            Priority::Normal => 2,
+            Priority::Low => 3,
+        }
+    }
+}
+
+/// Why and how a ticket left the bot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    /// The trigger's name, e.g. `direct_request`, `failed_replies`.
+    pub trigger: String,
+    /// A sentence for the agent: which words, which count.
+    pub reason: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub customer: CustomerId,
+    pub phone_number_id: String,
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    pub status: TicketStatus,
+    pub tier: u8,
+    pub team: String,
+    pub priority: Priority,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    #[serde(default)]
+    pub escalations: Vec<Escalation>,
+    #[serde(default)]
+    pub order_number: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    #[serde(default)]
+    pub last_customer_message_at_ms: Option<i64>,
+    #[serde(default)]
+    pub first_response_at_ms: Option<i64>,
+    #[serde(default)]
+    pub resolved_at_ms: Option<i64>,
+    #[serde(default)]
+    pub resolved_by: Option<Author>,
+    /// Optimistic concurrency: bumped by every save.
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// A move a ticket cannot make.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("ticket {0} is resolved")]
+    Resolved(TicketId),
+    #[error("tier must be 2 or 3 for an escalation, not {0}")]
+    BadTier(u8),
+}
+
+impl Ticket {
+    /// A ticket opened by a customer's first message, handled by the bot.
+    pub fn open(id: TicketId, customer: CustomerId, phone_number_id: String, team: String, at_ms: i64) -> Self {
+        Ticket {
+            id,
+            customer,
+            phone_number_id,
+            contact_name: None,
+            status: TicketStatus::Bot,
+            tier: 1,
+            team,
+            priority: Priority::Normal,
+            assignee: None,
+            escalations: Vec::new(),
+            order_number: None,
+            created_at_ms: at_ms,
+            updated_at_ms: at_ms,
+            last_customer_message_at_ms: None,
+            first_response_at_ms: None,
+            resolved_at_ms: None,
+            resolved_by: None,
+            version: 0,
+        }
+    }
+
+    /// A customer message arrived. A resolved ticket stays resolved (the bot opens a new one).
+    pub fn customer_wrote(&mut self, at_ms: i64, contact_name: Option<String>) {
+        self.last_customer_message_at_ms = Some(self.last_customer_message_at_ms.unwrap_or(0).max(at_ms));
+        if contact_name.is_some() {
+            self.contact_name = contact_name;
+        }
+        self.touch(at_ms);
+    }
+
+    /// Moves the ticket to a human queue. Escalating again to the same place is a no-op
+    /// (returns false), so a redelivered command changes nothing.
+    pub fn escalate(
+        &mut self,
+        tier: u8,
+        team: &str,
+        priority: Priority,
+        escalation: Escalation,
+    ) -> Result<bool, TransitionError> {
+        if self.status == TicketStatus::Resolved {
+            return Err(TransitionError::Resolved(self.id.clone()));
+        }
+        if !(2..=3).contains(&tier) {
+            return Err(TransitionError::BadTier(tier));
+        }
+        if self.tier == tier && self.team == team && self.status.human_owned() {
+            return Ok(false);
+        }
+        self.tier = tier;
+        self.team = team.to_owned();
+        self.priority = self.priority.max(priority);
+        self.status = TicketStatus::Queued;
+        self.assignee = None;
+        let at = escalation.at_ms;
+        self.escalations.push(escalation);
+        self.touch(at);
+        Ok(true)
+    }
+
+    /// An agent answered: they own the ticket now.
+    pub fn agent_replied(&mut self, agent: &str, at_ms: i64) -> Result<(), TransitionError> {
+        if self.status == TicketStatus::Resolved {
+            return Err(TransitionError::Resolved(self.id.clone()));
+        }
+        self.status = TicketStatus::Assigned;
+        self.tier = self.tier.max(2);
+        self.assignee = Some(agent.to_owned());
+        self.first_response_at_ms.get_or_insert(at_ms);
+        self.touch(at_ms);
+        Ok(())
+    }
+
+    /// Resolves the ticket. Resolving a resolved ticket is a no-op (returns false).
+    pub fn resolve(&mut self, by: Author, at_ms: i64) -> bool {
+        if self.status == TicketStatus::Resolved {
+            return false;
+        }
+        self.status = TicketStatus::Resolved;
+        self.resolved_at_ms = Some(at_ms);
+        self.resolved_by = Some(by);
+        self.touch(at_ms);
+        true
+    }
+
+    fn touch(&mut self, at_ms: i64) {
+        self.updated_at_ms = self.updated_at_ms.max(at_ms);
+    }
+}
+
+/// Delivery of an outbound message, as status webhooks report it. Only moves forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// The Graph API accepted it.
+    Accepted,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn parse(status: &str) -> Option<Self> {
+        match status {
+            "sent" => Some(Self::Sent),
+            "delivered" => Some(Self::Delivered),
+            "read" => Some(Self::Read),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+
+    /// Rank used in conditional writes: a state replaces only a lower rank.
+    /// `failed` is final; it can still follow sent or delivered, never read.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Accepted => 0,
+            Self::Sent => 1,
+            Self::Delivered => 2,
+            Self::Read => 3,
+            Self::Failed => 4,
+        }
+    }
+
+    pub fn can_follow(self, current: DeliveryState) -> bool {
+        match (current, self) {
+            (Self::Failed, _) => false,
+            (Self::Read, Self::Failed) => false,
+            _ => self.rank() > current.rank(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+    Event,
+}
+
+/// One line of a ticket's history. `id` is the wamid for messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub id: String,
+    pub at_ms: i64,
+    pub direction: Direction,
+    pub author: Author,
+    /// Message type (`text`, `image`…) or event name (`escalated`, `resolved`, `send_failed`).
+    pub kind: String,
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket() -> Ticket {
+        Ticket::open(
+            TicketId::parse("TK-1").unwrap(),
+            CustomerId::parse("1555").unwrap(),
+            "P".into(),
+            "support".into(),
+            1_000,
+        )
+    }
+
+    fn reason(at_ms: i64) -> Escalation {
+        Escalation {
+            trigger: "direct_request".into(),
+            reason: "asked for an agent".into(),
+            at_ms,
+        }
+    }
+
+    #[test]
+    fn an_escalated_ticket_waits_in_the_team_queue_at_tier_two() {
+        let mut t = ticket();
+        assert_eq!(t.escalate(2, "support", Priority::Normal, reason(2_000)), Ok(true));
+        assert_eq!((t.status, t.tier, t.updated_at_ms), (TicketStatus::Queued, 2, 2_000));
+        assert!(t.status.human_owned());
+    }
+
+    #[test]
+    fn escalating_twice_to_the_same_place_changes_nothing() {
+        let mut t = ticket();
+        t.escalate(2, "support", Priority::Normal, reason(2_000)).unwrap();
+        assert_eq!(t.escalate(2, "support", Priority::Normal, reason(3_000)), Ok(false));
+        assert_eq!(t.escalations.len(), 1);
+    }
+
+    #[test]
+    fn a_resolved_ticket_cannot_be_escalated_or_answered() {
+        let mut t = ticket();
+        assert!(t.resolve(Author::Agent("ana".into()), 5_000));
+        assert!(!t.resolve(Author::Agent("ana".into()), 6_000));
+        assert!(t.escalate(2, "support", Priority::High, reason(7_000)).is_err());
+        assert!(t.agent_replied("ana", 7_000).is_err());
+    }
+
+    #[test]
+    fn the_first_agent_reply_is_kept_as_the_first_response() {
+        let mut t = ticket();
+        t.agent_replied("ana", 3_000).unwrap();
+        t.agent_replied("bob", 4_000).unwrap();
+        assert_eq!(t.first_response_at_ms, Some(3_000));
+        assert_eq!(t.assignee.as_deref(), Some("bob"));
+        assert_eq!(t.status, TicketStatus::Assigned);
+    }
+
+    #[test]
+    fn a_delivery_state_only_moves_forward_and_failed_is_final() {
+        use DeliveryState::*;
+        assert!(Delivered.can_follow(Sent));
+        assert!(!Sent.can_follow(Delivered));
+        assert!(!Read.can_follow(Read));
+        assert!(Failed.can_follow(Sent));
+        assert!(!Failed.can_follow(Read));
+        assert!(!Read.can_follow(Failed));
+    }
+}

@@ -1,0 +1,168 @@
+//! Ports: what handlers need from the outside world, as small traits. Each
+//! function's handler is generic over the ports it uses, so its signature
+//! matches its IAM policy and unit tests can use in-memory implementations.
+
+use crate::domain::conversation::Conversation;
+use crate::domain::ids::{CustomerId, TicketId};
+use crate::domain::outbound::OutboundBody;
+use crate::domain::ticket::{DeliveryState, Ticket, TicketStatus, TimelineEntry};
+use serde::Serialize;
+use std::error::Error as StdError;
+
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// The current time. Tests and the local runner may move it.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        jiff::Timestamp::now().as_millisecond()
+    }
+}
+
+/// An item of a FIFO queue: its message group and its deduplication id.
+pub trait QueueMessage: Serialize {
+    fn group_key(&self) -> String;
+    fn dedupe_key(&self) -> String;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("{failed} of {total} messages were not accepted by the queue")]
+    Partial { failed: usize, total: usize },
+    #[error("a message of {size} bytes exceeds the queue's 256 KiB limit")]
+    TooLarge { size: usize },
+    #[error("the queue could not be reached")]
+    Backend(#[source] BoxError),
+}
+
+/// Sends to one FIFO queue. Contract: returns `Ok` only when every item was
+/// accepted; items keep their order within a message group; an item resent with
+/// the same dedupe key within five minutes is stored once.
+pub trait Queue<T: QueueMessage>: Send + Sync {
+    async fn send(&self, items: &[T]) -> Result<(), QueueError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the item changed since it was read (version conflict)")]
+    Conflict,
+    #[error("a stored item could not be read: {0}")]
+    Corrupt(String),
+    #[error("the store could not be reached")]
+    Backend(#[source] BoxError),
+}
+
+/// Reads tickets. Used by the bot (status only) and the agent API.
+pub trait TicketReader: Send + Sync {
+    async fn ticket(&self, id: &TicketId) -> Result<Option<Ticket>, StoreError>;
+    /// The whole timeline, oldest first (paginates internally).
+    async fn timeline(&self, id: &TicketId) -> Result<Vec<TimelineEntry>, StoreError>;
+    /// A team's queue in one status, urgent first then oldest first; at most `limit`.
+    async fn queue(&self, team: &str, status: TicketStatus, limit: usize) -> Result<Vec<Ticket>, StoreError>;
+}
+
+/// Writes tickets. Only the `tickets` function holds one. Every method is
+/// idempotent: applying the same change twice leaves one effect.
+pub trait TicketStore: TicketReader {
+    /// Saves `ticket` if the stored version is `expected_version` (`None`: must not
+    /// exist yet), storing `version + 1`. `Conflict` otherwise.
+    async fn save_ticket(&self, ticket: &Ticket, expected_version: Option<u64>) -> Result<(), StoreError>;
+    /// Adds a timeline entry; `false` when that entry (same time and id) exists already.
+    async fn append_entry(&self, ticket: &TicketId, entry: &TimelineEntry) -> Result<bool, StoreError>;
+    /// Remembers which ticket entry an outbound wamid belongs to.
+    async fn link_outbound(&self, wamid: &str, ticket: &TicketId, at_ms: i64) -> Result<(), StoreError>;
+    async fn find_outbound(&self, wamid: &str) -> Result<Option<(TicketId, i64)>, StoreError>;
+    /// Moves an outbound entry's delivery state forward; `false` when the stored
+    /// state is already at or past it (statuses arrive duplicated and out of order).
+    async fn advance_delivery(
+        &self,
+        ticket: &TicketId,
+        at_ms: i64,
+        wamid: &str,
+        state: DeliveryState,
+        error: Option<&str>,
+    ) -> Result<bool, StoreError>;
+    /// Keeps a status that arrived before its message was recorded (forward only).
+    async fn park_status(&self, wamid: &str, state: DeliveryState, error: Option<&str>) -> Result<(), StoreError>;
+    async fn parked_status(&self, wamid: &str) -> Result<Option<(DeliveryState, Option<String>)>, StoreError>;
+}
+
+/// The bot's conversation state. Only the `bot` function holds one.
+pub trait ConversationStore: Send + Sync {
+    async fn conversation(&self, customer: &CustomerId) -> Result<Option<Conversation>, StoreError>;
+    /// Saves if the stored version equals `conversation.version` (0: new), storing version + 1.
+    async fn save_conversation(&self, conversation: &Conversation) -> Result<(), StoreError>;
+}
+
+/// A domain event on the EventBridge bus.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainEvent {
+    /// `detail-type`, e.g. `TicketEscalated`.
+    pub kind: &'static str,
+    pub detail: serde_json::Value,
+}
+
+/// Publishes domain events. Contract: `Ok` only when every event was accepted.
+pub trait EventPublisher: Send + Sync {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), BoxError>;
+}
+
+/// A Graph API refusal, decided by code (never by message text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Graph API error {code} (HTTP {http_status})")]
+pub struct GraphError {
+    pub http_status: u16,
+    /// Meta's `error.code`; 0 when the answer had no error envelope (network, 5xx page).
+    pub code: i64,
+    pub subcode: Option<i64>,
+    /// Seconds from a `Retry-After` header, when given.
+    pub retry_after: Option<u64>,
+}
+
+impl GraphError {
+    /// Retry only what is transient: rate limits, pair rate, 5xx and maintenance.
+    /// A 131047 (window closed) needs a template instead; 100, 190… need a person.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.code, 130429 | 131056 | 131057 | 131000 | 1 | 2 | 4 | 80007)
+            || self.http_status >= 500
+            || self.http_status == 429
+            || (self.code == 0 && self.http_status == 0)
+    }
+}
+
+/// The Cloud API's sending side.
+pub trait GraphApi: Send + Sync {
+    /// Sends one message; the wamid Meta assigned on success.
+    async fn send_message(
+        &self,
+        phone_number_id: &str,
+        to: &CustomerId,
+        body: &OutboundBody,
+    ) -> Result<String, GraphError>;
+}
+
+macro_rules! fifo_message {
+    ($($t:ty),*) => {$(
+        impl QueueMessage for $t {
+            fn group_key(&self) -> String {
+                <$t>::group_key(self)
+            }
+            fn dedupe_key(&self) -> String {
+                <$t>::dedupe_key(self)
+            }
+        }
+    )*};
+}
+
+fifo_message!(
+    crate::domain::inbound::InboundEvent,
+    crate::domain::commands::TicketCommand,
+    crate::domain::outbound::OutboundRequest
+);
