@@ -268,9 +268,14 @@ pub async fn run(sim_url: &str, wa_id: &str) -> anyhow::Result<()> {
                     if !status.is_success() {
                         println!("! {}", answer["error"]["message"].as_str().unwrap_or("refused"));
                     } else if answer["delivered"] != json!(true) {
+                        let last = match (answer["last_status"].as_u64(), answer["error"].as_str()) {
+                            (Some(status), _) => format!("last answer HTTP {status}"),
+                            (None, Some(error)) => error.to_string(),
+                            (None, None) => "no answer".to_string(),
+                        };
                         println!(
-                            "! not delivered to the helpdesk after {} attempts (last status {})",
-                            answer["attempts"], answer["last_status"]
+                            "! not delivered to the helpdesk after {} attempts ({last})",
+                            answer["attempts"]
                         );
                     }
                 }

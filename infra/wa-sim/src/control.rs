@@ -156,10 +156,11 @@ async fn register_file(
         }
     };
     let file_name = file.file_name().and_then(|n| n.to_str()).map(str::to_string);
-    if kind == "document" && !object.contains_key("filename") {
-        if let Some(name) = &file_name {
-            object.insert("filename".into(), json!(name));
-        }
+    if kind == "document"
+        && !object.contains_key("filename")
+        && let Some(name) = &file_name
+    {
+        object.insert("filename".into(), json!(name));
     }
     let id = ids::media_id();
     let media = Media {

@@ -5,6 +5,7 @@ pub mod dynamo;
 pub mod events;
 pub mod graph;
 pub mod keys;
+pub mod lambda_sqs;
 pub mod memory;
 pub mod secrets;
 pub mod sqs;

@@ -1,0 +1,419 @@
+//! The agent API (`/api/...`, behind the JWT authorizer): a team's queue, a
+//! ticket with its whole timeline, replying and resolving. It reads DynamoDB and
+//! writes only through `tickets.fifo` and `outbound.fifo`, so `tickets` stays
+//! the single writer. Agents see only the tickets of their own teams.
+
+use helpdesk::adapters::dynamo::DynamoStore;
+use helpdesk::adapters::sqs::SqsQueue;
+use helpdesk::config::Env;
+use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::ids::TicketId;
+use helpdesk::domain::outbound::{Author, OutboundBody, OutboundError, OutboundRequest};
+use helpdesk::domain::ticket::{Ticket, TicketStatus};
+use helpdesk::ports::{Clock, Queue, QueueError, StoreError, SystemClock, TicketReader};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayRequestAuthorizerJwtDescription;
+use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Largest queue page an agent can ask for.
+const MAX_PAGE: usize = 100;
+
+/// Every way a request can fail; the status is chosen in [`ApiError::status`].
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or unusable identity claims")]
+    Unauthorized,
+    #[error("ticket {0} belongs to a team you are not in")]
+    Forbidden(TicketId),
+    #[error("you are not a member of team {0}")]
+    NotInTeam(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("ticket {0} is resolved")]
+    Resolved(TicketId),
+    #[error("store unavailable")]
+    Store(#[from] StoreError),
+    #[error("queue unavailable")]
+    Queue(#[from] QueueError),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::NotInTeam(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Resolved(_) => StatusCode::CONFLICT,
+            ApiError::Store(_) | ApiError::Queue(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl From<OutboundError> for ApiError {
+    fn from(e: OutboundError) -> Self {
+        ApiError::BadRequest(format!("text: {e}"))
+    }
+}
+
+/// The agent, as the JWT authorizer's claims describe them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub name: String,
+    pub teams: Vec<String>,
+}
+
+impl Agent {
+    pub fn in_team(&self, team: &str) -> bool {
+        self.teams.iter().any(|t| t == team)
+    }
+}
+
+/// Which claims name the agent and their teams (Cognito's by default).
+#[derive(Debug, Clone)]
+pub struct ClaimNames {
+    pub name: String,
+    pub teams: String,
+}
+
+impl ClaimNames {
+    /// Reads the agent from the authorizer's claims. API Gateway passes every
+    /// claim as a string and flattens arrays to `[a b]`; JSON arrays and
+    /// comma-separated lists are read too, for other issuers.
+    pub fn agent(&self, jwt: &ApiGatewayRequestAuthorizerJwtDescription) -> Option<Agent> {
+        let name = jwt
+            .claims
+            .get(&self.name)
+            .or_else(|| jwt.claims.get("sub"))?
+            .trim()
+            .to_owned();
+        let raw = jwt.claims.get(&self.teams).map(String::as_str).unwrap_or("");
+        let teams = match serde_json::from_str::<Vec<String>>(raw) {
+            Ok(list) => list,
+            Err(_) => raw
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .split([' ', ','])
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+        (!name.is_empty()).then_some(Agent { name, teams })
+    }
+}
+
+#[derive(Deserialize)]
+struct ReplyBody {
+    text: String,
+}
+
+pub struct AgentApi<S, T, O, C> {
+    store: S,
+    tickets: T,
+    outbound: O,
+    clock: C,
+    claims: ClaimNames,
+}
+
+impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, SystemClock> {
+    pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_http::Error> {
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let tickets = SqsQueue::new(sqs.clone(), env.require("TICKETS_QUEUE_URL")?);
+        let outbound = SqsQueue::new(sqs, env.require("OUTBOUND_QUEUE_URL")?);
+        let claims = ClaimNames {
+            name: env.or("AGENT_NAME_CLAIM", "cognito:username").to_owned(),
+            teams: env.or("AGENT_TEAMS_CLAIM", "cognito:groups").to_owned(),
+        };
+        Ok(AgentApi {
+            store,
+            tickets,
+            outbound,
+            clock: SystemClock,
+            claims,
+        })
+    }
+}
+
+impl<S, T, O, C> AgentApi<S, T, O, C>
+where
+    S: TicketReader,
+    T: Queue<TicketCommand>,
+    O: Queue<OutboundRequest>,
+    C: Clock,
+{
+    pub fn new(store: S, tickets: T, outbound: O, clock: C, claims: ClaimNames) -> Self {
+        AgentApi {
+            store,
+            tickets,
+            outbound,
+            clock,
+            claims,
+        }
+    }
+
+    pub async fn handle(&self, request: Request) -> Result<Response<Body>, std::convert::Infallible> {
+        let started = self.clock.now_ms();
+        let result = self.route(&request).await;
+        let response = match result {
+            Ok((status, body)) => json_response(status, body),
+            Err(error) => {
+                if error.status().is_server_error() {
+                    tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "agent API request failed");
+                }
+                let message = if error.status().is_server_error() {
+                    "temporarily unavailable".to_owned()
+                } else {
+                    error.to_string()
+                };
+                json_response(error.status(), json!({ "error": message }))
+            }
+        };
+        tracing::info!(
+            method = %request.method(),
+            route = route_name(request.uri().path()),
+            status = response.status().as_u16(),
+            ms = self.clock.now_ms() - started,
+            "agent API request"
+        );
+        Ok(response)
+    }
+
+    fn agent(&self, request: &Request) -> Result<Agent, ApiError> {
+        match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .and_then(|jwt| self.claims.agent(jwt))
+                .ok_or(ApiError::Unauthorized),
+            _ => Err(ApiError::Unauthorized),
+        }
+    }
+
+    async fn route(&self, request: &Request) -> Result<(StatusCode, Value), ApiError> {
+        let agent = self.agent(request)?;
+        let path: Vec<&str> = request.uri().path().trim_matches('/').split('/').collect();
+        match (request.method(), path.as_slice()) {
+            (&Method::GET, ["api", "me"]) => Ok((StatusCode::OK, json!({"agent": agent.name, "teams": agent.teams}))),
+            (&Method::GET, ["api", "tickets"]) => self.list(request, &agent).await,
+            (&Method::GET, ["api", "tickets", id]) => self.show(id, &agent).await,
+            (&Method::POST, ["api", "tickets", id, "reply"]) => self.reply(request, id, &agent).await,
+            (&Method::POST, ["api", "tickets", id, "resolve"]) => self.resolve(request, id, &agent).await,
+            _ => Err(ApiError::NotFound),
+        }
+    }
+
+    /// `GET /api/tickets?status=queued&team=support&limit=50`: urgent first, then oldest.
+    async fn list(&self, request: &Request, agent: &Agent) -> Result<(StatusCode, Value), ApiError> {
+        let query = request.uri().query().unwrap_or("");
+        let param = |name: &str| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let status_text = param("status").unwrap_or_else(|| "queued".into());
+        let status = TicketStatus::parse(&status_text).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "status must be one of bot, queued, assigned, resolved; not {status_text:?}"
+            ))
+        })?;
+        let limit = match param("limit") {
+            None => 50,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (1..=MAX_PAGE).contains(l))
+                .ok_or_else(|| ApiError::BadRequest(format!("limit must be between 1 and {MAX_PAGE}")))?,
+        };
+        let teams = match param("team") {
+            Some(team) if agent.in_team(&team) => vec![team],
+            Some(team) => return Err(ApiError::NotInTeam(team)),
+            None => agent.teams.clone(),
+        };
+        let mut tickets = Vec::new();
+        for team in &teams {
+            tickets.extend(self.store.queue(team, status, limit).await?);
+        }
+        tickets.sort_by_key(|t| (t.priority.queue_rank(), t.created_at_ms));
+        tickets.truncate(limit);
+        Ok((
+            StatusCode::OK,
+            json!({ "status": status, "teams": teams, "tickets": tickets }),
+        ))
+    }
+
+    async fn visible_ticket(&self, id: &str, agent: &Agent) -> Result<Ticket, ApiError> {
+        let id = TicketId::parse(id).map_err(|_| ApiError::NotFound)?;
+        let ticket = self.store.ticket(&id).await?.ok_or(ApiError::NotFound)?;
+        if !agent.in_team(&ticket.team) {
+            return Err(ApiError::Forbidden(id));
+        }
+        Ok(ticket)
+    }
+
+    /// `GET /api/tickets/{id}`: the ticket and its whole timeline, oldest first.
+    async fn show(&self, id: &str, agent: &Agent) -> Result<(StatusCode, Value), ApiError> {
+        let ticket = self.visible_ticket(id, agent).await?;
+        let timeline = self.store.timeline(&ticket.id).await?;
+        Ok((StatusCode::OK, json!({ "ticket": ticket, "timeline": timeline })))
+    }
+
+    /// `POST /api/tickets/{id}/reply {"text": "..."}`: queued for sending; 202.
+    async fn reply(&self, request: &Request, id: &str, agent: &Agent) -> Result<(StatusCode, Value), ApiError> {
+        let ticket = self.visible_ticket(id, agent).await?;
+        if ticket.status == TicketStatus::Resolved {
+            return Err(ApiError::Resolved(ticket.id));
+        }
+        let body: ReplyBody = serde_json::from_slice(request.body().as_ref())
+            .map_err(|e| ApiError::BadRequest(format!("body must be {{\"text\": \"...\"}}: {e}")))?;
+        let message = OutboundBody::text(body.text);
+        message.validate()?;
+        let key = idempotency_key(request);
+        let now = self.clock.now_ms();
+        // The ticket changes hands first, so the bot is silent before the reply lands.
+        self.tickets
+            .send(&[TicketCommand::AgentReplied {
+                ticket_id: ticket.id.clone(),
+                customer: ticket.customer.clone(),
+                agent: agent.name.clone(),
+                at_ms: now,
+                idempotency_key: key.clone(),
+            }])
+            .await?;
+        self.outbound
+            .send(&[OutboundRequest {
+                idempotency_key: format!("agent:{key}"),
+                ticket_id: ticket.id.clone(),
+                customer: ticket.customer.clone(),
+                phone_number_id: ticket.phone_number_id.clone(),
+                author: Author::Agent(agent.name.clone()),
+                body: message,
+            }])
+            .await?;
+        Ok((
+            StatusCode::ACCEPTED,
+            json!({ "status": "queued", "ticket_id": ticket.id, "idempotency_key": key }),
+        ))
+    }
+
+    /// `POST /api/tickets/{id}/resolve`: 202 while it is applied; 200 when already resolved.
+    async fn resolve(&self, request: &Request, id: &str, agent: &Agent) -> Result<(StatusCode, Value), ApiError> {
+        let ticket = self.visible_ticket(id, agent).await?;
+        if ticket.status == TicketStatus::Resolved {
+            return Ok((StatusCode::OK, json!({ "status": "resolved", "ticket_id": ticket.id })));
+        }
+        self.tickets
+            .send(&[TicketCommand::Resolve {
+                ticket_id: ticket.id.clone(),
+                customer: ticket.customer.clone(),
+                by: Author::Agent(agent.name.clone()),
+                at_ms: self.clock.now_ms(),
+                request_id: idempotency_key(request),
+            }])
+            .await?;
+        Ok((
+            StatusCode::ACCEPTED,
+            json!({ "status": "resolving", "ticket_id": ticket.id }),
+        ))
+    }
+}
+
+/// The client's `Idempotency-Key` header (a retried request is applied once),
+/// else the API Gateway request id.
+fn idempotency_key(request: &Request) -> String {
+    let header = request
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 100);
+    match header {
+        Some(h) => h.to_owned(),
+        None => match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone().unwrap_or_default(),
+            _ => String::new(),
+        },
+    }
+}
+
+/// The route for logs, without ids.
+fn route_name(path: &str) -> &'static str {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["api", "me"] => "/api/me",
+        ["api", "tickets"] => "/api/tickets",
+        ["api", "tickets", _] => "/api/tickets/{id}",
+        ["api", "tickets", _, "reply"] => "/api/tickets/{id}/reply",
+        ["api", "tickets", _, "resolve"] => "/api/tickets/{id}/resolve",
+        _ => "unknown",
+    }
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("static response parts are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn claims(pairs: &[(&str, &str)]) -> ApiGatewayRequestAuthorizerJwtDescription {
+        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+        jwt.claims = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<HashMap<_, _>>();
+        jwt
+    }
+
+    fn names() -> ClaimNames {
+        ClaimNames {
+            name: "cognito:username".into(),
+            teams: "cognito:groups".into(),
+        }
+    }
+
+    #[test]
+    fn teams_are_read_from_api_gateways_flattened_array_claim() {
+        let agent = names()
+            .agent(&claims(&[
+                ("cognito:username", "ana"),
+                ("cognito:groups", "[support billing]"),
+            ]))
+            .unwrap();
+        assert_eq!(
+            agent,
+            Agent {
+                name: "ana".into(),
+                teams: vec!["support".into(), "billing".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn teams_are_read_from_a_json_array_or_a_comma_list_too() {
+        let json = names()
+            .agent(&claims(&[("sub", "bob"), ("cognito:groups", "[\"a\",\"b\"]")]))
+            .unwrap();
+        assert_eq!(json.teams, ["a", "b"]);
+        let commas = names()
+            .agent(&claims(&[("sub", "bob"), ("cognito:groups", "a,b")]))
+            .unwrap();
+        assert_eq!(commas.teams, ["a", "b"]);
+    }
+
+    #[test]
+    fn an_agent_without_a_name_claim_is_unauthorised() {
+        assert_eq!(names().agent(&claims(&[("cognito:groups", "[support]")])), None);
+    }
+}
