@@ -7,6 +7,7 @@ use helpdesk::adapters::secrets::whatsapp_secrets;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::inbound::{EnvelopeError, InboundEvent, parse_delivery};
+use helpdesk::domain::privacy::LogKey;
 use helpdesk::domain::signature::{SignatureError, verify_signature};
 use helpdesk::ports::{Queue, QueueError};
 use lambda_http::http::{Method, StatusCode, header};
@@ -61,6 +62,7 @@ pub struct Webhook<Q> {
     queue: Q,
     app_secret: SecretString,
     verify_token: SecretString,
+    log_key: LogKey,
 }
 
 impl Webhook<SqsQueue<InboundEvent>> {
@@ -75,10 +77,12 @@ impl Webhook<SqsQueue<InboundEvent>> {
 
 impl<Q: Queue<InboundEvent>> Webhook<Q> {
     pub fn new(queue: Q, app_secret: SecretString, verify_token: SecretString) -> Self {
+        let log_key = LogKey::new(app_secret.expose_secret().as_bytes());
         Webhook {
             queue,
             app_secret,
             verify_token,
+            log_key,
         }
     }
 
@@ -151,10 +155,20 @@ impl<Q: Queue<InboundEvent>> Webhook<Q> {
         if !delivery.errors.is_empty() {
             tracing::warn!(errors = %serde_json::Value::from(delivery.errors.clone()), "webhook carried errors for the business number");
         }
-        let (messages, statuses) = delivery.events.iter().fold((0, 0), |(m, s), e| match e {
-            InboundEvent::Message(_) => (m + 1, s),
-            InboundEvent::Status(_) => (m, s + 1),
-        });
+        let (mut messages, mut statuses) = (0, 0);
+        for event in &delivery.events {
+            match event {
+                InboundEvent::Message(m) => {
+                    messages += 1;
+                    let customer = m.customer.as_ref().map(|c| self.log_key.customer(c).to_string());
+                    tracing::debug!(customer = customer.as_deref().unwrap_or("-"), message_type = %m.message_type, "message queued");
+                }
+                InboundEvent::Status(s) => {
+                    statuses += 1;
+                    tracing::debug!(status = %s.status, "status queued");
+                }
+            }
+        }
         tracing::info!(
             messages,
             statuses,

@@ -51,7 +51,11 @@ impl TokenIssuer {
     pub fn issue(&self, agent: &str, teams: &[String], ttl: Duration) -> anyhow::Result<String> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
         // A zero lifetime yields a token that is already expired, for tests of the refusal.
-        let exp = if ttl.is_zero() { now.saturating_sub(1) } else { now + ttl.as_secs() };
+        let exp = if ttl.is_zero() {
+            now.saturating_sub(1)
+        } else {
+            now + ttl.as_secs()
+        };
         let claims = serde_json::json!({
             "iss": ISSUER,
             "aud": AUDIENCE,
@@ -62,7 +66,11 @@ impl TokenIssuer {
             "iat": now,
             "exp": exp,
         });
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
     }
 
     /// The claims of a valid token, or `None` when it is missing, malformed,
@@ -90,7 +98,10 @@ impl TokenIssuer {
 /// `requestContext.authorizer.jwt.claims`: every value a string, arrays
 /// flattened to `[a b]`.
 pub fn api_gateway_claims(claims: &Map<String, Value>) -> HashMap<String, String> {
-    claims.iter().map(|(name, value)| (name.clone(), claim_string(value))).collect()
+    claims
+        .iter()
+        .map(|(name, value)| (name.clone(), claim_string(value)))
+        .collect()
 }
 
 fn claim_string(value: &Value) -> String {
@@ -109,9 +120,13 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_and_its_groups_flatten_as_api_gateway_does() {
         let issuer = TokenIssuer::new();
-        let token = issuer.issue("ana", &["billing".into(), "support".into()], TOKEN_TTL).unwrap();
+        let token = issuer
+            .issue("ana", &["billing".into(), "support".into()], TOKEN_TTL)
+            .unwrap();
 
-        let claims = issuer.verify_header(Some(&format!("Bearer {token}"))).expect("valid token");
+        let claims = issuer
+            .verify_header(Some(&format!("Bearer {token}")))
+            .expect("valid token");
         let flat = api_gateway_claims(&claims);
 
         assert_eq!(flat["cognito:username"], "ana");

@@ -53,17 +53,26 @@ enum Segment {
 
 impl Route {
     /// A route for `method` and `path` (API Gateway syntax).
-    pub fn new(function: &str, binary: &str, method: &str, path: &str, authorized: bool, handler: Option<HttpFn>) -> Route {
+    pub fn new(
+        function: &str,
+        binary: &str,
+        method: &str,
+        path: &str,
+        authorized: bool,
+        handler: Option<HttpFn>,
+    ) -> Route {
         let segments = path
             .trim_start_matches('/')
             .split('/')
-            .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) => match name.strip_suffix('+') {
-                    Some(greedy) => Segment::Greedy(greedy.to_owned()),
-                    None => Segment::Param(name.to_owned()),
+            .map(
+                |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(name) => match name.strip_suffix('+') {
+                        Some(greedy) => Segment::Greedy(greedy.to_owned()),
+                        None => Segment::Param(name.to_owned()),
+                    },
+                    None => Segment::Literal(segment.to_owned()),
                 },
-                None => Segment::Literal(segment.to_owned()),
-            })
+            )
             .collect();
         Route {
             function: function.to_owned(),
@@ -117,7 +126,11 @@ impl Route {
     /// literal segments, more segments, then a named method over `ANY`.
     fn specificity(&self) -> (bool, usize, usize, bool) {
         let greedy = self.segments.iter().any(|s| matches!(s, Segment::Greedy(_)));
-        let literals = self.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+        let literals = self
+            .segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Literal(_)))
+            .count();
         (!greedy, literals, self.segments.len(), self.method != "ANY")
     }
 }
@@ -190,7 +203,10 @@ struct TokenQuery {
 /// `GET /_local/token?agent=<name>&teams=<a,b>[&format=raw]`.
 async fn token(State(state): State<Arc<HttpState>>, Query(query): Query<TokenQuery>) -> AxumResponse {
     let Some(agent) = query.agent.filter(|a| !a.trim().is_empty()) else {
-        return message(StatusCode::BAD_REQUEST, "agent is required, e.g. /_local/token?agent=ana&teams=support");
+        return message(
+            StatusCode::BAD_REQUEST,
+            "agent is required, e.g. /_local/token?agent=ana&teams=support",
+        );
     };
     let teams: Vec<String> = query
         .teams
@@ -218,7 +234,10 @@ async fn token(State(state): State<Arc<HttpState>>, Query(query): Query<TokenQue
 
 /// `GET /_local/health`.
 async fn health(State(state): State<Arc<HttpState>>) -> AxumResponse {
-    json(StatusCode::OK, serde_json::json!({"status": "ok", "functions": state.functions}))
+    json(
+        StatusCode::OK,
+        serde_json::json!({"status": "ok", "functions": state.functions}),
+    )
 }
 
 /// Every other request: find the route, check the authorizer, call the handler.
@@ -229,7 +248,10 @@ async fn dispatch(
 ) -> AxumResponse {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
-    let candidates = state.routes.iter().filter_map(|route| route.match_path(&path).map(|params| (route, params)));
+    let candidates = state
+        .routes
+        .iter()
+        .filter_map(|route| route.match_path(&path).map(|params| (route, params)));
     let Some((route, path_params)) = candidates
         .filter(|(route, _)| route.matches_method(&parts.method))
         .max_by_key(|(route, _)| route.specificity())
@@ -365,7 +387,9 @@ fn to_lambda_request(
     if let Ok(ip) = HeaderValue::from_str(&peer.ip().to_string()) {
         headers.entry("x-forwarded-for").or_insert(ip);
     }
-    headers.entry("x-forwarded-proto").or_insert(HeaderValue::from_static("http"));
+    headers
+        .entry("x-forwarded-proto")
+        .or_insert(HeaderValue::from_static("http"));
     if let Ok(port) = HeaderValue::from_str(&peer.port().to_string()) {
         headers.entry("x-forwarded-port").or_insert(port);
     }
@@ -404,7 +428,10 @@ mod tests {
     fn a_greedy_route_takes_every_remaining_segment_but_not_none() {
         let api = route("ANY", "/api/{proxy+}");
 
-        assert_eq!(api.match_path("/api/tickets/T1/reply").unwrap()["proxy"], "tickets/T1/reply");
+        assert_eq!(
+            api.match_path("/api/tickets/T1/reply").unwrap()["proxy"],
+            "tickets/T1/reply"
+        );
         assert_eq!(api.match_path("/api/a%20b").unwrap()["proxy"], "a b");
         assert!(api.match_path("/api").is_none());
         assert!(api.match_path("/api/").is_none());

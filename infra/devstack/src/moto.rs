@@ -70,13 +70,20 @@ impl Moto {
             if let Some(child) = self.child.as_mut()
                 && let Some(status) = child.try_wait()?
             {
-                bail!("moto_server exited with {status} before answering:\n{}", self.log_tail());
+                bail!(
+                    "moto_server exited with {status} before answering:\n{}",
+                    self.log_tail()
+                );
             }
             if client.get(format!("{}/moto-api/", self.endpoint)).send().await.is_ok() {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                bail!("moto_server did not answer on {} within {START_TIMEOUT:?}:\n{}", self.endpoint, self.log_tail());
+                bail!(
+                    "moto_server did not answer on {} within {START_TIMEOUT:?}:\n{}",
+                    self.endpoint,
+                    self.log_tail()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -155,7 +162,11 @@ pub async fn create_stack_at(
         .with_context(|| format!("running {} {}", python.display(), script.display()))?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
-        bail!("stack.py create {stack_name} failed ({}):\n{}", output.status, stderr.trim());
+        bail!(
+            "stack.py create {stack_name} failed ({}):\n{}",
+            output.status,
+            stderr.trim()
+        );
     }
     tracing::info!(stack = stack_name, summary = %stderr.trim(), "stack created");
     StackDescription::read(out)

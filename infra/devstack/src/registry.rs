@@ -22,7 +22,8 @@ pub type SqsFn =
     Arc<dyn Fn(LambdaEvent<SqsEvent>) -> BoxFuture<'static, Result<SqsBatchResponse, BoxError>> + Send + Sync>;
 
 /// A schedule handler: an EventBridge "Scheduled Event" in, nothing out.
-pub type ScheduleFn = Arc<dyn Fn(LambdaEvent<EventBridgeEvent>) -> BoxFuture<'static, Result<(), BoxError>> + Send + Sync>;
+pub type ScheduleFn =
+    Arc<dyn Fn(LambdaEvent<EventBridgeEvent>) -> BoxFuture<'static, Result<(), BoxError>> + Send + Sync>;
 
 /// A function's handler, by the kind of event it takes.
 #[derive(Clone)]
@@ -93,6 +94,34 @@ pub async fn build(binary: &str, env: &Env, sdk: &SdkConfig) -> Result<Option<Ha
     let handler = match binary {
         "webhook" => {
             let function = Arc::new(webhook::Webhook::from_env(env, sdk).await?);
+            Handler::http(move |request| {
+                let function = Arc::clone(&function);
+                async move { function.handle(request).await }
+            })
+        }
+        "bot" => {
+            let function = Arc::new(bot::Bot::from_env(env, sdk).await?);
+            Handler::sqs(move |event| {
+                let function = Arc::clone(&function);
+                async move { function.handle(event).await }
+            })
+        }
+        "tickets" => {
+            let function = Arc::new(tickets::Tickets::from_env(env, sdk).await?);
+            Handler::sqs(move |event| {
+                let function = Arc::clone(&function);
+                async move { function.handle(event).await }
+            })
+        }
+        "sender" => {
+            let function = Arc::new(sender::Sender::from_env(env, sdk).await?);
+            Handler::sqs(move |event| {
+                let function = Arc::clone(&function);
+                async move { function.handle(event).await }
+            })
+        }
+        "agent-api" => {
+            let function = Arc::new(agent_api::AgentApi::from_env(env, sdk).await?);
             Handler::http(move |request| {
                 let function = Arc::clone(&function);
                 async move { function.handle(request).await }

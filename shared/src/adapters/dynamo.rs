@@ -240,10 +240,11 @@ impl TicketStore for DynamoStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
-            .expression_attribute_names("#pk", keys::PK);
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?));
         let request = match expected_version {
-            None => request.condition_expression("attribute_not_exists(#pk)"),
+            None => request
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", keys::PK),
             Some(v) => request
                 .condition_expression("#v = :v")
                 .expression_attribute_names("#v", keys::VERSION)
@@ -391,10 +392,11 @@ impl ConversationStore for DynamoStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
-            .expression_attribute_names("#pk", keys::PK);
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?));
         let request = if expected == 0 {
-            request.condition_expression("attribute_not_exists(#pk)")
+            request
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", keys::PK)
         } else {
             request
                 .condition_expression("#v = :v")

@@ -18,7 +18,7 @@ impl GraphClient {
     /// `base_url` is Meta's (`https://graph.facebook.com`) or a simulator's.
     pub fn new(base_url: &str, version: &str, access_token: SecretString) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(3))
             .connect_timeout(Duration::from_secs(2))
             .build()?;
         Ok(GraphClient {
@@ -59,10 +59,10 @@ impl GraphApi for GraphClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
         let json: Value = response.json().await.unwrap_or(Value::Null);
-        if (200..300).contains(&status) {
-            if let Some(id) = json.pointer("/messages/0/id").and_then(Value::as_str) {
-                return Ok(id.to_owned());
-            }
+        if let Some(id) = json.pointer("/messages/0/id").and_then(Value::as_str)
+            && (200..300).contains(&status)
+        {
+            return Ok(id.to_owned());
         }
         Err(GraphError {
             http_status: status,

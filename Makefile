@@ -1,0 +1,53 @@
+# The helpdesk's two set-up commands are `make dev` and `make test`; the rest
+# are their parts. Python tools (moto, the SAM translator, the SAM CLI) are
+# pinned and installed into project-local virtualenvs on first use.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv-local
+LINT_VENV := .venv-lint
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: dev test test-rust test-stack lint fmt clippy validate ci clean-local
+
+## Run the whole helpdesk locally: moto, the stack from template.yaml, the local
+## runner and the WhatsApp simulator. Ctrl-C stops everything.
+dev: $(VENV)/.installed
+	cargo run -p devstack -- up
+
+## Every test: unit, handler, moto integration and end-to-end.
+test: $(VENV)/.installed test-stack test-rust
+
+test-rust: $(VENV)/.installed
+	cargo test --workspace --all-targets -- --color never
+
+test-stack: $(VENV)/.installed
+	$(VENV)/bin/python infra/local/test_stack.py
+
+## Format, lint and template checks (what CI adds to `make test`).
+lint: fmt clippy validate
+
+fmt:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+validate: $(LINT_VENV)/.installed
+	$(LINT_VENV)/bin/sam validate --lint --template template.yaml
+
+ci: test lint
+
+$(VENV)/.installed: infra/local/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
+	touch $@
+
+$(LINT_VENV)/.installed: infra/local/requirements-lint.txt
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements-lint.txt
+	touch $@
+
+clean-local:
+	rm -rf .local

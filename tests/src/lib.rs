@@ -1,0 +1,266 @@
+//! The end-to-end harness: a whole helpdesk per test — its own stack in moto
+//! (created from template.yaml), the local runner on a free port, and its own
+//! WhatsApp simulator — driven the way a customer and an agent would.
+
+use anyhow::{Context, bail};
+use devstack::{LocalSecrets, Moto, Runner, RunnerOptions, StackDescription, create_stack, repo_root};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use wa_sim::{RunningSim, SimConfig};
+
+/// The business number of the local stack.
+pub const PHONE_NUMBER_ID: &str = "100000000000001";
+
+/// How long an end-to-end step may take before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A stack of its own in moto, created from template.yaml.
+pub struct LocalAws {
+    /// Our own moto, when the run did not provide one through `MOTO_ENDPOINT`.
+    moto: Option<Moto>,
+    pub stack: StackDescription,
+}
+
+impl LocalAws {
+    /// Uses the moto at `MOTO_ENDPOINT` when set (the Makefile starts one for
+    /// the whole run), else starts one for this test.
+    pub async fn start() -> anyhow::Result<LocalAws> {
+        let root = repo_root();
+        let (moto, endpoint) = match std::env::var("MOTO_ENDPOINT").ok().filter(|e| !e.is_empty()) {
+            Some(endpoint) => (None, endpoint),
+            None => {
+                let moto = Moto::start(&root, 0).await.context("starting moto")?;
+                let endpoint = moto.endpoint.clone();
+                (Some(moto), endpoint)
+            }
+        };
+        let stack = create_stack(
+            &root,
+            &endpoint,
+            &unique_stack_name(),
+            &[("QueueVisibilityTimeout", "10")],
+        )
+        .await
+        .context("creating the stack from template.yaml")?;
+        Ok(LocalAws { moto, stack })
+    }
+
+    /// SDK clients' configuration for this stack.
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        devstack::sdk_config(&self.stack).await
+    }
+
+    pub fn output(&self, name: &str) -> String {
+        self.stack
+            .outputs
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("stack output {name} is missing"))
+    }
+
+    pub async fn stop(self) {
+        if let Some(moto) = self.moto {
+            moto.shutdown().await;
+        }
+    }
+}
+
+pub struct Helpdesk {
+    pub aws: LocalAws,
+    pub sim: RunningSim,
+    pub runner: Runner,
+    pub http: reqwest::Client,
+}
+
+fn unique_stack_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("e2e-{}-{n}-{:x}", std::process::id(), nanos % 0xffff)
+}
+
+impl Helpdesk {
+    /// Starts a fresh helpdesk on a stack of its own.
+    pub async fn start() -> anyhow::Result<Helpdesk> {
+        let aws = LocalAws::start().await?;
+        let secrets = LocalSecrets::default();
+        let sim = wa_sim::start(SimConfig {
+            bind: "127.0.0.1:0".parse()?,
+            // Replaced once the runner's port is known.
+            webhook_url: "http://127.0.0.1:9/webhook".into(),
+            app_secret: secrets.app_secret.clone(),
+            access_token: secrets.access_token.clone(),
+            phone_number_id: PHONE_NUMBER_ID.into(),
+            display_phone_number: "15550000001".into(),
+            waba_id: "200000000000001".into(),
+            status_callbacks: true,
+        })
+        .await?;
+        let runner = Runner::start(
+            &aws.stack,
+            RunnerOptions {
+                http_port: 0,
+                graph_url: sim.url.clone(),
+                phone_number_id: PHONE_NUMBER_ID.into(),
+                secrets,
+                poll_wait_seconds: 1,
+            },
+        )
+        .await?;
+        sim.set_webhook_url(format!("{}/webhook", runner.http_url));
+        Ok(Helpdesk {
+            aws,
+            sim,
+            runner,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    pub async fn stop(self) {
+        self.runner.shutdown().await;
+        self.sim.shutdown().await;
+        self.aws.stop().await;
+    }
+
+    /// The customer sends one message through the simulator; answers its report.
+    pub async fn customer_sends(&self, wa_id: &str, message: Value) -> anyhow::Result<Value> {
+        let url = format!("{}/_sim/customers/{wa_id}/messages", self.sim.url);
+        let report: Value = self
+            .http
+            .post(url)
+            .json(&message)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        if report["delivered"] != json!(true) {
+            bail!("the simulator could not deliver the message: {report}");
+        }
+        Ok(report)
+    }
+
+    pub async fn customer_says(&self, wa_id: &str, text: &str) -> anyhow::Result<Value> {
+        self.customer_sends(wa_id, json!({"type": "text", "text": {"body": text}}))
+            .await
+    }
+
+    pub async fn customer_taps(&self, wa_id: &str, id: &str, title: &str) -> anyhow::Result<Value> {
+        let reply = json!({"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": id, "title": title}}});
+        self.customer_sends(wa_id, reply).await
+    }
+
+    /// What the business sent to the customer, in order.
+    pub async fn inbox(&self, wa_id: &str) -> anyhow::Result<Vec<Value>> {
+        let url = format!("{}/_sim/customers/{wa_id}/inbox", self.sim.url);
+        Ok(self.http.get(url).send().await?.error_for_status()?.json().await?)
+    }
+
+    /// Waits until the inbox holds at least `n` messages.
+    pub async fn inbox_of_at_least(&self, wa_id: &str, n: usize) -> anyhow::Result<Vec<Value>> {
+        eventually(&format!("{n} messages in the inbox"), || async {
+            let inbox = self.inbox(wa_id).await?;
+            Ok((inbox.len() >= n).then_some(inbox))
+        })
+        .await
+    }
+
+    pub async fn token(&self, agent: &str, teams: &str) -> anyhow::Result<String> {
+        let url = format!("{}/_local/token?agent={agent}&teams={teams}", self.runner.http_url);
+        let answer: Value = self.http.get(url).send().await?.error_for_status()?.json().await?;
+        Ok(answer["token"].as_str().context("no token in the answer")?.to_owned())
+    }
+
+    pub async fn api(
+        &self,
+        method: &str,
+        token: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let url = format!("{}{path}", self.runner.http_url);
+        let mut request = self.http.request(method.parse()?, url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+    }
+
+    /// Waits for the ticket the customer's messages opened to satisfy `check`.
+    pub async fn ticket_where(
+        &self,
+        token: &str,
+        ticket_id: &str,
+        check: impl Fn(&Value) -> bool,
+    ) -> anyhow::Result<Value> {
+        eventually(&format!("ticket {ticket_id} in the expected state"), || async {
+            let (status, body) = self
+                .api("GET", Some(token), &format!("/api/tickets/{ticket_id}"), None)
+                .await?;
+            Ok((status == 200 && check(&body)).then_some(body))
+        })
+        .await
+    }
+
+    /// Waits for a ticket of `team` in `status` and answers the first.
+    pub async fn first_ticket_in(&self, token: &str, status: &str) -> anyhow::Result<Value> {
+        eventually(&format!("a {status} ticket"), || async {
+            let (code, body) = self
+                .api("GET", Some(token), &format!("/api/tickets?status={status}"), None)
+                .await?;
+            Ok((code == 200).then(|| body["tickets"].get(0).cloned()).flatten())
+        })
+        .await
+    }
+}
+
+/// Polls `probe` every 200 ms until it answers `Some`, or fails after [`PATIENCE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = probe().await? {
+            return Ok(value);
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The reply-button ids of an interactive message in the inbox.
+pub fn button_ids(message: &Value) -> Vec<String> {
+    message["message"]["interactive"]["action"]["buttons"]
+        .as_array()
+        .map(|b| {
+            b.iter()
+                .filter_map(|b| b["reply"]["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The text of a text message, or the body of an interactive one.
+pub fn text_of(message: &Value) -> String {
+    let m = &message["message"];
+    m["text"]["body"]
+        .as_str()
+        .or_else(|| m["interactive"]["body"]["text"].as_str())
+        .unwrap_or("")
+        .to_owned()
+}
