@@ -1,0 +1,241 @@
+//! Each SQS and HTTP function's handler, called with the same `events/*.json`
+//! that `sam local invoke -e` and `cargo lambda invoke --data-file` use, wired
+//! by its own `from_env` against a stack in moto (no runner polling it).
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use helpdesk::adapters::dynamo::DynamoStore;
+use helpdesk::config::Env;
+use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::ids::TicketId;
+use helpdesk::domain::inbound::InboundEvent;
+use helpdesk::domain::outbound::OutboundRequest;
+use helpdesk::ports::TicketReader;
+use helpdesk_tests::{LocalAws, PHONE_NUMBER_ID};
+use lambda_runtime::{Context, LambdaEvent};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+fn sqs_event(name: &str) -> LambdaEvent<SqsEvent> {
+    LambdaEvent::new(
+        serde_json::from_str(&read_event(name)).expect("an SQS event"),
+        Context::default(),
+    )
+}
+
+fn read_event(name: &str) -> String {
+    let path = devstack::repo_root().join("events").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn env(aws: &LocalAws, function: &str, graph_url: &str) -> Env {
+    let options = devstack::RunnerOptions {
+        graph_url: graph_url.to_owned(),
+        phone_number_id: PHONE_NUMBER_ID.into(),
+        ..Default::default()
+    };
+    Env::from_map(devstack::function_environment(&aws.stack, function, &options))
+}
+
+/// Everything waiting on a queue, oldest first.
+async fn drain<T: DeserializeOwned>(aws: &LocalAws, output: &str) -> anyhow::Result<Vec<T>> {
+    let sqs = aws_sdk_sqs::Client::new(&aws.sdk().await);
+    let url = aws.output(output);
+    let mut items = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await?;
+        if out.messages().is_empty() {
+            return Ok(items);
+        }
+        for m in out.messages() {
+            items.push(serde_json::from_str(m.body().unwrap_or_default())?);
+            sqs.delete_message()
+                .queue_url(&url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await?;
+        }
+    }
+}
+
+fn no_failures(response: &SqsBatchResponse) -> bool {
+    response.batch_item_failures.is_empty()
+}
+
+#[tokio::test]
+async fn the_bot_handler_greets_a_new_customer_and_passes_the_status_on() -> anyhow::Result<()> {
+    let aws = LocalAws::start().await?;
+    let sdk = aws.sdk().await;
+    let bot = bot::Bot::from_env(&env(&aws, "BotFunction", ""), &sdk)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+
+    let response = bot
+        .handle(sqs_event("bot-inbound.json"))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+
+    assert!(no_failures(&response));
+    let commands: Vec<TicketCommand> = drain(&aws, "TicketsQueueUrl").await?;
+    let names: Vec<_> = commands.iter().map(TicketCommand::name).collect();
+    assert_eq!(names, ["record_inbound", "record_status"]);
+    let replies: Vec<OutboundRequest> = drain(&aws, "OutboundQueueUrl").await?;
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].phone_number_id, "100000000000001");
+    aws.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_tickets_handler_opens_the_ticket_once_even_when_the_command_is_redelivered() -> anyhow::Result<()> {
+    let aws = LocalAws::start().await?;
+    let sdk = aws.sdk().await;
+    let tickets = tickets::Tickets::from_env(&env(&aws, "TicketsFunction", ""), &sdk)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+
+    for _ in 0..2 {
+        let response = tickets
+            .handle(sqs_event("tickets-record-inbound.json"))
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        assert!(no_failures(&response));
+    }
+
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), aws.output("HelpdeskTableName"));
+    let id = TicketId::parse("TK-3F9A0C51D2E7").unwrap();
+    let ticket = store.ticket(&id).await?.expect("the ticket was opened");
+    assert_eq!((ticket.tier, ticket.team.as_str(), ticket.version), (1, "support", 1));
+    assert_eq!(ticket.contact_name.as_deref(), Some("Ana Souza"));
+    assert_eq!(store.timeline(&id).await?.len(), 1);
+    aws.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_tickets_handler_reports_a_malformed_command_for_redelivery() -> anyhow::Result<()> {
+    let aws = LocalAws::start().await?;
+    let sdk = aws.sdk().await;
+    let tickets = tickets::Tickets::from_env(&env(&aws, "TicketsFunction", ""), &sdk)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let mut event = sqs_event("tickets-record-inbound.json");
+    event.payload.records[0].body = Some("{\"command\":\"no_such_command\"}".into());
+
+    let response = tickets.handle(event).await.map_err(|e| anyhow::anyhow!(e))?;
+
+    assert_eq!(response.batch_item_failures.len(), 1);
+    aws.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_sender_handler_records_a_closed_window_then_delivers_once_the_customer_wrote() -> anyhow::Result<()> {
+    let aws = LocalAws::start().await?;
+    let sdk = aws.sdk().await;
+    let secrets = devstack::LocalSecrets::default();
+    let sim = wa_sim::start(wa_sim::SimConfig {
+        bind: "127.0.0.1:0".parse()?,
+        webhook_url: "http://127.0.0.1:9/webhook".into(),
+        app_secret: secrets.app_secret.clone(),
+        access_token: secrets.access_token.clone(),
+        phone_number_id: PHONE_NUMBER_ID.into(),
+        display_phone_number: "15550000001".into(),
+        waba_id: "200000000000001".into(),
+        status_callbacks: false,
+    })
+    .await?;
+    let sender = sender::Sender::from_env(&env(&aws, "SenderFunction", &sim.url), &sdk)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+
+    // The customer never wrote: WhatsApp refuses with 131047, recorded and not retried.
+    let response = sender
+        .handle(sqs_event("sender-outbound-text.json"))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    assert!(no_failures(&response));
+    let recorded: Vec<TicketCommand> = drain(&aws, "TicketsQueueUrl").await?;
+    assert!(
+        matches!(
+            &recorded[..],
+            [TicketCommand::RecordSendFailure { code: Some(131047), .. }]
+        ),
+        "{recorded:?}"
+    );
+
+    // Once the customer writes (the webhook target is down, which does not matter here), the send goes through.
+    let http = reqwest::Client::new();
+    http.post(format!("{}/_sim/faults", sim.url))
+        .json(&json!({"webhook_retry": {"attempts": 1, "initial_backoff_ms": 1}}))
+        .send()
+        .await?;
+    http.post(format!("{}/_sim/customers/15551230001/messages", sim.url))
+        .json(&json!({"type":"text","text":{"body":"hi"}}))
+        .send()
+        .await?;
+    let response = sender
+        .handle(sqs_event("sender-outbound-text.json"))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    assert!(no_failures(&response));
+    let recorded: Vec<TicketCommand> = drain(&aws, "TicketsQueueUrl").await?;
+    assert!(
+        matches!(&recorded[..], [TicketCommand::RecordOutbound { .. }]),
+        "{recorded:?}"
+    );
+    let inbox: Vec<Value> = http
+        .get(format!("{}/_sim/customers/15551230001/inbox", sim.url))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(inbox.len(), 1);
+    sim.shutdown().await;
+    aws.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_agent_api_handler_lists_the_queue_of_the_agents_teams_and_refuses_a_request_without_claims()
+-> anyhow::Result<()> {
+    let aws = LocalAws::start().await?;
+    let sdk = aws.sdk().await;
+    let api = agent_api::AgentApi::from_env(&env(&aws, "AgentApiFunction", ""), &sdk)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let event = read_event("agent-api-queue.json");
+
+    let response = api.handle(lambda_http::request::from_str(&event)?).await?;
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = serde_json::from_slice(response.body().as_ref())?;
+    assert_eq!(body["teams"], json!(["support", "billing"]));
+    assert_eq!(body["tickets"], json!([]));
+
+    let mut without_claims: Value = serde_json::from_str(&event)?;
+    without_claims["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    let response = api
+        .handle(lambda_http::request::from_str(&without_claims.to_string())?)
+        .await?;
+    assert_eq!(response.status().as_u16(), 401);
+    aws.stop().await;
+    Ok(())
+}
+
+#[test]
+fn the_bot_event_carries_what_the_webhook_queues() {
+    let event: SqsEvent = serde_json::from_str(&read_event("bot-inbound.json")).unwrap();
+    for record in event.records {
+        let item: InboundEvent = serde_json::from_str(record.body.as_deref().unwrap()).unwrap();
+        assert_eq!(record.attributes["MessageGroupId"], item.group_key());
+        assert_eq!(record.attributes["MessageDeduplicationId"], item.dedupe_key());
+    }
+}
