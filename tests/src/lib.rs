@@ -89,18 +89,7 @@ impl Helpdesk {
     pub async fn start() -> anyhow::Result<Helpdesk> {
         let aws = LocalAws::start().await?;
         let secrets = LocalSecrets::default();
-        let sim = wa_sim::start(SimConfig {
-            bind: "127.0.0.1:0".parse()?,
-            // Replaced once the runner's port is known.
-            webhook_url: "http://127.0.0.1:9/webhook".into(),
-            app_secret: secrets.app_secret.clone(),
-            access_token: secrets.access_token.clone(),
-            phone_number_id: PHONE_NUMBER_ID.into(),
-            display_phone_number: "15550000001".into(),
-            waba_id: "200000000000001".into(),
-            status_callbacks: true,
-        })
-        .await?;
+        let sim = start_simulator(true).await?;
         let runner = Runner::start(
             &aws.stack,
             RunnerOptions {
@@ -223,6 +212,23 @@ impl Helpdesk {
         })
         .await
     }
+}
+
+/// A WhatsApp simulator for the local business number and secrets. Its
+/// webhook URL points nowhere until [`RunningSim::set_webhook_url`].
+pub async fn start_simulator(status_callbacks: bool) -> anyhow::Result<RunningSim> {
+    let secrets = LocalSecrets::default();
+    wa_sim::start(SimConfig {
+        bind: "127.0.0.1:0".parse()?,
+        webhook_url: "http://127.0.0.1:9/webhook".into(),
+        app_secret: secrets.app_secret,
+        access_token: secrets.access_token,
+        phone_number_id: PHONE_NUMBER_ID.into(),
+        display_phone_number: "15550000001".into(),
+        waba_id: "200000000000001".into(),
+        status_callbacks,
+    })
+    .await
 }
 
 /// Polls `probe` every 200 ms until it answers `Some`, or fails after [`PATIENCE`].

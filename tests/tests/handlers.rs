@@ -10,7 +10,7 @@ use helpdesk::domain::ids::TicketId;
 use helpdesk::domain::inbound::InboundEvent;
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::ports::TicketReader;
-use helpdesk_tests::{LocalAws, PHONE_NUMBER_ID};
+use helpdesk_tests::{LocalAws, PHONE_NUMBER_ID, start_simulator};
 use lambda_runtime::{Context, LambdaEvent};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -138,18 +138,7 @@ async fn the_tickets_handler_reports_a_malformed_command_for_redelivery() -> any
 async fn the_sender_handler_records_a_closed_window_then_delivers_once_the_customer_wrote() -> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
     let sdk = aws.sdk().await;
-    let secrets = devstack::LocalSecrets::default();
-    let sim = wa_sim::start(wa_sim::SimConfig {
-        bind: "127.0.0.1:0".parse()?,
-        webhook_url: "http://127.0.0.1:9/webhook".into(),
-        app_secret: secrets.app_secret.clone(),
-        access_token: secrets.access_token.clone(),
-        phone_number_id: PHONE_NUMBER_ID.into(),
-        display_phone_number: "15550000001".into(),
-        waba_id: "200000000000001".into(),
-        status_callbacks: false,
-    })
-    .await?;
+    let sim = start_simulator(false).await?;
     let sender = sender::Sender::from_env(&env(&aws, "SenderFunction", &sim.url), &sdk)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;

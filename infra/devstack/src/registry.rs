@@ -91,42 +91,22 @@ impl Handler {
 /// environment, the way that function's `main` does at init. `Ok(None)` when
 /// there is no local handler for that binary.
 pub async fn build(binary: &str, env: &Env, sdk: &SdkConfig) -> Result<Option<Handler>, BoxError> {
+    // Each arm builds the function once, as its `main` does at init, and shares it between invocations.
+    macro_rules! wire {
+        ($kind:ident, $function:expr) => {{
+            let function = Arc::new($function.await?);
+            Handler::$kind(move |input| {
+                let function = Arc::clone(&function);
+                async move { function.handle(input).await }
+            })
+        }};
+    }
     let handler = match binary {
-        "webhook" => {
-            let function = Arc::new(webhook::Webhook::from_env(env, sdk).await?);
-            Handler::http(move |request| {
-                let function = Arc::clone(&function);
-                async move { function.handle(request).await }
-            })
-        }
-        "bot" => {
-            let function = Arc::new(bot::Bot::from_env(env, sdk).await?);
-            Handler::sqs(move |event| {
-                let function = Arc::clone(&function);
-                async move { function.handle(event).await }
-            })
-        }
-        "tickets" => {
-            let function = Arc::new(tickets::Tickets::from_env(env, sdk).await?);
-            Handler::sqs(move |event| {
-                let function = Arc::clone(&function);
-                async move { function.handle(event).await }
-            })
-        }
-        "sender" => {
-            let function = Arc::new(sender::Sender::from_env(env, sdk).await?);
-            Handler::sqs(move |event| {
-                let function = Arc::clone(&function);
-                async move { function.handle(event).await }
-            })
-        }
-        "agent-api" => {
-            let function = Arc::new(agent_api::AgentApi::from_env(env, sdk).await?);
-            Handler::http(move |request| {
-                let function = Arc::clone(&function);
-                async move { function.handle(request).await }
-            })
-        }
+        "webhook" => wire!(http, webhook::Webhook::from_env(env, sdk)),
+        "agent-api" => wire!(http, agent_api::AgentApi::from_env(env, sdk)),
+        "bot" => wire!(sqs, bot::Bot::from_env(env, sdk)),
+        "tickets" => wire!(sqs, tickets::Tickets::from_env(env, sdk)),
+        "sender" => wire!(sqs, sender::Sender::from_env(env, sdk)),
         _ => return Ok(None),
     };
     Ok(Some(handler))
