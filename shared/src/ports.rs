@@ -5,7 +5,7 @@
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::outbound::OutboundBody;
-use crate::domain::ticket::{DeliveryState, Ticket, TicketStatus, TimelineEntry};
+use crate::domain::ticket::{CustomerProfile, DeliveryState, Ticket, TicketStatus, TimelineEntry};
 use serde::Serialize;
 use std::error::Error as StdError;
 
@@ -14,6 +14,10 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// The current time. Tests and the local runner may move it.
 pub trait Clock: Send + Sync {
     fn now_ms(&self) -> i64;
+
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(self.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
 }
 
 /// The real clock.
@@ -66,6 +70,7 @@ pub trait TicketReader: Send + Sync {
     async fn timeline(&self, id: &TicketId) -> Result<Vec<TimelineEntry>, StoreError>;
     /// A team's queue in one status, urgent first then oldest first; at most `limit`.
     async fn queue(&self, team: &str, status: TicketStatus, limit: usize) -> Result<Vec<Ticket>, StoreError>;
+    async fn profile(&self, customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError>;
 }
 
 /// Writes tickets. Only the `tickets` function holds one. Every method is
@@ -92,6 +97,8 @@ pub trait TicketStore: TicketReader {
     /// Keeps a status that arrived before its message was recorded (forward only).
     async fn park_status(&self, wamid: &str, state: DeliveryState, error: Option<&str>) -> Result<(), StoreError>;
     async fn parked_status(&self, wamid: &str) -> Result<Option<(DeliveryState, Option<String>)>, StoreError>;
+    /// Stores a profile (the tickets function applies a customer's commands in order).
+    async fn save_profile(&self, profile: &CustomerProfile) -> Result<(), StoreError>;
 }
 
 /// The bot's conversation state. Only the `bot` function holds one.
@@ -166,3 +173,9 @@ fifo_message!(
     crate::domain::commands::TicketCommand,
     crate::domain::outbound::OutboundRequest
 );
+
+/// The business's order source. Contract: `Ok(None)` when the order does not
+/// exist; `Err` when the source cannot answer (down, slow, malformed answer).
+pub trait OrderLookup: Send + Sync {
+    async fn status(&self, order: &str) -> Result<Option<String>, BoxError>;
+}

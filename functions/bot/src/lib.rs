@@ -1,18 +1,26 @@
-//! The bot function: tier 1. For each customer message on `inbound.fifo` it
-//! decides the reply (see `helpdesk::domain::bot`), records the message on the
-//! ticket and hands escalations to humans; statuses pass through to `tickets`.
+//! The bot function: tier 1. For each customer's new messages on
+//! `inbound.fifo` it decides one coherent reply (see `helpdesk::domain::bot`),
+//! records the messages on the ticket and hands escalations to humans;
+//! delivery statuses pass through to `tickets`.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use helpdesk::adapters::desk::load_desk;
 use helpdesk::adapters::dynamo::DynamoStore;
-use helpdesk::adapters::lambda_sqs::handle_in_order;
+use helpdesk::adapters::lambda_sqs::handle_grouped;
+use helpdesk::adapters::orders::OrderClient;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
-use helpdesk::domain::bot::{BotSettings, respond};
+use helpdesk::domain::bot::{OrderAnswer, Turn, order_to_look_up, respond};
 use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::conversation::Conversation;
-use helpdesk::domain::inbound::{DeliveryStatus, InboundEvent, InboundMessage};
+use helpdesk::domain::desk::Desk;
+use helpdesk::domain::i18n::Catalog;
+use helpdesk::domain::inbound::{InboundEvent, InboundMessage};
 use helpdesk::domain::outbound::OutboundRequest;
-use helpdesk::ports::{Clock, ConversationStore, Queue, QueueError, StoreError, SystemClock, TicketReader};
+use helpdesk::domain::ticket::CustomerTier;
+use helpdesk::ports::{
+    Clock, ConversationStore, OrderLookup, Queue, QueueError, StoreError, SystemClock, TicketReader,
+};
 use lambda_runtime::LambdaEvent;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,108 +31,147 @@ pub enum BotError {
     Queue(#[from] QueueError),
 }
 
-pub struct Bot<S, T, O, C> {
+pub struct Bot<S, T, O, L, C> {
     store: S,
     tickets: T,
     outbound: O,
+    orders: L,
     clock: C,
-    settings: BotSettings,
+    desk: Desk,
+    catalog: Catalog,
 }
 
-impl Bot<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, SystemClock> {
+impl Bot<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, OrderClient, SystemClock> {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
+        let catalog = Catalog::builtin();
+        let desk = load_desk(env, &catalog)?;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let tickets = SqsQueue::new(sqs.clone(), env.require("TICKETS_QUEUE_URL")?);
         let outbound = SqsQueue::new(sqs, env.require("OUTBOUND_QUEUE_URL")?);
-        let settings = BotSettings {
-            default_team: env.or("DEFAULT_TEAM", "support").to_owned(),
-            ..BotSettings::default()
-        };
-        Ok(Bot::new(store, tickets, outbound, SystemClock, settings))
+        let orders = OrderClient::from_source(&desk.config.order_lookup.source, sdk)?;
+        Ok(Bot {
+            store,
+            tickets,
+            outbound,
+            orders,
+            clock: SystemClock,
+            desk,
+            catalog,
+        })
     }
 }
 
-impl<S, T, O, C> Bot<S, T, O, C>
+impl<S, T, O, L, C> Bot<S, T, O, L, C>
 where
     S: ConversationStore + TicketReader,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
+    L: OrderLookup,
     C: Clock,
 {
-    pub fn new(store: S, tickets: T, outbound: O, clock: C, settings: BotSettings) -> Self {
-        Bot {
-            store,
-            tickets,
-            outbound,
-            clock,
-            settings,
-        }
-    }
-
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        Ok(handle_in_order(event.payload, |item: InboundEvent| self.process(item)).await)
+        Ok(handle_grouped(event.payload, |items: Vec<InboundEvent>| self.process(items)).await)
     }
 
-    pub async fn process(&self, item: InboundEvent) -> Result<(), BotError> {
-        match item {
-            InboundEvent::Message(message) => self.converse(message).await,
-            InboundEvent::Status(status) => self.pass_status(status).await,
+    /// One message group's records from a batch (one customer, in order).
+    pub async fn process(&self, items: Vec<InboundEvent>) -> Result<(), BotError> {
+        let mut messages: Vec<InboundMessage> = Vec::new();
+        for item in items {
+            match item {
+                InboundEvent::Status(status) => {
+                    self.tickets
+                        .send(&[TicketCommand::RecordStatus {
+                            wamid: status.wamid,
+                            status: status.status,
+                            at_ms: status.timestamp * 1000,
+                            recipient: status.recipient,
+                            errors: status.errors,
+                        }])
+                        .await?;
+                }
+                InboundEvent::Message(m) if m.customer.is_none() => {
+                    tracing::warn!(message_type = %m.message_type, "message names no customer; acknowledged without a reply");
+                }
+                InboundEvent::Message(m) => messages.push(m),
+            }
         }
+        // Several short messages of one customer in one batch get one reply.
+        while !messages.is_empty() {
+            let customer = messages[0].customer.clone().expect("filtered above");
+            let split = messages
+                .iter()
+                .position(|m| m.customer.as_ref() != Some(&customer))
+                .unwrap_or(messages.len());
+            let rest = messages.split_off(split);
+            self.converse(&customer, messages).await?;
+            messages = rest;
+        }
+        Ok(())
     }
 
-    /// One customer message. The commands and replies go out before the
-    /// conversation is saved: if the save fails the message is redelivered and
-    /// the same decision is sent again with the same dedupe ids, so nothing is
-    /// lost and nothing is doubled.
-    async fn converse(&self, message: InboundMessage) -> Result<(), BotError> {
-        let Some(customer) = message.customer.clone() else {
-            tracing::warn!(message_type = %message.message_type, "message names no customer; kept in the queue log only");
-            return Ok(());
-        };
+    /// The commands and replies go out before the conversation is saved: if the
+    /// save fails, the messages are redelivered and the same decision is sent
+    /// again with the same dedupe ids, so nothing is lost and nothing doubled.
+    async fn converse(
+        &self,
+        customer: &helpdesk::domain::ids::CustomerId,
+        messages: Vec<InboundMessage>,
+    ) -> Result<(), BotError> {
         let conversation = self
             .store
-            .conversation(&customer)
+            .conversation(customer)
             .await?
             .unwrap_or_else(|| Conversation::new(customer.clone()));
-        if conversation.has_seen(&message.wamid) {
-            tracing::info!(ticket = ?conversation.ticket_id, "message already handled; skipped");
+        let fresh: Vec<InboundMessage> = messages
+            .into_iter()
+            .filter(|m| !conversation.has_seen(&m.wamid))
+            .collect();
+        if fresh.is_empty() {
+            tracing::info!(ticket = ?conversation.ticket_id, "messages already handled; skipped");
             return Ok(());
         }
         let ticket_status = match &conversation.ticket_id {
             Some(id) => self.store.ticket(id).await?.map(|t| t.status),
             None => None,
         };
-        let outcome = respond(
-            conversation,
-            &customer,
-            &message,
+        let vip = self
+            .store
+            .profile(customer)
+            .await?
+            .is_some_and(|p| p.tier == CustomerTier::Vip);
+        let order = match order_to_look_up(&conversation, &fresh, &self.desk) {
+            Some(number) => Some(match self.orders.status(&number).await {
+                Ok(Some(status)) => OrderAnswer::Found { status },
+                Ok(None) => OrderAnswer::NotFound,
+                Err(e) => {
+                    tracing::warn!(error = %e, "order source unavailable");
+                    OrderAnswer::Unavailable
+                }
+            }),
+            None => None,
+        };
+        let now = self.clock.now();
+        let turn = Turn {
+            customer,
+            messages: &fresh,
             ticket_status,
-            self.clock.now_ms(),
-            &self.settings,
-        );
+            vip,
+            order,
+            now,
+        };
+        let outcome = respond(conversation, &turn, &self.desk, &self.catalog);
         self.tickets.send(&outcome.commands).await?;
         self.outbound.send(&outcome.replies).await?;
         self.store.save_conversation(&outcome.conversation).await?;
         tracing::info!(
             ticket = ?outcome.conversation.ticket_id,
             mode = ?outcome.conversation.mode,
+            messages = fresh.len(),
             replies = outcome.replies.len(),
             commands = outcome.commands.len(),
-            "message handled"
+            "messages handled"
         );
-        Ok(())
-    }
-
-    async fn pass_status(&self, status: DeliveryStatus) -> Result<(), BotError> {
-        let command = TicketCommand::RecordStatus {
-            wamid: status.wamid,
-            status: status.status,
-            at_ms: status.timestamp * 1000,
-            recipient: status.recipient,
-            errors: status.errors,
-        };
-        self.tickets.send(&[command]).await?;
         Ok(())
     }
 }

@@ -8,9 +8,10 @@ use helpdesk::adapters::events::EventBridgePublisher;
 use helpdesk::adapters::lambda_sqs::handle_in_order;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::TicketCommand;
-use helpdesk::domain::ids::TicketId;
+use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::outbound::{Author, OutboundBody};
-use helpdesk::domain::ticket::{DeliveryState, Direction, Escalation, Ticket, TimelineEntry};
+use helpdesk::domain::ticket::{CustomerProfile, DeliveryState, Direction, Escalation, Ticket, TimelineEntry};
+use helpdesk::domain::triggers::TriggerHit;
 use helpdesk::ports::{BoxError, DomainEvent, EventPublisher, StoreError, TicketStore};
 use lambda_runtime::LambdaEvent;
 use serde_json::json;
@@ -162,24 +163,32 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
                 reason,
                 order_number,
                 at_ms,
+                triggers,
+                intent,
+                category,
+                language,
+                frustration,
+                excerpt,
                 ..
             } => {
                 let escalation = Escalation {
                     trigger: trigger.clone(),
                     reason: reason.clone(),
                     at_ms,
+                    triggers,
                 };
                 let changed = self
                     .update(&ticket_id, None, |t| {
                         if order_number.is_some() {
                             t.order_number = order_number.clone();
                         }
+                        let context = &mut t.context;
+                        context.intent = intent.clone().or(context.intent.take());
+                        context.category = category.clone().or(context.category.take());
+                        context.language = language.clone().or(context.language.take());
+                        context.frustration = frustration.clone().or(context.frustration.take());
                         match t.escalate(tier, &team, priority, escalation.clone()) {
-                            Ok(true) => Ok(vec![DomainEvent {
-                                kind: "TicketEscalated",
-                                detail: json!({"ticket_id": t.id, "team": t.team, "tier": t.tier,
-                                    "priority": t.priority, "trigger": trigger, "reason": reason, "at_ms": at_ms}),
-                            }]),
+                            Ok(true) => Ok(vec![escalated_event(t, &trigger, &reason, at_ms, excerpt.as_deref())]),
                             Ok(false) => Ok(Vec::new()),
                             Err(e) => {
                                 tracing::warn!(ticket = %t.id, error = %e, "escalation ignored");
@@ -189,14 +198,108 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
                     })
                     .await?;
                 if changed {
+                    let summary = format!("Escalated to {team} (tier {tier}): {reason}");
+                    let entry = event_entry(format!("escalated.{at_ms}"), at_ms, Author::Bot, "escalated", summary);
+                    self.append(&ticket_id, &entry, name).await?;
+                }
+            }
+            TicketCommand::Transfer {
+                ticket_id,
+                team,
+                tier,
+                agent,
+                reason,
+                at_ms,
+                ..
+            } => {
+                let why = format!("{agent} transferred the ticket: {reason}");
+                let hit = TriggerHit::new("transfer", why.clone());
+                let escalation = Escalation {
+                    trigger: "transfer".into(),
+                    reason: why.clone(),
+                    at_ms,
+                    triggers: vec![hit],
+                };
+                let changed = self
+                    .update(&ticket_id, None, |t| {
+                        match t.escalate(tier, &team, t.priority, escalation.clone()) {
+                            Ok(true) => Ok(vec![escalated_event(t, "transfer", &why, at_ms, None)]),
+                            Ok(false) => Ok(Vec::new()),
+                            Err(e) => {
+                                tracing::warn!(ticket = %t.id, error = %e, "transfer ignored");
+                                Ok(Vec::new())
+                            }
+                        }
+                    })
+                    .await?;
+                if changed {
+                    let summary = format!("Transferred to {team} (tier {tier}) by {agent}: {reason}");
                     let entry = event_entry(
-                        format!("escalated.{at_ms}"),
+                        format!("transferred.{at_ms}"),
                         at_ms,
-                        Author::Bot,
-                        "escalated",
-                        format!("Escalated to {team} (tier {tier}): {reason}"),
+                        Author::Agent(agent),
+                        "transferred",
+                        summary,
                     );
                     self.append(&ticket_id, &entry, name).await?;
+                }
+            }
+            TicketCommand::ReturnToBot {
+                ticket_id, team, at_ms, ..
+            } => {
+                let changed = self
+                    .update(&ticket_id, None, |t| {
+                        t.return_to_bot(&team, at_ms);
+                        Ok(Vec::new())
+                    })
+                    .await?;
+                if changed {
+                    let summary = "The customer cancelled the request for an agent".to_owned();
+                    let entry = event_entry(
+                        format!("returned.{at_ms}"),
+                        at_ms,
+                        Author::Customer,
+                        "returned_to_bot",
+                        summary,
+                    );
+                    self.append(&ticket_id, &entry, name).await?;
+                }
+            }
+            TicketCommand::SetCustomerLanguage {
+                customer,
+                ticket_id,
+                language,
+                at_ms,
+            } => {
+                let mut profile = self.profile_of(&customer, at_ms).await?;
+                if profile.language.as_deref() != Some(language.as_str()) {
+                    profile.language = Some(language.clone());
+                    profile.updated_at_ms = profile.updated_at_ms.max(at_ms);
+                    self.store.save_profile(&profile).await?;
+                }
+                if let Some(id) = ticket_id
+                    && self.store.ticket(&id).await?.is_some()
+                {
+                    self.update(&id, None, |t| {
+                        t.context.language = Some(language.clone());
+                        Ok(Vec::new())
+                    })
+                    .await?;
+                }
+            }
+            TicketCommand::SetCustomerTier {
+                customer,
+                tier,
+                by,
+                at_ms,
+                ..
+            } => {
+                let mut profile = self.profile_of(&customer, at_ms).await?;
+                if profile.tier != tier {
+                    profile.tier = tier;
+                    profile.updated_at_ms = profile.updated_at_ms.max(at_ms);
+                    self.store.save_profile(&profile).await?;
+                    tracing::info!(tier = ?tier, by = %by, "customer tier changed");
                 }
             }
             TicketCommand::AgentReplied {
@@ -286,6 +389,14 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
         Err(TicketsError::Contended(id.clone()))
     }
 
+    async fn profile_of(&self, customer: &CustomerId, at_ms: i64) -> Result<CustomerProfile, TicketsError> {
+        Ok(self
+            .store
+            .profile(customer)
+            .await?
+            .unwrap_or_else(|| CustomerProfile::new(customer.clone(), at_ms)))
+    }
+
     async fn append(&self, id: &TicketId, entry: &TimelineEntry, command: &str) -> Result<(), TicketsError> {
         let added = self.store.append_entry(id, entry).await?;
         tracing::info!(ticket = %id, command, kind = %entry.kind, duplicate = !added, "timeline entry");
@@ -303,7 +414,7 @@ fn outbound_entry(
 ) -> TimelineEntry {
     let kind = match body {
         OutboundBody::Text { .. } => "text",
-        OutboundBody::Buttons { .. } => "interactive",
+        OutboundBody::Buttons { .. } | OutboundBody::List { .. } => "interactive",
         OutboundBody::Template { .. } => "template",
     };
     TimelineEntry {
@@ -316,6 +427,17 @@ fn outbound_entry(
         message: serde_json::to_value(body).ok(),
         delivery: Some(state),
         delivery_error: error,
+    }
+}
+
+/// `TicketEscalated` on the bus: what the notifier tells the team. No phone
+/// number; the customer's words only as the bot's short masked excerpt.
+fn escalated_event(t: &Ticket, trigger: &str, reason: &str, at_ms: i64, excerpt: Option<&str>) -> DomainEvent {
+    DomainEvent {
+        kind: "TicketEscalated",
+        detail: json!({"ticket_id": t.id, "team": t.team, "tier": t.tier, "priority": t.priority,
+            "trigger": trigger, "reason": reason, "at_ms": at_ms, "excerpt": excerpt,
+            "language": t.context.language}),
     }
 }
 

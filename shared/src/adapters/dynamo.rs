@@ -4,7 +4,7 @@
 use super::keys;
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{CustomerId, TicketId};
-use crate::domain::ticket::{DeliveryState, Ticket, TicketStatus, TimelineEntry};
+use crate::domain::ticket::{CustomerProfile, DeliveryState, Ticket, TicketStatus, TimelineEntry};
 use crate::ports::{ConversationStore, StoreError, TicketReader, TicketStore};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -54,6 +54,14 @@ struct ConversationItem {
     sk: String,
     #[serde(flatten)]
     conversation: Conversation,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ProfileItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    profile: CustomerProfile,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -162,6 +170,25 @@ impl DynamoStore {
 }
 
 impl TicketReader for DynamoStore {
+    async fn profile(&self, customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::customer_pk(customer), keys::PROFILE_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item
+            .map(|item| {
+                serde_dynamo::from_item::<_, ProfileItem>(item)
+                    .map(|p| p.profile)
+                    .map_err(corrupt)
+            })
+            .transpose()
+    }
+
     async fn ticket(&self, id: &TicketId) -> Result<Option<Ticket>, StoreError> {
         let out = self
             .client
@@ -226,6 +253,22 @@ impl TicketReader for DynamoStore {
 }
 
 impl TicketStore for DynamoStore {
+    async fn save_profile(&self, profile: &CustomerProfile) -> Result<(), StoreError> {
+        let item = ProfileItem {
+            pk: keys::customer_pk(&profile.customer),
+            sk: keys::PROFILE_SK.to_owned(),
+            profile: profile.clone(),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn save_ticket(&self, ticket: &Ticket, expected_version: Option<u64>) -> Result<(), StoreError> {
         let mut stored = ticket.clone();
         stored.version = expected_version.unwrap_or(0) + 1;

@@ -21,6 +21,7 @@ pub fn customer_pk(customer: &CustomerId) -> String {
     format!("CUST#{}", customer.as_str())
 }
 pub const CONVERSATION_SK: &str = "CONV";
+pub const PROFILE_SK: &str = "PROFILE";
 
 pub fn ticket_pk(ticket: &TicketId) -> String {
     format!("TICKET#{}", ticket.as_str())

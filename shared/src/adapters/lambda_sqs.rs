@@ -58,6 +58,59 @@ where
     response
 }
 
+/// Like [`handle_in_order`], but hands each message group's records of the
+/// batch to `handle` together (in order), so a customer's burst of messages can
+/// get one answer. When the call fails, every record of the group is reported;
+/// a malformed record is reported with the rest of its group after it, and the
+/// records before it are handled.
+pub async fn handle_grouped<T, E, F, Fut>(event: SqsEvent, mut handle: F) -> SqsBatchResponse
+where
+    T: DeserializeOwned,
+    E: Display,
+    F: FnMut(Vec<T>) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
+    // Groups in the order they first appear; records in batch order within each.
+    let mut groups: Vec<(Option<String>, Vec<SqsMessage>)> = Vec::new();
+    for record in event.records {
+        let group = group_of(&record);
+        match groups.iter_mut().find(|(g, _)| group.is_some() && *g == group) {
+            Some((_, records)) => records.push(record),
+            None => groups.push((group, vec![record])),
+        }
+    }
+    let mut failures = Vec::new();
+    for (_, records) in groups {
+        let mut items = Vec::new();
+        let mut failed_from = records.len();
+        for (i, record) in records.iter().enumerate() {
+            match serde_json::from_str::<T>(record.body.as_deref().unwrap_or("")) {
+                Ok(item) => items.push(item),
+                Err(e) => {
+                    let error: RecordError<E> = RecordError::Malformed(e);
+                    tracing::warn!(message_id = ?record.message_id, error = %error, "record not handled; it will be redelivered");
+                    failed_from = i;
+                    break;
+                }
+            }
+        }
+        if !items.is_empty()
+            && let Err(e) = handle(items).await
+        {
+            tracing::warn!(records = records.len(), error = %e, "message group not handled; it will be redelivered");
+            failed_from = 0;
+        }
+        for record in &records[failed_from..] {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = record.message_id.clone().unwrap_or_default();
+            failures.push(failure);
+        }
+    }
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failures;
+    response
+}
+
 fn group_of(record: &SqsMessage) -> Option<String> {
     record.attributes.get("MessageGroupId").cloned()
 }
@@ -98,6 +151,40 @@ mod tests {
         .await;
         assert_eq!(ids(&response), ["2", "4"]);
         assert_eq!(handled, [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn records_of_one_group_are_handled_together_and_fail_together() {
+        let mut event = SqsEvent::default();
+        event.records = vec![
+            record("1", "a", "1"),
+            record("2", "b", "2"),
+            record("3", "a", "3"),
+            record("4", "b", "4"),
+        ];
+        let mut calls = Vec::new();
+        let response = handle_grouped(event, |items: Vec<u32>| {
+            let fail = items.contains(&2);
+            calls.push(items);
+            async move { if fail { Err("boom") } else { Ok(()) } }
+        })
+        .await;
+        assert_eq!(calls, [vec![1, 3], vec![2, 4]]);
+        assert_eq!(ids(&response), ["2", "4"]);
+    }
+
+    #[tokio::test]
+    async fn a_malformed_record_reports_itself_and_the_rest_of_its_group_only() {
+        let mut event = SqsEvent::default();
+        event.records = vec![record("1", "a", "1"), record("2", "a", "oops"), record("3", "a", "3")];
+        let mut calls = Vec::new();
+        let response = handle_grouped(event, |items: Vec<u32>| {
+            calls.push(items);
+            async { Ok::<(), &str>(()) }
+        })
+        .await;
+        assert_eq!(calls, [vec![1]]);
+        assert_eq!(ids(&response), ["2", "3"]);
     }
 
     #[tokio::test]

@@ -1,11 +1,13 @@
 //! Adapters: the ports implemented over AWS services and the Graph API.
 
 pub mod aws;
+pub mod desk;
 pub mod dynamo;
 pub mod events;
 pub mod graph;
 pub mod keys;
 pub mod lambda_sqs;
 pub mod memory;
+pub mod orders;
 pub mod secrets;
 pub mod sqs;

@@ -1,43 +1,55 @@
-//! Tier 1: the bot's decision for one customer message. Pure: it takes the
-//! conversation and the ticket's status, and returns the new conversation, the
-//! ticket commands and the replies. The `bot` function does the I/O.
+//! Tier 1: the bot's decision for a customer's new messages. Pure: it takes the
+//! conversation, the ticket's status and what the handler looked up, and
+//! returns the new conversation, the ticket commands and the replies. The
+//! `bot` function does the I/O.
 
 use crate::domain::commands::TicketCommand;
 use crate::domain::conversation::{Conversation, Mode, Step};
+use crate::domain::desk::{Desk, MenuItem, MenuStyle, OrderSource, Team};
+use crate::domain::i18n::{Arg, Catalog, Lang, detect_language};
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::{InboundMessage, MessageContent};
-use crate::domain::outbound::{Author, Button, OutboundBody, OutboundRequest};
+use crate::domain::outbound::{Author, Button, OutboundBody, OutboundRequest, Row, Section};
+use crate::domain::privacy::excerpt;
 use crate::domain::ticket::{Priority, TicketStatus};
+use crate::domain::triggers::{FrustrationScore, Normalised, TriggerHit};
+use jiff::Timestamp;
 
-/// Reply-button ids. The bot routes by these, never by the titles shown.
+/// Reply ids of the bot's own lists and buttons (the menu's are [`MenuItem::id`]).
 pub mod ids {
-    pub const MENU_ORDER_STATUS: &str = "menu.order_status";
-    pub const MENU_FAQ: &str = "menu.faq";
-    pub const MENU_AGENT: &str = "menu.agent";
-    pub const FAQ_DELIVERY: &str = "faq.delivery";
-    pub const FAQ_RETURNS: &str = "faq.returns";
-    pub const FAQ_PAYMENT: &str = "faq.payment";
+    pub const FAQ_PREFIX: &str = "faq.";
+    pub const LANG_PREFIX: &str = "lang.";
+    pub const SOLVED_YES: &str = "solved.yes";
+    pub const SOLVED_NO: &str = "solved.no";
 }
 
-/// Settings the bot needs from the desk's configuration.
+/// What the handler found when asked to look an order up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderAnswer {
+    Found {
+        status: String,
+    },
+    NotFound,
+    /// The source did not answer in time or failed.
+    Unavailable,
+}
+
+/// Everything the decision reads besides the conversation.
 #[derive(Debug, Clone)]
-pub struct BotSettings {
-    /// The team that owns new tickets and receives agent handoffs.
-    pub default_team: String,
-    /// Consecutive failed bot replies before a human takes over.
-    pub failure_limit: u32,
+pub struct Turn<'a> {
+    pub customer: &'a CustomerId,
+    /// The customer's messages not handled yet, in order (one batch gets one reply).
+    pub messages: &'a [InboundMessage],
+    /// The stored status of the conversation's ticket, if any.
+    pub ticket_status: Option<TicketStatus>,
+    /// The customer's tier on their profile.
+    pub vip: bool,
+    /// The answer to [`order_to_look_up`], when it asked for one.
+    pub order: Option<OrderAnswer>,
+    pub now: Timestamp,
 }
 
-impl Default for BotSettings {
-    fn default() -> Self {
-        BotSettings {
-            default_team: "support".into(),
-            failure_limit: 3,
-        }
-    }
-}
-
-/// What the bot decided for one message.
+/// What the bot decided.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub conversation: Conversation,
@@ -45,333 +57,637 @@ pub struct Outcome {
     pub replies: Vec<OutboundRequest>,
 }
 
-/// What the customer wants, read from a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Intent {
-    Greeting,
-    Agent { words: String },
-    OrderStatus,
-    Faq,
-    FaqTopic(&'static str),
-    Text(String),
-    Unrecognised,
-}
-
-const AGENT_WORDS: [&str; 8] = [
-    "agent",
-    "human",
-    "person",
-    "representative",
-    "operator",
-    "someone",
-    "real person",
-    "speak to someone",
-];
-const GREETING_WORDS: [&str; 8] = [
-    "hi",
-    "hello",
-    "hey",
-    "menu",
-    "start",
-    "good morning",
-    "good afternoon",
-    "good evening",
-];
-
-/// Reads the customer's intent: buttons and list rows by id; text by whole words.
-pub fn intent_of(content: &MessageContent) -> Intent {
-    let by_id = |id: &str| match id {
-        ids::MENU_AGENT => Some(Intent::Agent {
-            words: "the \"talk to an agent\" button".into(),
-        }),
-        ids::MENU_ORDER_STATUS => Some(Intent::OrderStatus),
-        ids::MENU_FAQ => Some(Intent::Faq),
-        ids::FAQ_DELIVERY => Some(Intent::FaqTopic(ids::FAQ_DELIVERY)),
-        ids::FAQ_RETURNS => Some(Intent::FaqTopic(ids::FAQ_RETURNS)),
-        ids::FAQ_PAYMENT => Some(Intent::FaqTopic(ids::FAQ_PAYMENT)),
-        _ => None,
-    };
-    match content {
-        MessageContent::Choice { id, .. } => by_id(id).unwrap_or(Intent::Unrecognised),
-        MessageContent::QuickReply { payload, .. } => by_id(payload).unwrap_or(Intent::Unrecognised),
-        MessageContent::Text(text) => {
-            let words = normalise(text);
-            if let Some(w) = AGENT_WORDS.iter().find(|w| contains_phrase(&words, w)) {
-                Intent::Agent { words: (*w).to_owned() }
-            } else if GREETING_WORDS.iter().any(|w| words.join(" ") == *w) {
-                Intent::Greeting
-            } else if contains_phrase(&words, "order status") || contains_phrase(&words, "where is my order") {
-                Intent::OrderStatus
-            } else if contains_phrase(&words, "faq") {
-                Intent::Faq
-            } else if words.is_empty() {
-                Intent::Unrecognised
-            } else {
-                Intent::Text(text.trim().to_owned())
-            }
-        }
-        _ => Intent::Unrecognised,
+/// The order number the bot needs looked up before it can answer, if any.
+pub fn order_to_look_up(conversation: &Conversation, messages: &[InboundMessage], desk: &Desk) -> Option<String> {
+    if conversation.step != Step::AwaitingOrderNumber || desk.config.order_lookup.source == OrderSource::None {
+        return None;
     }
+    let text = texts_of(messages);
+    desk.parse_order_number(&text)
 }
 
-fn normalise(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+fn texts_of(messages: &[InboundMessage]) -> String {
+    messages
+        .iter()
+        .filter_map(|m| match m.content() {
+            MessageContent::Text(t) => Some(t),
+            MessageContent::Media { caption: Some(c), .. } => Some(c),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
-/// True when the words contain the phrase as whole consecutive words.
-fn contains_phrase(words: &[String], phrase: &str) -> bool {
-    let needle: Vec<&str> = phrase.split(' ').collect();
-    words
-        .windows(needle.len())
-        .any(|w| w.iter().zip(&needle).all(|(a, b)| a == b))
-}
-
-/// An order number: 4 to 20 letters, digits or dashes, with an optional leading `#`.
-pub fn parse_order_number(text: &str) -> Option<String> {
-    let t = text.trim().trim_start_matches('#');
-    let ok = (4..=20).contains(&t.len())
-        && t.chars().any(|c| c.is_ascii_digit())
-        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    ok.then(|| t.to_uppercase())
-}
-
-pub mod texts {
-    pub const GREETING: &str = "Hi! I'm the virtual assistant. How can I help you today?";
-    pub const MENU_FOOTER: &str = "You can also type your question.";
-    pub const ASK_ORDER: &str = "Please send your order number (for example #12345).";
-    pub const BAD_ORDER: &str =
-        "That doesn't look like an order number. It has 4 to 20 letters or digits, for example #12345.";
-    pub const FAQ_INTRO: &str = "Here are our most asked questions. Pick one:";
-    pub const FAQ_DELIVERY: &str = "Orders ship within 1 business day. Delivery takes 2 to 5 business days; you receive a tracking link by email when your parcel leaves.";
-    pub const FAQ_RETURNS: &str = "You can return any item within 30 days of delivery. Start the return from your order page; the refund follows within 5 business days of receiving it.";
-    pub const FAQ_PAYMENT: &str =
-        "We accept cards (Visa, Mastercard, Amex), PayPal and bank transfer. You are charged when your order ships.";
-    pub const ANYTHING_ELSE: &str = "Anything else I can help with?";
-    pub const NOT_UNDERSTOOD: &str = "Sorry, I didn't understand that. Please pick an option:";
-    pub const HANDOFF: &str = "I'm passing you to our support team. An agent will reply here as soon as possible, with your conversation so far, so you won't need to repeat yourself.";
-    pub const HANDOFF_AFTER_FAILURES: &str =
-        "I'm sorry I couldn't help. I'm passing you to our support team; an agent will reply here as soon as possible.";
-}
-
-fn main_menu(body: &str) -> OutboundBody {
-    OutboundBody::Buttons {
-        body: body.to_owned(),
-        buttons: vec![
-            Button {
-                id: ids::MENU_ORDER_STATUS.into(),
-                title: "Order status".into(),
-            },
-            Button {
-                id: ids::MENU_FAQ.into(),
-                title: "FAQ".into(),
-            },
-            Button {
-                id: ids::MENU_AGENT.into(),
-                title: "Talk to an agent".into(),
-            },
-        ],
-        footer: Some(texts::MENU_FOOTER.into()),
-    }
-}
-
-fn faq_menu() -> OutboundBody {
-    OutboundBody::Buttons {
-        body: texts::FAQ_INTRO.into(),
-        buttons: vec![
-            Button {
-                id: ids::FAQ_DELIVERY.into(),
-                title: "Delivery times".into(),
-            },
-            Button {
-                id: ids::FAQ_RETURNS.into(),
-                title: "Returns".into(),
-            },
-            Button {
-                id: ids::FAQ_PAYMENT.into(),
-                title: "Payment methods".into(),
-            },
-        ],
-        footer: None,
-    }
-}
-
-fn faq_answer(topic: &str) -> &'static str {
-    match topic {
-        ids::FAQ_DELIVERY => texts::FAQ_DELIVERY,
-        ids::FAQ_RETURNS => texts::FAQ_RETURNS,
-        _ => texts::FAQ_PAYMENT,
-    }
-}
-
-/// Decides the bot's answer to one customer message.
-///
-/// `ticket_status` is the stored status of the conversation's ticket, if any:
-/// a resolved ticket means the next message opens a new one; a ticket a human
-/// owns means the bot stays silent and only records the message.
-pub fn respond(
-    mut conversation: Conversation,
-    customer: &CustomerId,
-    message: &InboundMessage,
-    ticket_status: Option<TicketStatus>,
-    now_ms: i64,
-    settings: &BotSettings,
-) -> Outcome {
-    let at_ms = if message.timestamp > 0 {
-        message.timestamp * 1000
-    } else {
-        now_ms
-    };
-    let content = message.content();
-    let intent = intent_of(&content);
-
-    let live = conversation.ticket_id.is_some() && ticket_status != Some(TicketStatus::Resolved);
+/// Decides the bot's answer to a customer's new messages.
+pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, catalog: &Catalog) -> Outcome {
+    let first = &turn.messages[0];
+    let now_ms = turn.now.as_millisecond();
+    let live = conversation.ticket_id.is_some() && turn.ticket_status != Some(TicketStatus::Resolved);
     let new_ticket = !live;
     if new_ticket {
-        conversation.ticket_id = Some(TicketId::opened_by(&message.wamid));
-        conversation.mode = Mode::Bot;
-        conversation.step = Step::Menu;
-        conversation.failed_replies = 0;
+        conversation.start_ticket(TicketId::opened_by(&first.wamid));
     }
     let ticket_id = conversation.ticket_id.clone().expect("set above");
-    if ticket_status.is_some_and(TicketStatus::human_owned) {
+    let text = texts_of(turn.messages);
+    let words = Normalised::new(&text);
+
+    let mut turn_out = Reply::new(desk, catalog, turn, &ticket_id, &conversation);
+    for message in turn.messages {
+        let at_ms = if message.timestamp > 0 {
+            message.timestamp * 1000
+        } else {
+            now_ms
+        };
+        let content = message.content();
+        turn_out.commands.push(TicketCommand::RecordInbound {
+            ticket_id: ticket_id.clone(),
+            customer: turn.customer.clone(),
+            phone_number_id: message.business.phone_number_id.clone(),
+            team: desk.config.desk.default_team.clone(),
+            contact_name: message.contact_name.clone(),
+            wamid: message.wamid.clone(),
+            at_ms,
+            message_type: message.message_type.clone(),
+            summary: content.summary(),
+            message: message.message.clone(),
+        });
+        conversation.remember(&message.wamid);
+    }
+
+    // The customer's language: detected from what they write, unless they chose one.
+    if !conversation.language_chosen
+        && let Some(lang) = detect_language(&text)
+        && conversation.language != Some(lang)
+    {
+        conversation.language = Some(lang);
+        turn_out.set_language(lang);
+    }
+    turn_out.lang = conversation.language.unwrap_or(desk.config.desk.default_language);
+
+    if turn.ticket_status.is_some_and(TicketStatus::human_owned) {
         conversation.mode = Mode::Human;
     }
+    if conversation.mode == Mode::Human {
+        // A customer still waiting in the queue may go back to the bot.
+        let waiting = turn.ticket_status.unwrap_or(TicketStatus::Queued) == TicketStatus::Queued;
+        if waiting && is_cancel(desk, &words) {
+            conversation.mode = Mode::Bot;
+            conversation.step = Step::Menu;
+            conversation.failed_replies = 0;
+            turn_out.commands.push(TicketCommand::ReturnToBot {
+                ticket_id: ticket_id.clone(),
+                customer: turn.customer.clone(),
+                team: desk.config.desk.default_team.clone(),
+                at_ms: now_ms,
+                cause: first.wamid.clone(),
+            });
+            let body = turn_out.t("back-to-bot", &[]);
+            let menu = turn_out.menu(body);
+            turn_out.reply(menu);
+        }
+        return turn_out.finish(conversation);
+    }
 
-    let mut out = Turn {
-        ticket_id: &ticket_id,
-        customer,
-        message,
-        at_ms,
-        replies: Vec::new(),
-        commands: Vec::new(),
-    };
-    out.commands.push(TicketCommand::RecordInbound {
-        ticket_id: ticket_id.clone(),
-        customer: customer.clone(),
-        phone_number_id: message.business.phone_number_id.clone(),
-        team: settings.default_team.clone(),
-        contact_name: message.contact_name.clone(),
-        wamid: message.wamid.clone(),
-        at_ms,
-        message_type: message.message_type.clone(),
-        summary: content.summary(),
-        message: message.message.clone(),
+    let choice = turn.messages.iter().rev().find_map(|m| match m.content() {
+        MessageContent::Choice { id, .. } => Some(id),
+        MessageContent::QuickReply { payload, .. } => Some(payload),
+        _ => None,
     });
 
-    if conversation.mode == Mode::Human {
-        conversation.remember(&message.wamid);
-        return out.finish(conversation);
+    // Escalation triggers, all recorded when several fire.
+    let mut hits = Vec::new();
+    if choice.as_deref() == Some(MenuItem::Agent.id()) {
+        hits.push(TriggerHit::new("direct_request", "the \"talk to an agent\" option"));
+    } else if let Some(word) = desk.find_keyword(&desk.config.keywords.agent, &words) {
+        hits.push(TriggerHit::new("direct_request", format!("the words {word:?}")));
+    }
+    let category = desk.detect_category(&words);
+    if let Some((c, word)) = category {
+        conversation.category = Some(c.id.clone());
+        if c.sensitive {
+            hits.push(TriggerHit::new(
+                "sensitive_topic",
+                format!("{}: the words {word:?}", c.id),
+            ));
+        }
+    }
+    let fingerprint = words.fingerprint();
+    let repeated = !words.words.is_empty() && conversation.recent_texts.contains(&fingerprint);
+    let negative: Vec<String> = desk
+        .config
+        .keywords
+        .negative
+        .values()
+        .flatten()
+        .filter(|w| words.contains_phrase(&Normalised::new(w)))
+        .cloned()
+        .collect();
+    let frustration = FrustrationScore::of(&text, negative, repeated, &desk.config.frustration);
+    if !words.words.is_empty() {
+        conversation.remember_text(fingerprint);
+    }
+    if frustration.reaches(&desk.config.frustration) {
+        hits.push(TriggerHit::new("frustration", frustration.explain()));
+    }
+    if new_ticket && turn.vip && desk.config.vip.skip_menu {
+        hits.push(TriggerHit::new("vip", "VIP customer: straight to an agent"));
+    }
+    if !hits.is_empty() {
+        turn_out.escalate(&mut conversation, hits, Some(frustration));
+        return turn_out.finish(conversation);
     }
 
-    match (intent, conversation.step.clone()) {
-        (Intent::Agent { words }, _) => {
-            let reason = format!("The customer asked for an agent ({words}).");
-            out.escalate(&mut conversation, settings, "direct_request", reason, None);
-            out.reply(OutboundBody::text(texts::HANDOFF));
-        }
-        (Intent::Greeting, _) => {
-            conversation.step = Step::Menu;
-            out.reply(main_menu(texts::GREETING));
-        }
-        (_, _) if new_ticket => {
-            conversation.step = Step::Menu;
-            out.reply(main_menu(texts::GREETING));
-        }
-        (Intent::OrderStatus, _) => {
-            conversation.step = Step::AwaitingOrderNumber;
-            out.reply(OutboundBody::text(texts::ASK_ORDER));
-        }
-        (Intent::Faq, _) => {
-            conversation.step = Step::Menu;
-            out.reply(faq_menu());
-        }
-        (Intent::FaqTopic(topic), _) => {
-            conversation.failed_replies = 0;
-            conversation.step = Step::AnsweredFaq {
-                topic: topic.to_owned(),
-            };
-            out.reply(OutboundBody::text(faq_answer(topic)));
-            out.reply(main_menu(texts::ANYTHING_ELSE));
-        }
-        (Intent::Text(text), Step::AwaitingOrderNumber) => match parse_order_number(&text) {
-            Some(order) => {
-                // Order lookups need a data source; until one is configured an agent checks it.
-                let reason = format!("Order status requested for order {order}.");
-                out.escalate(&mut conversation, settings, "order_status", reason, Some(order.clone()));
-                out.reply(OutboundBody::text(format!(
-                    "Thanks! I've noted order {order}. {}",
-                    texts::HANDOFF
-                )));
-            }
-            None => out.fail(&mut conversation, settings, OutboundBody::text(texts::BAD_ORDER)),
-        },
-        (Intent::Text(_) | Intent::Unrecognised, _) => {
-            out.fail(&mut conversation, settings, main_menu(texts::NOT_UNDERSTOOD));
-        }
+    if let Some(id) = choice {
+        turn_out.choose(&mut conversation, &id);
+        return turn_out.finish(conversation);
     }
-    conversation.remember(&message.wamid);
-    out.finish(conversation)
+
+    // Reactions: a thumbs up or down on an answer is its feedback.
+    if let Some((_, emoji)) = turn.messages.iter().rev().find_map(|m| match m.content() {
+        MessageContent::Reaction { to, emoji } => Some((to, emoji)),
+        _ => None,
+    }) {
+        if matches!(conversation.step, Step::AnsweredFaq { .. }) {
+            if emoji.starts_with('👍') {
+                turn_out.choose(&mut conversation, ids::SOLVED_YES);
+            } else if emoji.starts_with('👎') {
+                turn_out.choose(&mut conversation, ids::SOLVED_NO);
+            }
+        }
+        return turn_out.finish(conversation);
+    }
+
+    if words.words.is_empty() {
+        let last = turn.messages.last().map(InboundMessage::content);
+        match last {
+            Some(MessageContent::Media { .. }) => {
+                let body = turn_out.t("received-media", &[]);
+                turn_out.reply(OutboundBody::text(body));
+            }
+            Some(MessageContent::Location) => {
+                let body = turn_out.t("received-location", &[]);
+                turn_out.reply(OutboundBody::text(body));
+            }
+            Some(MessageContent::Contacts) => {
+                let body = turn_out.t("received-contact", &[]);
+                turn_out.reply(OutboundBody::text(body));
+            }
+            Some(MessageContent::Other(kind)) if kind == "unsupported" || kind == "unknown" => {
+                let body = turn_out.t("unsupported-message", &[]);
+                let menu = turn_out.menu(body);
+                turn_out.reply(menu);
+            }
+            Some(MessageContent::Other(kind)) if kind == "request_welcome" => turn_out.greet(&mut conversation),
+            // System notices, edits, revocations, orders, empty text: recorded, no reply.
+            _ => {}
+        }
+        return turn_out.finish(conversation);
+    }
+
+    let greeting_only = words.words.len() <= 3 && desk.find_keyword(&desk.config.keywords.greeting, &words).is_some();
+    if greeting_only {
+        turn_out.greet(&mut conversation);
+        return turn_out.finish(conversation);
+    }
+
+    if conversation.step == Step::AwaitingOrderNumber {
+        match desk.parse_order_number(&text) {
+            Some(order) => turn_out.answer_order(&mut conversation, order, turn.order.clone()),
+            None => {
+                let example = desk.config.order_lookup.example.clone();
+                let body = turn_out.t("bad-order-number", &[("example", example.into())]);
+                turn_out.fail(&mut conversation, OutboundBody::text(body));
+            }
+        }
+        return turn_out.finish(conversation);
+    }
+    if desk.find_keyword(&desk.config.keywords.order_status, &words).is_some() {
+        turn_out.ask_order(&mut conversation);
+        return turn_out.finish(conversation);
+    }
+    if let Some(entry) = desk.match_faq(&words) {
+        let id = format!("{}{}", ids::FAQ_PREFIX, entry.id);
+        turn_out.choose(&mut conversation, &id);
+        return turn_out.finish(conversation);
+    }
+    if let Some((c, word)) = category {
+        // A topic the bot cannot answer goes to the team that can.
+        let hit = TriggerHit::new("topic", format!("{}: the words {word:?}", c.id));
+        turn_out.escalate(&mut conversation, vec![hit], None);
+        return turn_out.finish(conversation);
+    }
+    if new_ticket {
+        turn_out.greet(&mut conversation);
+        return turn_out.finish(conversation);
+    }
+    let body = turn_out.t("not-understood", &[]);
+    let menu = turn_out.menu(body);
+    turn_out.fail(&mut conversation, menu);
+    turn_out.finish(conversation)
 }
 
-struct Turn<'a> {
+fn is_cancel(desk: &Desk, words: &Normalised) -> bool {
+    // Only a short message that is the phrase: "cancel my order" is not "cancel".
+    desk.config.keywords.cancel.values().flatten().any(|k| {
+        let phrase = Normalised::new(k);
+        words.contains_phrase(&phrase) && words.words.len() <= phrase.words.len() + 1
+    })
+}
+
+/// Builds one turn's commands and replies.
+struct Reply<'a> {
+    desk: &'a Desk,
+    catalog: &'a Catalog,
+    turn: &'a Turn<'a>,
     ticket_id: &'a TicketId,
-    customer: &'a CustomerId,
-    message: &'a InboundMessage,
-    at_ms: i64,
+    lang: Lang,
     replies: Vec<OutboundRequest>,
     commands: Vec<TicketCommand>,
 }
 
-impl Turn<'_> {
+impl<'a> Reply<'a> {
+    fn new(
+        desk: &'a Desk,
+        catalog: &'a Catalog,
+        turn: &'a Turn<'a>,
+        ticket_id: &'a TicketId,
+        c: &Conversation,
+    ) -> Self {
+        Reply {
+            desk,
+            catalog,
+            turn,
+            ticket_id,
+            lang: c.language.unwrap_or(desk.config.desk.default_language),
+            replies: Vec::new(),
+            commands: Vec::new(),
+        }
+    }
+
+    fn t(&self, key: &str, args: &[(&str, Arg)]) -> String {
+        self.catalog.text(self.lang, key, args)
+    }
+
+    fn at_ms(&self) -> i64 {
+        self.turn.now.as_millisecond()
+    }
+
+    fn cause(&self) -> &str {
+        &self.turn.messages[0].wamid
+    }
+
     fn reply(&mut self, body: OutboundBody) {
         self.replies.push(OutboundRequest {
-            idempotency_key: format!("bot:{}:{}", self.message.wamid, self.replies.len()),
+            idempotency_key: format!("bot:{}:{}", self.cause(), self.replies.len()),
             ticket_id: self.ticket_id.clone(),
-            customer: self.customer.clone(),
-            phone_number_id: self.message.business.phone_number_id.clone(),
+            customer: self.turn.customer.clone(),
+            phone_number_id: self.turn.messages[0].business.phone_number_id.clone(),
             author: Author::Bot,
             body,
         });
     }
 
-    fn escalate(
-        &mut self,
-        conversation: &mut Conversation,
-        settings: &BotSettings,
-        trigger: &str,
-        reason: String,
-        order_number: Option<String>,
-    ) {
-        conversation.mode = Mode::Human;
-        conversation.step = Step::Menu;
-        conversation.failed_replies = 0;
-        self.commands.push(TicketCommand::Escalate {
-            ticket_id: self.ticket_id.clone(),
-            customer: self.customer.clone(),
-            tier: 2,
-            team: settings.default_team.clone(),
-            priority: Priority::Normal,
-            trigger: trigger.to_owned(),
-            reason,
-            order_number,
-            at_ms: self.at_ms,
-            cause: self.message.wamid.clone(),
+    fn set_language(&mut self, lang: Lang) {
+        self.commands.push(TicketCommand::SetCustomerLanguage {
+            customer: self.turn.customer.clone(),
+            ticket_id: Some(self.ticket_id.clone()),
+            language: lang.code().to_owned(),
+            at_ms: self.at_ms(),
         });
     }
 
+    /// The main menu, as reply buttons or a list, with `body` above it.
+    fn menu(&self, body: String) -> OutboundBody {
+        let items = &self.desk.config.menu.items;
+        let footer = Some(self.t("menu-footer", &[]));
+        match self.desk.config.menu.style {
+            MenuStyle::Buttons => OutboundBody::Buttons {
+                body,
+                buttons: items
+                    .iter()
+                    .map(|i| Button {
+                        id: i.id().into(),
+                        title: self.t(i.title_key(), &[]),
+                    })
+                    .collect(),
+                footer,
+            },
+            MenuStyle::List => OutboundBody::List {
+                body,
+                button: self.t("list-button", &[]),
+                sections: vec![Section {
+                    title: None,
+                    rows: items
+                        .iter()
+                        .map(|i| Row {
+                            id: i.id().into(),
+                            title: self.t(i.title_key(), &[]),
+                            description: None,
+                        })
+                        .collect(),
+                }],
+                footer,
+            },
+        }
+    }
+
+    fn greet(&mut self, conversation: &mut Conversation) {
+        conversation.step = Step::Menu;
+        let name = self.desk.config.desk.name.clone();
+        let body = self.t("greeting", &[("name", name.into())]);
+        let menu = self.menu(body);
+        self.reply(menu);
+    }
+
+    fn ask_order(&mut self, conversation: &mut Conversation) {
+        conversation.step = Step::AwaitingOrderNumber;
+        let example = self.desk.config.order_lookup.example.clone();
+        let body = self.t("ask-order-number", &[("example", example.into())]);
+        self.reply(OutboundBody::text(body));
+    }
+
+    fn answer_order(&mut self, conversation: &mut Conversation, order: String, answer: Option<OrderAnswer>) {
+        conversation.order_number = Some(order.clone());
+        conversation.step = Step::Menu;
+        match answer {
+            // No source configured: an agent looks it up.
+            None => {
+                let hit = TriggerHit::new("order_lookup", format!("order {order}: no order source is configured"));
+                self.escalate(conversation, vec![hit], None);
+            }
+            Some(OrderAnswer::Found { status }) => {
+                conversation.failed_replies = 0;
+                let body = self.t("order-status", &[("order", order.into()), ("status", status.into())]);
+                self.reply(OutboundBody::text(body));
+                let more = self.t("menu-footer", &[]);
+                let menu = self.menu(more);
+                self.reply(menu);
+            }
+            Some(OrderAnswer::NotFound) => {
+                let body = self.t("order-not-found", &[("order", order.into())]);
+                let menu = self.menu(body);
+                self.fail(conversation, menu);
+            }
+            Some(OrderAnswer::Unavailable) => {
+                let body = self.t("order-source-down", &[]);
+                let menu = self.menu(body);
+                self.reply(menu);
+            }
+        }
+    }
+
+    /// A reply-button or list-row id.
+    fn choose(&mut self, conversation: &mut Conversation, id: &str) {
+        match MenuItem::from_id(id) {
+            Some(MenuItem::OrderStatus) => return self.ask_order(conversation),
+            Some(MenuItem::Faq) => {
+                conversation.step = Step::Menu;
+                let list = self.faq_list();
+                return self.reply(list);
+            }
+            Some(MenuItem::Language) => {
+                conversation.step = Step::ChoosingLanguage;
+                let list = self.language_list();
+                return self.reply(list);
+            }
+            Some(MenuItem::Agent) | None => {}
+        }
+        if let Some(faq) = id.strip_prefix(ids::FAQ_PREFIX).and_then(|f| self.desk.faq(f)) {
+            conversation.step = Step::AnsweredFaq { topic: faq.id.clone() };
+            conversation.intent = Some(format!("faq:{}", faq.id));
+            let answer = faq
+                .answer
+                .get(&self.lang)
+                .or_else(|| faq.answer.get(&Lang::En))
+                .cloned()
+                .unwrap_or_default();
+            self.reply(OutboundBody::text(answer));
+            let question = self.t("faq-solved-question", &[]);
+            let buttons = vec![
+                Button {
+                    id: ids::SOLVED_YES.into(),
+                    title: self.t("faq-yes", &[]),
+                },
+                Button {
+                    id: ids::SOLVED_NO.into(),
+                    title: self.t("faq-no", &[]),
+                },
+            ];
+            return self.reply(OutboundBody::Buttons {
+                body: question,
+                buttons,
+                footer: None,
+            });
+        }
+        if let Some(lang) = id.strip_prefix(ids::LANG_PREFIX).and_then(Lang::parse) {
+            conversation.language = Some(lang);
+            conversation.language_chosen = true;
+            conversation.step = Step::Menu;
+            self.lang = lang;
+            self.set_language(lang);
+            let body = self.t("language-changed", &[("language", lang.native_name().into())]);
+            let menu = self.menu(body);
+            return self.reply(menu);
+        }
+        match id {
+            ids::SOLVED_YES if matches!(conversation.step, Step::AnsweredFaq { .. }) => {
+                conversation.step = Step::Menu;
+                conversation.failed_replies = 0;
+                let body = self.t("faq-glad", &[]);
+                self.reply(OutboundBody::text(body));
+                self.commands.push(TicketCommand::Resolve {
+                    ticket_id: self.ticket_id.clone(),
+                    customer: self.turn.customer.clone(),
+                    by: Author::Bot,
+                    at_ms: self.at_ms(),
+                    request_id: self.cause().to_owned(),
+                });
+            }
+            ids::SOLVED_NO if matches!(conversation.step, Step::AnsweredFaq { .. }) => {
+                conversation.step = Step::Menu;
+                let body = self.t("faq-sorry", &[]);
+                let menu = self.menu(body);
+                self.fail(conversation, menu);
+            }
+            // A stale or unknown button: show the menu again, without counting a failure.
+            _ => {
+                let body = self.t("not-understood", &[]);
+                let menu = self.menu(body);
+                self.reply(menu);
+            }
+        }
+    }
+
+    fn faq_list(&self) -> OutboundBody {
+        let text = |m: &crate::domain::desk::LangMap<String>| {
+            m.get(&self.lang)
+                .or_else(|| m.get(&Lang::En))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let mut rows: Vec<Row> = self
+            .desk
+            .config
+            .faq
+            .iter()
+            .map(|e| Row {
+                id: format!("{}{}", ids::FAQ_PREFIX, e.id),
+                title: text(&e.title),
+                description: Some(text(&e.question)),
+            })
+            .collect();
+        rows.push(Row {
+            id: MenuItem::Agent.id().into(),
+            title: self.t(MenuItem::Agent.title_key(), &[]),
+            description: None,
+        });
+        OutboundBody::List {
+            body: self.t("faq-list-intro", &[]),
+            button: self.t("list-button", &[]),
+            sections: vec![Section { title: None, rows }],
+            footer: None,
+        }
+    }
+
+    fn language_list(&self) -> OutboundBody {
+        OutboundBody::List {
+            body: self.t("language-prompt", &[]),
+            button: self.t("list-button", &[]),
+            sections: vec![Section {
+                title: None,
+                rows: Lang::ALL
+                    .iter()
+                    .map(|l| Row {
+                        id: format!("{}{}", ids::LANG_PREFIX, l.code()),
+                        title: l.native_name().into(),
+                        description: None,
+                    })
+                    .collect(),
+            }],
+            footer: None,
+        }
+    }
+
     /// A failed bot reply: reprompt, or hand over once the limit is reached.
-    fn fail(&mut self, conversation: &mut Conversation, settings: &BotSettings, reprompt: OutboundBody) {
+    fn fail(&mut self, conversation: &mut Conversation, reprompt: OutboundBody) {
         conversation.failed_replies += 1;
-        if conversation.failed_replies >= settings.failure_limit {
-            let reason = format!("{} bot replies in a row did not help.", conversation.failed_replies);
-            self.escalate(conversation, settings, "failed_replies", reason, None);
-            self.reply(OutboundBody::text(texts::HANDOFF_AFTER_FAILURES));
+        if conversation.failed_replies >= self.desk.config.desk.failure_limit {
+            let hit = TriggerHit::new(
+                "failed_replies",
+                format!("{} bot replies in a row did not help", conversation.failed_replies),
+            );
+            self.escalate(conversation, vec![hit], None);
         } else {
             self.reply(reprompt);
         }
+    }
+
+    /// Hands the ticket to humans: routes it, records why, tells the customer what happens next.
+    fn escalate(
+        &mut self,
+        conversation: &mut Conversation,
+        mut hits: Vec<TriggerHit>,
+        frustration: Option<FrustrationScore>,
+    ) {
+        let desk = self.desk;
+        let category = conversation.category.as_deref().and_then(|c| desk.category(c));
+        let team: &Team = category
+            .and_then(|c| desk.team(&c.team))
+            .unwrap_or_else(|| desk.default_team());
+        let tier = category.and_then(|c| c.tier).unwrap_or(team.config.tier);
+        let mut priority = category.map(|c| c.priority).unwrap_or(Priority::Normal);
+        if self.turn.vip {
+            priority = priority.max(desk.config.vip.priority);
+        }
+        if hits.iter().any(|h| h.name == "frustration") {
+            priority = priority.max(Priority::High);
+        }
+        let team_name = team.name(self.lang).to_owned();
+        let open = team.calendar.is_open(self.turn.now);
+        let body = if open {
+            let wait = self.wait(team.config.first_response_minutes);
+            let key = if hits.iter().any(|h| h.name == "vip") {
+                "handoff-vip"
+            } else if hits.iter().any(|h| h.name == "failed_replies") {
+                "handoff-failures"
+            } else {
+                "handoff"
+            };
+            self.t(key, &[("team", team_name.into()), ("wait", wait.into())])
+        } else {
+            let when = team
+                .calendar
+                .next_open(self.turn.now)
+                .map(|at| self.when(team, at))
+                .unwrap_or_default();
+            hits.push(TriggerHit::new(
+                "out_of_hours",
+                format!("{} is closed; it opens {when}", team.config.id),
+            ));
+            let email = team
+                .config
+                .email
+                .clone()
+                .unwrap_or_else(|| desk.config.desk.support_email.clone());
+            self.t(
+                "handoff-out-of-hours",
+                &[
+                    ("team", team_name.into()),
+                    ("when", when.into()),
+                    ("email", email.into()),
+                ],
+            )
+        };
+        let primary = hits[0].clone();
+        let reason = hits
+            .iter()
+            .map(|h| format!("{}: {}", h.name, h.detail))
+            .collect::<Vec<_>>()
+            .join("; ");
+        conversation.mode = Mode::Human;
+        conversation.step = Step::Menu;
+        conversation.failed_replies = 0;
+        let text = texts_of(self.turn.messages);
+        self.commands.push(TicketCommand::Escalate {
+            ticket_id: self.ticket_id.clone(),
+            customer: self.turn.customer.clone(),
+            tier,
+            team: team.config.id.clone(),
+            priority,
+            trigger: primary.name,
+            reason,
+            order_number: conversation.order_number.clone(),
+            at_ms: self.at_ms(),
+            cause: self.cause().to_owned(),
+            triggers: hits,
+            intent: conversation.intent.clone(),
+            category: conversation.category.clone(),
+            language: Some(self.lang.code().to_owned()),
+            frustration,
+            excerpt: (!text.is_empty()).then(|| excerpt(&text)),
+        });
+        self.reply(OutboundBody::text(body));
+    }
+
+    /// "30 minutes", "2 hours", "1 day" in the customer's language.
+    fn wait(&self, minutes: u32) -> String {
+        let m = i64::from(minutes);
+        if m < 120 && m % 60 != 0 {
+            self.t("wait-minutes", &[("count", m.into())])
+        } else if m < 48 * 60 {
+            self.t("wait-hours", &[("count", ((m + 59) / 60).into())])
+        } else {
+            self.t("wait-days", &[("count", ((m + 1439) / 1440).into())])
+        }
+    }
+
+    /// "Monday at 09:00" in the team's time zone and the customer's language.
+    fn when(&self, team: &Team, at: Timestamp) -> String {
+        let local = at.to_zoned(team.calendar.time_zone().clone());
+        let day = i64::from(local.weekday().to_monday_one_offset());
+        let weekday = self.t("weekday", &[("day", day.into())]);
+        let time = format!("{:02}:{:02}", local.hour(), local.minute());
+        self.t("when-at", &[("weekday", weekday.into()), ("time", time.into())])
     }
 
     fn finish(self, conversation: Conversation) -> Outcome {
@@ -380,177 +696,5 @@ impl Turn<'_> {
             commands: self.commands,
             replies: self.replies,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::inbound::BusinessNumber;
-    use serde_json::json;
-
-    fn customer() -> CustomerId {
-        CustomerId::parse("15550001111").unwrap()
-    }
-
-    fn text(wamid: &str, body: &str) -> InboundMessage {
-        message(wamid, "text", json!({"type":"text","text":{"body":body}}))
-    }
-
-    fn button(wamid: &str, id: &str) -> InboundMessage {
-        message(
-            wamid,
-            "interactive",
-            json!({"type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":id,"title":"whatever"}}}),
-        )
-    }
-
-    fn message(wamid: &str, kind: &str, body: serde_json::Value) -> InboundMessage {
-        InboundMessage {
-            business: BusinessNumber {
-                phone_number_id: "P1".into(),
-                display_phone_number: None,
-            },
-            waba_id: None,
-            customer: Some(customer()),
-            contact_name: Some("Ana".into()),
-            wamid: wamid.into(),
-            timestamp: 1_700_000_000,
-            message_type: kind.into(),
-            message: body,
-        }
-    }
-
-    fn step(conv: Conversation, m: &InboundMessage, status: Option<TicketStatus>) -> Outcome {
-        respond(conv, &customer(), m, status, 0, &BotSettings::default())
-    }
-
-    fn escalations(o: &Outcome) -> Vec<&str> {
-        o.commands
-            .iter()
-            .filter_map(|c| match c {
-                TicketCommand::Escalate { trigger, .. } => Some(trigger.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_first_message_opens_a_ticket_and_gets_the_menu_as_reply_buttons() {
-        let o = step(Conversation::new(customer()), &text("w1", "hi"), None);
-        assert_eq!(o.conversation.ticket_id, Some(TicketId::opened_by("w1")));
-        assert!(matches!(o.commands[0], TicketCommand::RecordInbound { .. }));
-        let OutboundBody::Buttons { buttons, .. } = &o.replies[0].body else {
-            panic!("expected buttons")
-        };
-        let ids: Vec<_> = buttons.iter().map(|b| b.id.as_str()).collect();
-        assert_eq!(ids, [ids::MENU_ORDER_STATUS, ids::MENU_FAQ, ids::MENU_AGENT]);
-        assert_eq!(o.replies[0].phone_number_id, "P1");
-        o.replies.iter().for_each(|r| r.body.validate().unwrap());
-    }
-
-    #[test]
-    fn the_agent_button_hands_the_ticket_to_tier_two_and_tells_the_customer() {
-        let first = step(Conversation::new(customer()), &text("w1", "hi"), None);
-        let o = step(
-            first.conversation,
-            &button("w2", ids::MENU_AGENT),
-            Some(TicketStatus::Bot),
-        );
-        assert_eq!(escalations(&o), ["direct_request"]);
-        assert_eq!(o.conversation.mode, Mode::Human);
-        assert_eq!(o.replies[0].body, OutboundBody::text(texts::HANDOFF));
-    }
-
-    #[test]
-    fn the_words_talk_to_an_agent_escalate_even_as_a_first_message() {
-        let o = step(
-            Conversation::new(customer()),
-            &text("w1", "Can I talk to an AGENT please?"),
-            None,
-        );
-        assert_eq!(escalations(&o), ["direct_request"]);
-    }
-
-    #[test]
-    fn agent_inside_another_word_is_not_a_request() {
-        assert_eq!(
-            intent_of(&MessageContent::Text("the reagent spilled".into())),
-            Intent::Text("the reagent spilled".into())
-        );
-    }
-
-    #[test]
-    fn while_a_human_owns_the_ticket_the_bot_records_but_stays_silent() {
-        let first = step(Conversation::new(customer()), &text("w1", "agent"), None);
-        let o = step(first.conversation, &text("w2", "hello?"), Some(TicketStatus::Queued));
-        assert!(o.replies.is_empty());
-        assert_eq!(o.commands.len(), 1);
-        assert!(matches!(o.commands[0], TicketCommand::RecordInbound { .. }));
-    }
-
-    #[test]
-    fn after_resolution_the_next_message_opens_a_new_ticket_and_the_bot_greets_again() {
-        let first = step(Conversation::new(customer()), &text("w1", "agent"), None);
-        let o = step(
-            first.conversation,
-            &text("w2", "thanks, one more thing"),
-            Some(TicketStatus::Resolved),
-        );
-        assert_eq!(o.conversation.ticket_id, Some(TicketId::opened_by("w2")));
-        assert_eq!(o.conversation.mode, Mode::Bot);
-        assert!(matches!(&o.replies[0].body, OutboundBody::Buttons { body, .. } if body == texts::GREETING));
-    }
-
-    #[test]
-    fn three_failed_replies_in_a_row_escalate_with_the_count_as_reason() {
-        let mut conv = step(Conversation::new(customer()), &text("w0", "hi"), None).conversation;
-        for i in 1..=2 {
-            let o = step(conv, &text(&format!("w{i}"), "blorp"), Some(TicketStatus::Bot));
-            assert!(escalations(&o).is_empty());
-            conv = o.conversation;
-        }
-        let o = step(conv, &text("w3", "blorp"), Some(TicketStatus::Bot));
-        assert_eq!(escalations(&o), ["failed_replies"]);
-        let TicketCommand::Escalate { reason, .. } = &o.commands[1] else {
-            panic!("expected an escalation")
-        };
-        assert!(reason.starts_with("3 bot replies"));
-    }
-
-    #[test]
-    fn an_order_number_is_validated_then_handed_to_an_agent_with_the_number() {
-        let conv = step(Conversation::new(customer()), &text("w0", "hi"), None).conversation;
-        let conv = step(conv, &button("w1", ids::MENU_ORDER_STATUS), Some(TicketStatus::Bot)).conversation;
-        assert_eq!(conv.step, Step::AwaitingOrderNumber);
-        let bad = step(conv.clone(), &text("w2", "no idea"), Some(TicketStatus::Bot));
-        assert_eq!(bad.replies[0].body, OutboundBody::text(texts::BAD_ORDER));
-        let good = step(conv, &text("w3", "#ab-12345"), Some(TicketStatus::Bot));
-        let TicketCommand::Escalate {
-            order_number, trigger, ..
-        } = &good.commands[1]
-        else {
-            panic!()
-        };
-        assert_eq!(
-            (order_number.as_deref(), trigger.as_str()),
-            (Some("AB-12345"), "order_status")
-        );
-    }
-
-    #[test]
-    fn an_faq_topic_is_answered_and_the_menu_offered_again() {
-        let conv = step(Conversation::new(customer()), &text("w0", "hi"), None).conversation;
-        let o = step(conv, &button("w1", ids::FAQ_RETURNS), Some(TicketStatus::Bot));
-        assert_eq!(o.replies[0].body, OutboundBody::text(texts::FAQ_RETURNS));
-        assert_eq!(o.replies.len(), 2);
-    }
-
-    #[test]
-    fn reply_keys_are_stable_so_a_redelivered_message_is_deduplicated_downstream() {
-        let a = step(Conversation::new(customer()), &text("w1", "hi"), None);
-        let b = step(Conversation::new(customer()), &text("w1", "hi"), None);
-        assert_eq!(a.replies[0].idempotency_key, b.replies[0].idempotency_key);
-        assert_eq!(a.commands[0].dedupe_key(), b.commands[0].dedupe_key());
     }
 }

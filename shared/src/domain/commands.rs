@@ -3,7 +3,8 @@
 
 use crate::domain::ids::{CustomerId, TicketId, fifo_key};
 use crate::domain::outbound::{Author, OutboundBody};
-use crate::domain::ticket::Priority;
+use crate::domain::ticket::{CustomerTier, Priority};
+use crate::domain::triggers::{FrustrationScore, TriggerHit};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -69,6 +70,53 @@ pub enum TicketCommand {
         at_ms: i64,
         /// What caused it (the customer's wamid, or a request id): the dedupe key.
         cause: String,
+        /// Every trigger that fired, with what set it off.
+        #[serde(default)]
+        triggers: Vec<TriggerHit>,
+        #[serde(default)]
+        intent: Option<String>,
+        #[serde(default)]
+        category: Option<String>,
+        #[serde(default)]
+        language: Option<String>,
+        #[serde(default)]
+        frustration: Option<FrustrationScore>,
+        /// A short masked excerpt of the customer's words, for notifications.
+        #[serde(default)]
+        excerpt: Option<String>,
+    },
+    /// An agent moves the ticket to another team (a tier-3 specialist team, say).
+    Transfer {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        team: String,
+        tier: u8,
+        agent: String,
+        reason: String,
+        at_ms: i64,
+        request_id: String,
+    },
+    /// A customer waiting for an agent went back to the bot.
+    ReturnToBot {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        team: String,
+        at_ms: i64,
+        cause: String,
+    },
+    SetCustomerLanguage {
+        customer: CustomerId,
+        #[serde(default)]
+        ticket_id: Option<TicketId>,
+        language: String,
+        at_ms: i64,
+    },
+    SetCustomerTier {
+        customer: CustomerId,
+        tier: CustomerTier,
+        by: String,
+        at_ms: i64,
+        request_id: String,
     },
     AgentReplied {
         ticket_id: TicketId,
@@ -96,6 +144,10 @@ impl TicketCommand {
             | RecordSendFailure { customer, .. }
             | Escalate { customer, .. }
             | AgentReplied { customer, .. }
+            | Transfer { customer, .. }
+            | ReturnToBot { customer, .. }
+            | SetCustomerLanguage { customer, .. }
+            | SetCustomerTier { customer, .. }
             | Resolve { customer, .. } => fifo_key(customer.as_str()),
             RecordStatus { recipient: Some(c), .. } => fifo_key(c.as_str()),
             RecordStatus { wamid, .. } => fifo_key(wamid),
@@ -115,6 +167,19 @@ impl TicketCommand {
             Resolve {
                 ticket_id, request_id, ..
             } => format!("res:{ticket_id}:{request_id}"),
+            Transfer {
+                ticket_id, request_id, ..
+            } => format!("xfer:{ticket_id}:{request_id}"),
+            ReturnToBot { ticket_id, cause, .. } => format!("back:{ticket_id}:{cause}"),
+            SetCustomerLanguage {
+                customer,
+                language,
+                at_ms,
+                ..
+            } => {
+                format!("lang:{}:{language}:{at_ms}", customer.as_str())
+            }
+            SetCustomerTier { request_id, .. } => format!("tier:{request_id}"),
         })
     }
 
@@ -128,6 +193,10 @@ impl TicketCommand {
             Escalate { .. } => "escalate",
             AgentReplied { .. } => "agent_replied",
             Resolve { .. } => "resolve",
+            Transfer { .. } => "transfer",
+            ReturnToBot { .. } => "return_to_bot",
+            SetCustomerLanguage { .. } => "set_customer_language",
+            SetCustomerTier { .. } => "set_customer_tier",
         }
     }
 }

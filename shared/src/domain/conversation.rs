@@ -2,11 +2,14 @@
 //! replies. Written by the `bot` function only, with a version for optimistic
 //! concurrency.
 
+use crate::domain::i18n::Lang;
 use crate::domain::ids::{CustomerId, TicketId};
 use serde::{Deserialize, Serialize};
 
 /// How many processed message ids the conversation remembers, to drop redeliveries.
 pub const REMEMBERED_MESSAGES: usize = 32;
+/// How many of the customer's last messages count for "the same message repeated".
+pub const REMEMBERED_TEXTS: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -27,6 +30,7 @@ pub enum Step {
     AnsweredFaq {
         topic: String,
     },
+    ChoosingLanguage,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +46,22 @@ pub struct Conversation {
     pub failed_replies: u32,
     #[serde(default)]
     pub recent_wamids: Vec<String>,
+    /// Fingerprints (not texts) of the customer's last messages.
+    #[serde(default)]
+    pub recent_texts: Vec<String>,
+    /// The customer's language: detected, or chosen from the menu.
+    #[serde(default)]
+    pub language: Option<Lang>,
+    /// Chosen from the menu: detection no longer changes it.
+    #[serde(default)]
+    pub language_chosen: bool,
+    /// Context gathered for the handoff, so nobody asks twice.
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub intent: Option<String>,
+    #[serde(default)]
+    pub order_number: Option<String>,
     #[serde(default)]
     pub version: u64,
 }
@@ -55,8 +75,31 @@ impl Conversation {
             step: Step::Menu,
             failed_replies: 0,
             recent_wamids: Vec::new(),
+            recent_texts: Vec::new(),
+            language: None,
+            language_chosen: false,
+            category: None,
+            intent: None,
+            order_number: None,
             version: 0,
         }
+    }
+
+    /// A new ticket: the bot again, with a clean slate (the language stays).
+    pub fn start_ticket(&mut self, ticket: TicketId) {
+        self.ticket_id = Some(ticket);
+        self.mode = Mode::Bot;
+        self.step = Step::Menu;
+        self.failed_replies = 0;
+        self.category = None;
+        self.intent = None;
+        self.order_number = None;
+    }
+
+    pub fn remember_text(&mut self, fingerprint: String) {
+        self.recent_texts.push(fingerprint);
+        let excess = self.recent_texts.len().saturating_sub(REMEMBERED_TEXTS);
+        self.recent_texts.drain(..excess);
     }
 
     pub fn has_seen(&self, wamid: &str) -> bool {

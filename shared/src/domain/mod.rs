@@ -1,11 +1,15 @@
 //! The domain: WhatsApp payloads, tickets, the bot's decisions. Imports no AWS crate.
 
 pub mod bot;
+pub mod calendar;
 pub mod commands;
 pub mod conversation;
+pub mod desk;
+pub mod i18n;
 pub mod ids;
 pub mod inbound;
 pub mod outbound;
 pub mod privacy;
 pub mod signature;
 pub mod ticket;
+pub mod triggers;

@@ -35,10 +35,35 @@ pub enum OutboundBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         footer: Option<String>,
     },
+    /// A list message: a button that opens rows grouped in sections.
+    List {
+        body: String,
+        button: String,
+        sections: Vec<Section>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        footer: Option<String>,
+    },
     Template {
         name: String,
         language: String,
     },
+}
+
+/// A section of a list message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub rows: Vec<Row>,
+}
+
+/// A row of a list message: routed by `id`, shown as `title` and `description`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// Cloud API limits (see Meta's interactive message reference).
@@ -48,6 +73,12 @@ pub const MAX_BUTTONS: usize = 3;
 pub const MAX_BUTTON_TITLE: usize = 20;
 pub const MAX_BUTTON_ID: usize = 256;
 pub const MAX_FOOTER: usize = 60;
+pub const MAX_LIST_BUTTON: usize = 20;
+pub const MAX_LIST_ROWS: usize = 10;
+pub const MAX_ROW_TITLE: usize = 24;
+pub const MAX_ROW_DESCRIPTION: usize = 72;
+pub const MAX_ROW_ID: usize = 200;
+pub const MAX_SECTION_TITLE: usize = 24;
 
 /// Why a message would be refused by the Cloud API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +95,10 @@ pub enum OutboundError {
     ButtonCount { len: usize },
     #[error("two buttons share the id {0:?}")]
     DuplicateButton(String),
+    #[error("{len} list rows; between 1 and {MAX_LIST_ROWS} are allowed")]
+    RowCount { len: usize },
+    #[error("two list rows share the id {0:?}")]
+    DuplicateRow(String),
 }
 
 fn limit(field: &'static str, s: &str, max: usize) -> Result<(), OutboundError> {
@@ -103,6 +138,38 @@ impl OutboundBody {
                     None => Ok(()),
                 }
             }
+            OutboundBody::List {
+                body,
+                button,
+                sections,
+                footer,
+            } => {
+                limit("interactive body", body, MAX_INTERACTIVE_BODY)?;
+                limit("list button", button, MAX_LIST_BUTTON)?;
+                let rows: Vec<&Row> = sections.iter().flat_map(|s| &s.rows).collect();
+                if rows.is_empty() || rows.len() > MAX_LIST_ROWS {
+                    return Err(OutboundError::RowCount { len: rows.len() });
+                }
+                for section in sections {
+                    if let Some(title) = &section.title {
+                        limit("section title", title, MAX_SECTION_TITLE)?;
+                    }
+                }
+                for (i, row) in rows.iter().enumerate() {
+                    limit("row title", &row.title, MAX_ROW_TITLE)?;
+                    limit("row id", &row.id, MAX_ROW_ID)?;
+                    if let Some(d) = &row.description {
+                        limit("row description", d, MAX_ROW_DESCRIPTION)?;
+                    }
+                    if rows[..i].iter().any(|o| o.id == row.id) {
+                        return Err(OutboundError::DuplicateRow(row.id.clone()));
+                    }
+                }
+                match footer {
+                    Some(f) => limit("footer", f, MAX_FOOTER),
+                    None => Ok(()),
+                }
+            }
             OutboundBody::Template { name, language } => {
                 limit("template name", name, 512)?;
                 limit("template language", language, 16)
@@ -133,6 +200,39 @@ impl OutboundBody {
                 }
                 base("interactive", interactive)
             }
+            OutboundBody::List {
+                body,
+                button,
+                sections,
+                footer,
+            } => {
+                let sections: Vec<Value> = sections
+                    .iter()
+                    .map(|s| {
+                        let rows: Vec<Value> = s
+                            .rows
+                            .iter()
+                            .map(|r| match &r.description {
+                                Some(d) => json!({"id": r.id, "title": r.title, "description": d}),
+                                None => json!({"id": r.id, "title": r.title}),
+                            })
+                            .collect();
+                        match &s.title {
+                            Some(t) => json!({"title": t, "rows": rows}),
+                            None => json!({"rows": rows}),
+                        }
+                    })
+                    .collect();
+                let mut interactive = json!({
+                    "type": "list",
+                    "body": {"text": body},
+                    "action": {"button": button, "sections": sections},
+                });
+                if let Some(f) = footer {
+                    interactive["footer"] = json!({ "text": f });
+                }
+                base("interactive", interactive)
+            }
             OutboundBody::Template { name, language } => {
                 base("template", json!({"name": name, "language": {"code": language}}))
             }
@@ -145,6 +245,14 @@ impl OutboundBody {
             OutboundBody::Text { body } => body.clone(),
             OutboundBody::Buttons { body, buttons, .. } => {
                 let titles: Vec<_> = buttons.iter().map(|b| b.title.as_str()).collect();
+                format!("{body} [{}]", titles.join(" | "))
+            }
+            OutboundBody::List { body, sections, .. } => {
+                let titles: Vec<_> = sections
+                    .iter()
+                    .flat_map(|s| &s.rows)
+                    .map(|r| r.title.as_str())
+                    .collect();
                 format!("{body} [{}]", titles.join(" | "))
             }
             OutboundBody::Template { name, .. } => format!("[template] {name}"),
@@ -218,6 +326,36 @@ mod tests {
             OutboundBody::text("  ").validate(),
             Err(OutboundError::Empty { .. })
         ));
+    }
+
+    fn list(rows: usize) -> OutboundBody {
+        OutboundBody::List {
+            body: "Pick".into(),
+            button: "See options".into(),
+            sections: vec![Section {
+                title: None,
+                rows: (0..rows)
+                    .map(|i| Row {
+                        id: format!("r{i}"),
+                        title: format!("Row {i}"),
+                        description: None,
+                    })
+                    .collect(),
+            }],
+            footer: None,
+        }
+    }
+
+    #[test]
+    fn a_list_holds_one_to_ten_rows_with_unique_ids() {
+        assert_eq!(list(10).validate(), Ok(()));
+        assert_eq!(list(11).validate(), Err(OutboundError::RowCount { len: 11 }));
+        assert_eq!(list(0).validate(), Err(OutboundError::RowCount { len: 0 }));
+        let to = CustomerId::parse("1").unwrap();
+        assert_eq!(
+            list(2).to_graph_json(&to)["interactive"]["action"]["sections"][0]["rows"][1]["id"],
+            "r1"
+        );
     }
 
     #[test]

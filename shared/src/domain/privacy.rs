@@ -53,3 +53,46 @@ mod tests {
         assert!(!a.to_string().contains("1555"));
     }
 }
+
+/// A short excerpt of a customer's message for notifications: at most 80
+/// characters, with any run of 6 or more digits (phone, card, account
+/// numbers; spaces, dots and dashes inside the run included) replaced by `•••`.
+pub fn excerpt(text: &str) -> String {
+    static DIGIT_RUN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let run = DIGIT_RUN.get_or_init(|| regex::Regex::new(r"\+?\d(?:[ .\-]?\d)+").expect("a valid pattern"));
+    let masked = run.replace_all(text, |m: &regex::Captures| {
+        let digits = m[0].chars().filter(char::is_ascii_digit).count();
+        if digits >= 6 {
+            "•••".to_owned()
+        } else {
+            m[0].to_owned()
+        }
+    });
+    let flat = masked.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 80 {
+        format!("{}…", flat.chars().take(79).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::excerpt;
+
+    #[test]
+    fn an_excerpt_masks_long_digit_runs_even_when_spaced_and_keeps_short_numbers() {
+        assert_eq!(
+            excerpt("call me on +44 7700 900123 about order 42"),
+            "call me on ••• about order 42"
+        );
+        assert_eq!(excerpt("card 4111-1111-1111-1111!"), "card •••!");
+    }
+
+    #[test]
+    fn an_excerpt_is_at_most_80_characters() {
+        let e = excerpt(&"word ".repeat(40));
+        assert_eq!(e.chars().count(), 80);
+        assert!(e.ends_with('…'));
+    }
+}

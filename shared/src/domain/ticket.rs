@@ -3,6 +3,7 @@
 
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::outbound::Author;
+use crate::domain::triggers::{FrustrationScore, TriggerHit};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -75,6 +76,53 @@ pub struct Escalation {
     /// A sentence for the agent: which words, which count.
     pub reason: String,
     pub at_ms: i64,
+    /// Every trigger that fired (the first is `trigger`).
+    #[serde(default)]
+    pub triggers: Vec<TriggerHit>,
+}
+
+/// A customer's tier, from their profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerTier {
+    #[default]
+    Standard,
+    Vip,
+}
+
+/// What the bot learnt before the handoff, so the agent starts with it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TicketContext {
+    #[serde(default)]
+    pub intent: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub frustration: Option<FrustrationScore>,
+}
+
+impl CustomerProfile {
+    pub fn new(customer: crate::domain::ids::CustomerId, at_ms: i64) -> Self {
+        CustomerProfile {
+            customer,
+            tier: CustomerTier::Standard,
+            language: None,
+            updated_at_ms: at_ms,
+        }
+    }
+}
+
+/// A customer's profile: written by `tickets`, read by the bot and agents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerProfile {
+    pub customer: crate::domain::ids::CustomerId,
+    #[serde(default)]
+    pub tier: CustomerTier,
+    #[serde(default)]
+    pub language: Option<String>,
+    pub updated_at_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +142,8 @@ pub struct Ticket {
     pub escalations: Vec<Escalation>,
     #[serde(default)]
     pub order_number: Option<String>,
+    #[serde(default)]
+    pub context: TicketContext,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     #[serde(default)]
@@ -133,6 +183,7 @@ impl Ticket {
             assignee: None,
             escalations: Vec::new(),
             order_number: None,
+            context: TicketContext::default(),
             created_at_ms: at_ms,
             updated_at_ms: at_ms,
             last_customer_message_at_ms: None,
@@ -179,6 +230,19 @@ impl Ticket {
         self.escalations.push(escalation);
         self.touch(at);
         Ok(true)
+    }
+
+    /// A customer waiting in a queue went back to the bot: tier 1 again, on `team`.
+    /// Only while no agent owns it; returns whether it moved.
+    pub fn return_to_bot(&mut self, team: &str, at_ms: i64) -> bool {
+        if self.status != TicketStatus::Queued {
+            return false;
+        }
+        self.status = TicketStatus::Bot;
+        self.tier = 1;
+        self.team = team.to_owned();
+        self.touch(at_ms);
+        true
     }
 
     /// An agent answered: they own the ticket now.
@@ -300,6 +364,7 @@ mod tests {
             trigger: "direct_request".into(),
             reason: "asked for an agent".into(),
             at_ms,
+            triggers: vec![],
         }
     }
 
@@ -326,6 +391,17 @@ mod tests {
         assert!(!t.resolve(Author::Agent("ana".into()), 6_000));
         assert!(t.escalate(2, "support", Priority::High, reason(7_000)).is_err());
         assert!(t.agent_replied("ana", 7_000).is_err());
+    }
+
+    #[test]
+    fn a_waiting_customer_can_go_back_to_the_bot_but_not_once_an_agent_owns_the_ticket() {
+        let mut t = ticket();
+        t.escalate(2, "billing", Priority::High, reason(2_000)).unwrap();
+        assert!(t.return_to_bot("support", 3_000));
+        assert_eq!((t.status, t.tier, t.team.as_str()), (TicketStatus::Bot, 1, "support"));
+        t.escalate(2, "billing", Priority::High, reason(4_000)).unwrap();
+        t.agent_replied("ana", 5_000).unwrap();
+        assert!(!t.return_to_bot("support", 6_000));
     }
 
     #[test]

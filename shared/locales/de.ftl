@@ -1,0 +1,87 @@
+### Bot-Texte auf Deutsch (Sie-Form). Quelle: en.ftl.
+### Titel von Schaltflächen (menu-*, faq-yes, faq-no, list-button): höchstens 20 Zeichen.
+
+greeting = Hallo { $name }! Ich bin der virtuelle Assistent. Wie kann ich Ihnen heute helfen?
+greeting-anonymous = Hallo! Ich bin der virtuelle Assistent. Wie kann ich Ihnen heute helfen?
+
+## Hauptmenü
+
+menu-footer = Sie können Ihre Frage auch einfach eintippen.
+menu-order-status = Bestellstatus
+menu-faq = Häufige Fragen
+menu-agent = Mit Berater sprechen
+menu-language = Sprache
+list-button = Optionen anzeigen
+faq-list-intro = Hier sind die Fragen, die uns am häufigsten gestellt werden. Wählen Sie eine aus oder schreiben Sie uns Ihre Frage.
+
+## Bestellungen
+
+ask-order-number = Bitte senden Sie uns Ihre Bestellnummer (zum Beispiel { $example }).
+bad-order-number = Das sieht nicht nach einer Bestellnummer aus. Bitte senden Sie sie im Format { $example }.
+order-status = Bestellung { $order }: { $status }.
+order-not-found = Ich konnte die Bestellung { $order } nicht finden. Bitte prüfen Sie die Nummer oder sprechen Sie mit einem Berater.
+order-source-down = Es tut mir leid, ich kann Bestellungen gerade nicht abrufen. Sie können es später noch einmal versuchen oder mit einem Berater sprechen.
+
+## Häufige Fragen
+
+faq-solved-question = Hat das Ihre Frage beantwortet?
+faq-yes = Ja, danke
+faq-no = Nein
+faq-glad = Super, freut mich, dass ich helfen konnte! Schreiben Sie uns jederzeit, wenn Sie noch etwas brauchen.
+faq-sorry = Das tut mir leid. Versuchen wir es noch einmal: Wählen Sie eine Option oder sprechen Sie mit einem Berater.
+not-understood = Entschuldigung, das habe ich nicht verstanden. Bitte wählen Sie eine Option:
+
+## Weiterleitung an ein Team ($wait ist einer der wait-*-Texte unten)
+
+handoff = Ich verbinde Sie mit unserem Team { $team }. Sie erhalten innerhalb von { $wait } eine Antwort. Das Team sieht unseren bisherigen Chat, Sie müssen also nichts wiederholen.
+handoff-failures = Es tut mir leid, dass ich Ihnen nicht helfen konnte. Ich verbinde Sie mit unserem Team { $team }; Sie erhalten innerhalb von { $wait } eine Antwort.
+handoff-out-of-hours = Ich verbinde Sie mit unserem Team { $team }. Das Team ist gerade nicht erreichbar und antwortet Ihnen ab { $when }. Sie können auch an { $email } schreiben.
+handoff-vip = Vielen Dank für Ihre Treue. Ich verbinde Sie direkt mit unserem Team { $team }; Sie erhalten innerhalb von { $wait } eine Antwort.
+back-to-bot = Kein Problem, ich habe die Weiterleitung an einen Berater abgebrochen. Wie kann ich Ihnen helfen?
+
+## Sprache
+
+language-prompt = Welche Sprache möchten Sie verwenden?
+language-changed = Erledigt, ab jetzt spreche ich { $language } mit Ihnen.
+
+## Weitere Nachrichten
+
+reaction-thanks = Danke für Ihr Feedback!
+unsupported-message = Entschuldigung, diese Art von Nachricht kann ich nicht lesen. Bitte senden Sie Text oder wählen Sie eine Option:
+received-location = Danke, ich habe Ihren Standort erhalten.
+received-contact = Danke, ich habe den Kontakt erhalten.
+
+## Wartezeiten
+## Sie stehen nach „innerhalb von“, daher der Dativ Plural („2 Tagen“).
+
+wait-minutes =
+    { $count ->
+        [one] { $count } Minute
+       *[other] { $count } Minuten
+    }
+wait-hours =
+    { $count ->
+        [one] { $count } Stunde
+       *[other] { $count } Stunden
+    }
+wait-days =
+    { $count ->
+        [one] { $count } Tag
+       *[other] { $count } Tagen
+    }
+
+# A file (photo, document, voice note) the customer sent.
+received-media = Danke, ich habe Ihre Datei an Ihre Anfrage angehängt.
+
+# Day of the week, 1 = Monday … 7 = Sunday (when a team opens again).
+weekday =
+    { $day ->
+        [1] Montag
+        [2] Dienstag
+        [3] Mittwoch
+        [4] Donnerstag
+        [5] Freitag
+        [6] Samstag
+       *[7] Sonntag
+    }
+when-at = { $weekday } um { $time } Uhr

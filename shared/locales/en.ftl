@@ -1,0 +1,86 @@
+### English bot texts: the source of truth. Every other catalogue carries the same keys.
+### Button and list-button titles (menu-*, faq-yes, faq-no, list-button) are at most 20 characters.
+
+greeting = Hi { $name }! I'm the virtual assistant. How can I help you today?
+greeting-anonymous = Hi! I'm the virtual assistant. How can I help you today?
+
+## Main menu
+
+menu-footer = You can also type your question.
+menu-order-status = Order status
+menu-faq = FAQ
+menu-agent = Talk to an agent
+menu-language = Language
+list-button = See options
+faq-list-intro = Here are our most asked questions. Pick one, or type your question.
+
+## Orders
+
+ask-order-number = Please send your order number (for example { $example }).
+bad-order-number = That doesn't look like an order number. Please send it as in { $example }.
+order-status = Order { $order }: { $status }.
+order-not-found = I couldn't find order { $order }. Please check the number, or talk to an agent.
+order-source-down = I'm sorry, I can't check orders right now. You can try again later or talk to an agent.
+
+## FAQ
+
+faq-solved-question = Did this answer your question?
+faq-yes = Yes, thanks
+faq-no = No
+faq-glad = Great, glad I could help! Write any time if you need anything else.
+faq-sorry = Sorry about that. Let me try again: pick an option, or talk to an agent.
+not-understood = Sorry, I didn't understand that. Please pick an option:
+
+## Handing over to a team ($wait is one of the wait-* texts below)
+
+handoff = I'm passing you to our { $team } team. You'll get an answer within { $wait }. They'll see our conversation, so you won't need to repeat yourself.
+handoff-failures = I'm sorry I couldn't help. I'm passing you to our { $team } team; you'll get an answer within { $wait }.
+handoff-out-of-hours = I'm passing you to our { $team } team. They're away right now and will answer from { $when }. You can also write to { $email }.
+handoff-vip = Thank you for being a valued customer. I'm passing you straight to our { $team } team; you'll get an answer within { $wait }.
+back-to-bot = No problem, I've cancelled your request for an agent. How can I help?
+
+## Language
+
+language-prompt = Which language would you like?
+language-changed = Done, I'll speak { $language } from now on.
+
+## Other messages
+
+reaction-thanks = Thanks for the feedback!
+unsupported-message = Sorry, I can't read this kind of message. Please send text, or pick an option:
+received-location = Thanks, I've got your location.
+received-contact = Thanks, I've got the contact.
+
+## Waiting times
+
+wait-minutes =
+    { $count ->
+        [one] { $count } minute
+       *[other] { $count } minutes
+    }
+wait-hours =
+    { $count ->
+        [one] { $count } hour
+       *[other] { $count } hours
+    }
+wait-days =
+    { $count ->
+        [one] { $count } day
+       *[other] { $count } days
+    }
+
+# A file (photo, document, voice note) the customer sent.
+received-media = Thanks, I've attached your file to your request.
+
+# Day of the week, 1 = Monday … 7 = Sunday (when a team opens again).
+weekday =
+    { $day ->
+        [1] Monday
+        [2] Tuesday
+        [3] Wednesday
+        [4] Thursday
+        [5] Friday
+        [6] Saturday
+       *[7] Sunday
+    }
+when-at = { $weekday } at { $time }

@@ -1,0 +1,86 @@
+### Textos del bot en español (trato de usted). Fuente: en.ftl.
+### Títulos de botones (menu-*, faq-yes, faq-no, list-button): 20 caracteres como máximo.
+
+greeting = ¡Hola, { $name }! Soy el asistente virtual. ¿En qué puedo ayudarle hoy?
+greeting-anonymous = ¡Hola! Soy el asistente virtual. ¿En qué puedo ayudarle hoy?
+
+## Menú principal
+
+menu-footer = También puede escribir su pregunta.
+menu-order-status = Estado del pedido
+menu-faq = Preguntas frecuentes
+menu-agent = Hablar con un agente
+menu-language = Idioma
+list-button = Ver opciones
+faq-list-intro = Estas son nuestras preguntas más frecuentes. Elija una o escriba su pregunta.
+
+## Pedidos
+
+ask-order-number = Por favor, envíenos su número de pedido (por ejemplo, { $example }).
+bad-order-number = Eso no parece un número de pedido. Por favor, envíelo con el formato { $example }.
+order-status = Pedido { $order }: { $status }.
+order-not-found = No he encontrado el pedido { $order }. Compruebe el número o hable con un agente.
+order-source-down = Lo siento, ahora mismo no puedo consultar los pedidos. Puede volver a intentarlo más tarde o hablar con un agente.
+
+## Preguntas frecuentes
+
+faq-solved-question = ¿Le ha servido esta respuesta?
+faq-yes = Sí, gracias
+faq-no = No
+faq-glad = ¡Perfecto, me alegra haberle ayudado! Escríbanos cuando quiera si necesita algo más.
+faq-sorry = Disculpe. Volvamos a intentarlo: elija una opción o hable con un agente.
+not-understood = Lo siento, no lo he entendido. Por favor, elija una opción:
+
+## Paso a un equipo ($wait es uno de los textos wait-* de abajo)
+
+handoff = Le paso con nuestro equipo de { $team }. Recibirá una respuesta en un plazo de { $wait }. Verán nuestra conversación, así que no tendrá que repetir nada.
+handoff-failures = Siento no haber podido ayudarle. Le paso con nuestro equipo de { $team }; recibirá una respuesta en un plazo de { $wait }.
+handoff-out-of-hours = Le paso con nuestro equipo de { $team }. Ahora mismo el equipo no está disponible y le responderá a partir de { $when }. También puede escribir a { $email }.
+handoff-vip = Gracias por su confianza. Le paso directamente con nuestro equipo de { $team }; recibirá una respuesta en un plazo de { $wait }.
+back-to-bot = No hay problema, he cancelado su solicitud para hablar con un agente. ¿En qué puedo ayudarle?
+
+## Idioma
+
+language-prompt = ¿En qué idioma prefiere continuar?
+language-changed = Hecho. Idioma elegido: { $language }.
+
+## Otros mensajes
+
+reaction-thanks = ¡Gracias por sus comentarios!
+unsupported-message = Lo siento, no puedo leer este tipo de mensaje. Por favor, envíe un texto o elija una opción:
+received-location = Gracias, he recibido su ubicación.
+received-contact = Gracias, he recibido el contacto.
+
+## Tiempos de espera
+
+wait-minutes =
+    { $count ->
+        [one] { $count } minuto
+       *[other] { $count } minutos
+    }
+wait-hours =
+    { $count ->
+        [one] { $count } hora
+       *[other] { $count } horas
+    }
+wait-days =
+    { $count ->
+        [one] { $count } día
+       *[other] { $count } días
+    }
+
+# A file (photo, document, voice note) the customer sent.
+received-media = Gracias, he adjuntado su archivo a su solicitud.
+
+# Day of the week, 1 = Monday … 7 = Sunday (when a team opens again).
+weekday =
+    { $day ->
+        [1] lunes
+        [2] martes
+        [3] miércoles
+        [4] jueves
+        [5] viernes
+        [6] sábado
+       *[7] domingo
+    }
+when-at = el { $weekday } a las { $time }

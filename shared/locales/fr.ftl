@@ -1,0 +1,87 @@
+### Textes du bot en français (vouvoiement). Source : en.ftl.
+### Les espaces avant « ! ? : ; » sont insécables, pour ne jamais laisser la ponctuation seule en début de ligne.
+### Titres de boutons (menu-*, faq-yes, faq-no, list-button) : 20 caractères au plus.
+
+greeting = Bonjour { $name } ! Je suis l'assistant virtuel. Comment puis-je vous aider aujourd'hui ?
+greeting-anonymous = Bonjour ! Je suis l'assistant virtuel. Comment puis-je vous aider aujourd'hui ?
+
+## Menu principal
+
+menu-footer = Vous pouvez aussi écrire votre question.
+menu-order-status = Suivi de commande
+menu-faq = Questions fréquentes
+menu-agent = Parler à un agent
+menu-language = Langue
+list-button = Voir les options
+faq-list-intro = Voici les questions que l'on nous pose le plus souvent. Choisissez-en une, ou écrivez votre question.
+
+## Commandes
+
+ask-order-number = Merci de nous envoyer votre numéro de commande (par exemple { $example }).
+bad-order-number = Cela ne ressemble pas à un numéro de commande. Merci de l'envoyer sous la forme { $example }.
+order-status = Commande { $order } : { $status }.
+order-not-found = Je n'ai pas trouvé la commande { $order }. Merci de vérifier le numéro, ou de parler à un agent.
+order-source-down = Désolé, je ne peux pas consulter les commandes pour le moment. Vous pouvez réessayer plus tard ou parler à un agent.
+
+## FAQ
+
+faq-solved-question = Cela répond-il à votre question ?
+faq-yes = Oui, merci
+faq-no = Non
+faq-glad = Parfait, ravi d'avoir pu vous aider ! Écrivez-nous à tout moment si vous avez besoin d'autre chose.
+faq-sorry = Toutes mes excuses. Essayons autrement : choisissez une option, ou parlez à un agent.
+not-understood = Désolé, je n'ai pas compris. Merci de choisir une option :
+
+## Mise en relation avec une équipe ($wait est l'un des textes wait-* ci-dessous)
+
+handoff = Je vous mets en relation avec notre équipe { $team }. Vous aurez une réponse sous { $wait }. L'équipe verra notre conversation : vous n'aurez pas à vous répéter.
+handoff-failures = Désolé de ne pas avoir pu vous aider. Je vous mets en relation avec notre équipe { $team } ; vous aurez une réponse sous { $wait }.
+handoff-out-of-hours = Je vous mets en relation avec notre équipe { $team }. Elle n'est pas disponible pour le moment et vous répondra à partir de { $when }. Vous pouvez aussi écrire à { $email }.
+handoff-vip = Merci de votre fidélité. Je vous mets directement en relation avec notre équipe { $team } ; vous aurez une réponse sous { $wait }.
+back-to-bot = Pas de problème, j'ai annulé votre demande de mise en relation avec un agent. Comment puis-je vous aider ?
+
+## Langue
+
+language-prompt = Dans quelle langue souhaitez-vous continuer ?
+language-changed = C'est fait ! Langue choisie : { $language }.
+
+## Autres messages
+
+reaction-thanks = Merci pour votre retour !
+unsupported-message = Désolé, je ne peux pas lire ce type de message. Merci d'envoyer du texte, ou de choisir une option :
+received-location = Merci, j'ai bien reçu votre position.
+received-contact = Merci, j'ai bien reçu le contact.
+
+## Délais d'attente (en français, 0 et 1 sont au singulier)
+
+wait-minutes =
+    { $count ->
+        [one] { $count } minute
+       *[other] { $count } minutes
+    }
+wait-hours =
+    { $count ->
+        [one] { $count } heure
+       *[other] { $count } heures
+    }
+wait-days =
+    { $count ->
+        [one] { $count } jour
+       *[other] { $count } jours
+    }
+
+# A file (photo, document, voice note) the customer sent.
+received-media = Merci, j'ai joint votre fichier à votre demande.
+
+# Day of the week, 1 = Monday … 7 = Sunday (when a team opens again).
+weekday =
+    { $day ->
+        [1] lundi
+        [2] mardi
+        [3] mercredi
+        [4] jeudi
+        [5] vendredi
+        [6] samedi
+       *[7] dimanche
+    }
+when-at = { $weekday } à { $time }

@@ -1,0 +1,86 @@
+### Testi del bot in italiano (si dà del tu, come d'uso in chat). Fonte: en.ftl.
+### Titoli dei pulsanti (menu-*, faq-yes, faq-no, list-button): al massimo 20 caratteri.
+
+greeting = Ciao { $name }! Sono l'assistente virtuale. Come posso aiutarti oggi?
+greeting-anonymous = Ciao! Sono l'assistente virtuale. Come posso aiutarti oggi?
+
+## Menu principale
+
+menu-footer = Puoi anche scrivere la tua domanda.
+menu-order-status = Stato dell'ordine
+menu-faq = Domande frequenti
+menu-agent = Parla con un agente
+menu-language = Lingua
+list-button = Vedi opzioni
+faq-list-intro = Ecco le domande che ci fanno più spesso. Scegline una o scrivi la tua domanda.
+
+## Ordini
+
+ask-order-number = Inviami il numero dell'ordine, per favore (ad esempio { $example }).
+bad-order-number = Questo non sembra un numero d'ordine. Invialo nel formato { $example }, per favore.
+order-status = Ordine { $order }: { $status }.
+order-not-found = Non ho trovato l'ordine { $order }. Controlla il numero o parla con un agente.
+order-source-down = Mi dispiace, al momento non riesco a verificare gli ordini. Puoi riprovare più tardi o parlare con un agente.
+
+## Domande frequenti
+
+faq-solved-question = Ho risposto alla tua domanda?
+faq-yes = Sì, grazie
+faq-no = No
+faq-glad = Perfetto, sono felice di esserti stato d'aiuto! Scrivimi quando vuoi se hai bisogno d'altro.
+faq-sorry = Mi dispiace. Riproviamo: scegli un'opzione o parla con un agente.
+not-understood = Scusa, non ho capito. Scegli un'opzione:
+
+## Passaggio a un team ($wait è uno dei testi wait-* qui sotto)
+
+handoff = Ti passo al nostro team { $team }. Riceverai una risposta entro { $wait }. Il team vedrà la nostra conversazione, quindi non dovrai ripetere nulla.
+handoff-failures = Mi dispiace di non essere riuscito ad aiutarti. Ti passo al nostro team { $team }; riceverai una risposta entro { $wait }.
+handoff-out-of-hours = Ti passo al nostro team { $team }. Al momento non è disponibile e ti risponderà a partire da { $when }. Puoi anche scrivere a { $email }.
+handoff-vip = Grazie per la tua fiducia. Ti passo direttamente al nostro team { $team }; riceverai una risposta entro { $wait }.
+back-to-bot = Nessun problema, ho annullato la tua richiesta di parlare con un agente. Come posso aiutarti?
+
+## Lingua
+
+language-prompt = In quale lingua preferisci continuare?
+language-changed = Fatto! Lingua selezionata: { $language }.
+
+## Altri messaggi
+
+reaction-thanks = Grazie per il tuo feedback!
+unsupported-message = Mi dispiace, non riesco a leggere questo tipo di messaggio. Invia un testo o scegli un'opzione:
+received-location = Grazie, ho ricevuto la tua posizione.
+received-contact = Grazie, ho ricevuto il contatto.
+
+## Tempi di attesa
+
+wait-minutes =
+    { $count ->
+        [one] { $count } minuto
+       *[other] { $count } minuti
+    }
+wait-hours =
+    { $count ->
+        [one] { $count } ora
+       *[other] { $count } ore
+    }
+wait-days =
+    { $count ->
+        [one] { $count } giorno
+       *[other] { $count } giorni
+    }
+
+# A file (photo, document, voice note) the customer sent.
+received-media = Grazie, ho allegato il tuo file alla richiesta.
+
+# Day of the week, 1 = Monday … 7 = Sunday (when a team opens again).
+weekday =
+    { $day ->
+        [1] lunedì
+        [2] martedì
+        [3] mercoledì
+        [4] giovedì
+        [5] venerdì
+        [6] sabato
+       *[7] domenica
+    }
+when-at = { $weekday } alle { $time }

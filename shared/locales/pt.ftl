@@ -1,0 +1,86 @@
+### Textos do bot em português europeu (tratamento formal, sem "você"). Fonte: en.ftl.
+### Títulos dos botões (menu-*, faq-yes, faq-no, list-button): no máximo 20 caracteres.
+
+greeting = Olá, { $name }! Sou o assistente virtual. Como posso ajudar hoje?
+greeting-anonymous = Olá! Sou o assistente virtual. Como posso ajudar hoje?
+
+## Menu principal
+
+menu-footer = Também pode escrever a sua pergunta.
+menu-order-status = Estado da encomenda
+menu-faq = Perguntas frequentes
+menu-agent = Falar com um agente
+menu-language = Idioma
+list-button = Ver opções
+faq-list-intro = Estas são as perguntas mais frequentes. Escolha uma ou escreva a sua pergunta.
+
+## Encomendas
+
+ask-order-number = Envie, por favor, o número da sua encomenda (por exemplo, { $example }).
+bad-order-number = Isso não parece um número de encomenda. Envie-o, por favor, no formato { $example }.
+order-status = Encomenda { $order }: { $status }.
+order-not-found = Não encontrei a encomenda { $order }. Verifique o número ou fale com um agente.
+order-source-down = Lamento, neste momento não consigo consultar as encomendas. Pode tentar mais tarde ou falar com um agente.
+
+## Perguntas frequentes
+
+faq-solved-question = Isto respondeu à sua pergunta?
+faq-yes = Sim, obrigado
+faq-no = Não
+faq-glad = Ótimo, ainda bem que pude ajudar! Escreva-nos sempre que precisar de mais alguma coisa.
+faq-sorry = Lamento. Vamos tentar de novo: escolha uma opção ou fale com um agente.
+not-understood = Desculpe, não compreendi. Escolha uma opção, por favor:
+
+## Passagem para uma equipa ($wait é um dos textos wait-* abaixo)
+
+handoff = Vou passar a sua conversa para a nossa equipa de { $team }. Receberá uma resposta no prazo de { $wait }. A equipa verá a nossa conversa, por isso não precisará de repetir nada.
+handoff-failures = Lamento não ter conseguido ajudar. Vou passar a sua conversa para a nossa equipa de { $team }; receberá uma resposta no prazo de { $wait }.
+handoff-out-of-hours = Vou passar a sua conversa para a nossa equipa de { $team }. Neste momento, a equipa não está disponível e responderá a partir de { $when }. Também pode escrever para { $email }.
+handoff-vip = Obrigado pela sua preferência. Vou passar a sua conversa diretamente para a nossa equipa de { $team }; receberá uma resposta no prazo de { $wait }.
+back-to-bot = Sem problema, cancelei o seu pedido para falar com um agente. Como posso ajudar?
+
+## Idioma
+
+language-prompt = Em que idioma prefere continuar?
+language-changed = Feito! Idioma selecionado: { $language }.
+
+## Outras mensagens
+
+reaction-thanks = Obrigado pelo seu feedback!
+unsupported-message = Desculpe, não consigo ler este tipo de mensagem. Envie texto ou escolha uma opção, por favor:
+received-location = Obrigado, recebi a sua localização.
+received-contact = Obrigado, recebi o contacto.
+
+## Tempos de espera
+
+wait-minutes =
+    { $count ->
+        [one] { $count } minuto
+       *[other] { $count } minutos
+    }
+wait-hours =
+    { $count ->
+        [one] { $count } hora
+       *[other] { $count } horas
+    }
+wait-days =
+    { $count ->
+        [one] { $count } dia
+       *[other] { $count } dias
+    }
+
+# A file (photo, document, voice note) the customer sent.
+received-media = Obrigado, anexei o seu ficheiro ao seu pedido.
+
+# Day of the week, 1 = Monday … 7 = Sunday (when a team opens again).
+weekday =
+    { $day ->
+        [1] segunda-feira
+        [2] terça-feira
+        [3] quarta-feira
+        [4] quinta-feira
+        [5] sexta-feira
+        [6] sábado
+       *[7] domingo
+    }
+when-at = { $weekday } às { $time }
