@@ -116,7 +116,7 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
 
     // The customer's language: detected from what they write, unless they chose one.
     if !conversation.language_chosen
-        && let Some(lang) = detect_language(&text)
+        && let Some(lang) = detect_language(&text).or_else(|| desk.language_hint(&words))
         && conversation.language != Some(lang)
     {
         conversation.language = Some(lang);
@@ -173,7 +173,7 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
     }
     let fingerprint = words.fingerprint();
     let repeated = !words.words.is_empty() && conversation.recent_texts.contains(&fingerprint);
-    let negative: Vec<String> = desk
+    let mut negative: Vec<String> = desk
         .config
         .keywords
         .negative
@@ -182,6 +182,9 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
         .filter(|w| words.contains_phrase(&Normalised::new(w)))
         .cloned()
         .collect();
+    // The same word may be listed in several languages ("inutile").
+    negative.sort();
+    negative.dedup();
     let frustration = FrustrationScore::of(&text, negative, repeated, &desk.config.frustration);
     if !words.words.is_empty() {
         conversation.remember_text(fingerprint);
@@ -696,5 +699,495 @@ impl<'a> Reply<'a> {
             commands: self.commands,
             replies: self.replies,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::desk::EMBEDDED_CONFIG;
+    use crate::domain::inbound::BusinessNumber;
+    use serde_json::{Value, json};
+
+    /// Tuesday 24 November 2026, 10:00 in Paris: every team of the shipped configuration is open.
+    const OPEN: &str = "2026-11-24T09:00:00Z";
+    /// Sunday 22 November 2026, 10:00 in Paris: every team is closed.
+    const CLOSED: &str = "2026-11-22T09:00:00Z";
+
+    fn desk() -> Desk {
+        Desk::from_toml(EMBEDDED_CONFIG, &Catalog::builtin()).unwrap()
+    }
+
+    fn desk_with_order_source() -> Desk {
+        let text = EMBEDDED_CONFIG.replace(
+            "[order_lookup.source]\nkind = \"none\"",
+            "[order_lookup.source]\nkind = \"http\"\nurl = \"http://orders.example/{order}\"",
+        );
+        Desk::from_toml(&text, &Catalog::builtin()).unwrap()
+    }
+
+    fn customer() -> CustomerId {
+        CustomerId::parse("15550001111").unwrap()
+    }
+
+    fn message(wamid: &str, kind: &str, body: Value) -> InboundMessage {
+        InboundMessage {
+            business: BusinessNumber {
+                phone_number_id: "P1".into(),
+                display_phone_number: None,
+            },
+            waba_id: None,
+            customer: Some(customer()),
+            contact_name: Some("Ana".into()),
+            wamid: wamid.into(),
+            timestamp: 1_795_000_000,
+            message_type: kind.into(),
+            message: body,
+        }
+    }
+
+    fn text(wamid: &str, body: &str) -> InboundMessage {
+        message(wamid, "text", json!({"type":"text","text":{"body":body}}))
+    }
+
+    fn tap(wamid: &str, id: &str) -> InboundMessage {
+        message(
+            wamid,
+            "interactive",
+            json!({"type":"interactive","interactive":{"type":"list_reply","list_reply":{"id":id,"title":"x"}}}),
+        )
+    }
+
+    /// A conversation driven message by message, as the bot function does.
+    struct Chat {
+        desk: Desk,
+        catalog: Catalog,
+        conversation: Conversation,
+        status: Option<TicketStatus>,
+        vip: bool,
+        now: Timestamp,
+        n: usize,
+    }
+
+    impl Chat {
+        fn new() -> Chat {
+            Chat::with(desk())
+        }
+        fn with(desk: Desk) -> Chat {
+            Chat {
+                desk,
+                catalog: Catalog::builtin(),
+                conversation: Conversation::new(customer()),
+                status: None,
+                vip: false,
+                now: OPEN.parse().unwrap(),
+                n: 0,
+            }
+        }
+        fn send(&mut self, messages: Vec<InboundMessage>, order: Option<OrderAnswer>) -> Outcome {
+            let turn = Turn {
+                customer: &customer(),
+                messages: &messages,
+                ticket_status: self.status,
+                vip: self.vip,
+                order,
+                now: self.now,
+            };
+            let outcome = respond(self.conversation.clone(), &turn, &self.desk, &self.catalog);
+            self.conversation = outcome.conversation.clone();
+            if self.status.is_none() {
+                self.status = Some(TicketStatus::Bot);
+            }
+            if outcome
+                .commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::Escalate { .. }))
+            {
+                self.status = Some(TicketStatus::Queued);
+            }
+            outcome
+        }
+        fn say(&mut self, body: &str) -> Outcome {
+            self.n += 1;
+            let m = text(&format!("w{}", self.n), body);
+            self.send(vec![m], None)
+        }
+        fn tap(&mut self, id: &str) -> Outcome {
+            self.n += 1;
+            let m = tap(&format!("w{}", self.n), id);
+            self.send(vec![m], None)
+        }
+        fn t(&self, lang: Lang, key: &str) -> String {
+            self.catalog.text(lang, key, &[])
+        }
+    }
+
+    fn escalation(o: &Outcome) -> Option<&TicketCommand> {
+        o.commands.iter().find(|c| matches!(c, TicketCommand::Escalate { .. }))
+    }
+
+    fn trigger_names(o: &Outcome) -> Vec<String> {
+        match escalation(o) {
+            Some(TicketCommand::Escalate { triggers, .. }) => triggers.iter().map(|t| t.name.clone()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn body_text(r: &OutboundRequest) -> String {
+        match &r.body {
+            OutboundBody::Text { body } | OutboundBody::Buttons { body, .. } | OutboundBody::List { body, .. } => {
+                body.clone()
+            }
+            OutboundBody::Template { name, .. } => name.clone(),
+        }
+    }
+
+    fn row_ids(r: &OutboundRequest) -> Vec<String> {
+        match &r.body {
+            OutboundBody::List { sections, .. } => {
+                sections.iter().flat_map(|s| &s.rows).map(|r| r.id.clone()).collect()
+            }
+            OutboundBody::Buttons { buttons, .. } => buttons.iter().map(|b| b.id.clone()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_greeting_gets_the_main_menu_routed_by_ids_within_the_cloud_api_limits() {
+        let mut chat = Chat::new();
+        let o = chat.say("hello");
+        assert_eq!(
+            row_ids(&o.replies[0]),
+            ["menu.order_status", "menu.faq", "menu.agent", "menu.language"]
+        );
+        assert!(body_text(&o.replies[0]).contains("Acme Shop"));
+        o.replies.iter().for_each(|r| r.body.validate().unwrap());
+    }
+
+    #[test]
+    fn the_words_for_an_agent_in_french_escalate_and_the_customer_is_told_in_french_with_the_wait() {
+        let mut chat = Chat::new();
+        let o = chat.say("Bonjour, je voudrais parler à un conseiller s'il vous plaît");
+        assert_eq!(trigger_names(&o), ["direct_request"]);
+        let reply = body_text(&o.replies[0]);
+        assert!(reply.contains("30 minutes"), "{reply}");
+        assert_eq!(chat.conversation.language, Some(Lang::Fr));
+        assert!(
+            o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::SetCustomerLanguage { language, .. } if language == "fr"))
+        );
+    }
+
+    #[test]
+    fn a_sensitive_topic_goes_to_its_team_with_its_priority() {
+        let mut chat = Chat::new();
+        let o = chat.say("I was charged twice for my order, I need a refund");
+        let Some(TicketCommand::Escalate {
+            team,
+            priority,
+            tier,
+            category,
+            ..
+        }) = escalation(&o)
+        else {
+            panic!()
+        };
+        assert_eq!((team.as_str(), *priority, *tier), ("billing", Priority::High, 2));
+        assert_eq!(category.as_deref(), Some("billing"));
+        assert_eq!(trigger_names(&o), ["sensitive_topic"]);
+    }
+
+    #[test]
+    fn frustration_after_a_failed_answer_escalates_with_the_score_parts() {
+        let mut chat = Chat::new();
+        chat.say("Bonjour");
+        let failed = chat.say("Je ne comprends pas du tout votre menu");
+        assert_eq!(body_text(&failed.replies[0]), chat.t(Lang::Fr, "not-understood"));
+        let o = chat.say("C'EST INUTILE !!!");
+        assert_eq!(trigger_names(&o), ["frustration"]);
+        let Some(TicketCommand::Escalate {
+            frustration: Some(score),
+            priority,
+            language,
+            ..
+        }) = escalation(&o)
+        else {
+            panic!()
+        };
+        assert_eq!((score.caps, score.punctuation), (1.5, 1.0));
+        assert_eq!(score.lexicon_words, ["inutile"]);
+        assert_eq!(*priority, Priority::High);
+        assert_eq!(language.as_deref(), Some("fr"));
+        assert!(
+            body_text(&o.replies[0]).starts_with("Je vous transfère")
+                || body_text(&o.replies[0]).contains("support client")
+        );
+    }
+
+    #[test]
+    fn the_same_message_three_times_is_frustration() {
+        let mut chat = Chat::new();
+        chat.say("hi");
+        chat.say("where is the thing I bought");
+        let o = chat.say("where is the thing I bought");
+        assert!(escalation(&o).is_none());
+        let o = chat.say("WHERE IS THE THING I BOUGHT");
+        assert_eq!(trigger_names(&o), ["frustration"]);
+    }
+
+    #[test]
+    fn a_vip_customer_skips_the_menu_with_a_higher_priority() {
+        let mut chat = Chat::new();
+        chat.vip = true;
+        let o = chat.say("hello");
+        let Some(TicketCommand::Escalate { priority, .. }) = escalation(&o) else {
+            panic!()
+        };
+        assert_eq!(*priority, Priority::High);
+        assert_eq!(trigger_names(&o), ["vip"]);
+        assert!(body_text(&o.replies[0]).contains("valued customer"));
+    }
+
+    #[test]
+    fn three_failed_replies_escalate_with_the_count() {
+        let mut chat = Chat::new();
+        chat.say("hi");
+        assert!(escalation(&chat.say("qwerty")).is_none());
+        assert!(escalation(&chat.say("asdfgh")).is_none());
+        let o = chat.say("zxcvbn");
+        assert_eq!(trigger_names(&o), ["failed_replies"]);
+        assert!(body_text(&o.replies[0]).contains("couldn't help"));
+    }
+
+    #[test]
+    fn out_of_hours_the_customer_learns_when_the_team_is_back_and_gets_the_email() {
+        let mut chat = Chat::new();
+        chat.now = CLOSED.parse().unwrap();
+        let o = chat.say("talk to an agent please");
+        assert_eq!(trigger_names(&o), ["direct_request", "out_of_hours"]);
+        let reply = body_text(&o.replies[0]);
+        assert!(reply.contains("Monday at 08:00"), "{reply}");
+        assert!(reply.contains("help@acme.example"), "{reply}");
+    }
+
+    #[test]
+    fn a_waiting_customer_who_writes_cancel_goes_back_to_the_bot_but_cancel_my_order_is_not_that() {
+        let mut chat = Chat::new();
+        chat.say("agent");
+        let silent = chat.say("hello?");
+        assert!(silent.replies.is_empty());
+        let o = chat.say("never mind");
+        assert!(
+            o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::ReturnToBot { .. }))
+        );
+        assert_eq!(chat.conversation.mode, Mode::Bot);
+        assert!(body_text(&o.replies[0]).contains("cancelled your request"));
+
+        let mut chat = Chat::new();
+        chat.say("agent");
+        let o = chat.say("cancel my order now");
+        assert!(
+            o.replies.is_empty()
+                && !o
+                    .commands
+                    .iter()
+                    .any(|c| matches!(c, TicketCommand::ReturnToBot { .. }))
+        );
+    }
+
+    #[test]
+    fn once_an_agent_owns_the_ticket_the_bot_is_silent_even_to_cancel() {
+        let mut chat = Chat::new();
+        chat.say("agent");
+        chat.status = Some(TicketStatus::Assigned);
+        let o = chat.say("cancel");
+        assert!(o.replies.is_empty());
+        assert!(
+            !o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::ReturnToBot { .. }))
+        );
+        assert!(matches!(o.commands[0], TicketCommand::RecordInbound { .. }));
+    }
+
+    #[test]
+    fn an_faq_question_is_answered_then_yes_closes_the_ticket_as_solved_by_the_bot() {
+        let mut chat = Chat::new();
+        chat.say("hi");
+        let o = chat.say("How long does delivery take?");
+        assert!(body_text(&o.replies[0]).starts_with("Orders ship within 1 business day"));
+        assert_eq!(row_ids(&o.replies[1]), [ids::SOLVED_YES, ids::SOLVED_NO]);
+        let o = chat.tap(ids::SOLVED_YES);
+        assert!(
+            o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::Resolve { by: Author::Bot, .. }))
+        );
+    }
+
+    #[test]
+    fn no_to_an_faq_answer_counts_as_a_failed_reply() {
+        let mut chat = Chat::new();
+        chat.tap("faq.returns");
+        let o = chat.tap(ids::SOLVED_NO);
+        assert_eq!(chat.conversation.failed_replies, 1);
+        assert_eq!(body_text(&o.replies[0]), chat.t(Lang::En, "faq-sorry"));
+    }
+
+    #[test]
+    fn a_thumbs_up_on_an_answer_is_a_yes() {
+        let mut chat = Chat::new();
+        chat.tap("faq.payment");
+        let m = message(
+            "r1",
+            "reaction",
+            json!({"type":"reaction","reaction":{"message_id":"wamid.A","emoji":"👍"}}),
+        );
+        let o = chat.send(vec![m], None);
+        assert!(o.commands.iter().any(|c| matches!(c, TicketCommand::Resolve { .. })));
+    }
+
+    #[test]
+    fn the_language_chosen_from_the_menu_sticks() {
+        let mut chat = Chat::new();
+        chat.tap("menu.language");
+        let o = chat.tap("lang.de");
+        assert!(body_text(&o.replies[0]).contains("Deutsch"));
+        let o = chat.say("Hello, how long does delivery take please?");
+        assert!(body_text(&o.replies[0]).starts_with("Bestellungen"));
+    }
+
+    #[test]
+    fn an_order_number_is_validated_and_looked_up() {
+        let mut chat = Chat::with(desk_with_order_source());
+        chat.tap("menu.order_status");
+        let bad = chat.say("no idea");
+        assert!(body_text(&bad.replies[0]).contains("#12345"));
+        assert_eq!(
+            order_to_look_up(&chat.conversation, &[text("x", "#ab-1234")], &chat.desk),
+            Some("AB-1234".into())
+        );
+        chat.n += 1;
+        let found = chat.send(
+            vec![text("w99", "#ab-1234")],
+            Some(OrderAnswer::Found {
+                status: "shipped".into(),
+            }),
+        );
+        assert_eq!(body_text(&found.replies[0]), "Order AB-1234: shipped.");
+    }
+
+    #[test]
+    fn an_unknown_order_or_a_source_that_is_down_gets_an_apology_never_an_error() {
+        let mut chat = Chat::with(desk_with_order_source());
+        chat.tap("menu.order_status");
+        let o = chat.send(vec![text("w50", "ZZ-9999")], Some(OrderAnswer::NotFound));
+        assert!(body_text(&o.replies[0]).contains("couldn't find order ZZ-9999"));
+        chat.tap("menu.order_status");
+        let o = chat.send(vec![text("w51", "AB-1234")], Some(OrderAnswer::Unavailable));
+        assert_eq!(body_text(&o.replies[0]), chat.t(Lang::En, "order-source-down"));
+        assert!(row_ids(&o.replies[0]).contains(&"menu.agent".to_owned()));
+    }
+
+    #[test]
+    fn without_an_order_source_an_agent_gets_the_order_number() {
+        let mut chat = Chat::new();
+        chat.tap("menu.order_status");
+        let o = chat.say("AB-1234");
+        let Some(TicketCommand::Escalate {
+            order_number, trigger, ..
+        }) = escalation(&o)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (order_number.as_deref(), trigger.as_str()),
+            (Some("AB-1234"), "order_lookup")
+        );
+    }
+
+    #[test]
+    fn several_short_messages_in_one_batch_get_one_reply() {
+        let mut chat = Chat::new();
+        let o = chat.send(
+            vec![text("a", "hi"), text("b", "how long does"), text("c", "delivery take?")],
+            None,
+        );
+        assert_eq!(
+            o.commands
+                .iter()
+                .filter(|c| matches!(c, TicketCommand::RecordInbound { .. }))
+                .count(),
+            3
+        );
+        assert_eq!(o.replies.len(), 2, "one answer and its question");
+        assert!(body_text(&o.replies[0]).starts_with("Orders ship"));
+    }
+
+    #[test]
+    fn locations_contacts_and_unsupported_messages_are_answered_gracefully() {
+        let mut chat = Chat::new();
+        chat.say("hi");
+        let o = chat.send(
+            vec![message(
+                "l",
+                "location",
+                json!({"type":"location","location":{"latitude":1.0}}),
+            )],
+            None,
+        );
+        assert_eq!(body_text(&o.replies[0]), chat.t(Lang::En, "received-location"));
+        let o = chat.send(
+            vec![message(
+                "u",
+                "unsupported",
+                json!({"type":"unsupported","errors":[{"code":131051}]}),
+            )],
+            None,
+        );
+        assert_eq!(body_text(&o.replies[0]), chat.t(Lang::En, "unsupported-message"));
+        let o = chat.send(
+            vec![message(
+                "s",
+                "system",
+                json!({"type":"system","system":{"body":"changed"}}),
+            )],
+            None,
+        );
+        assert!(o.replies.is_empty());
+        assert_eq!(chat.conversation.failed_replies, 0);
+    }
+
+    #[test]
+    fn a_technical_topic_the_bot_cannot_answer_goes_to_the_specialists() {
+        let mut chat = Chat::new();
+        chat.say("hi");
+        let o = chat.say("my device won't start, it shows an error code");
+        let Some(TicketCommand::Escalate { team, tier, .. }) = escalation(&o) else {
+            panic!()
+        };
+        assert_eq!((team.as_str(), *tier), ("tech", 3));
+    }
+
+    #[test]
+    fn after_resolution_the_next_message_opens_a_new_ticket() {
+        let mut chat = Chat::new();
+        chat.say("agent");
+        let first = chat.conversation.ticket_id.clone();
+        chat.status = Some(TicketStatus::Resolved);
+        let o = chat.say("hello again");
+        assert_ne!(chat.conversation.ticket_id, first);
+        assert_eq!(row_ids(&o.replies[0])[0], "menu.order_status");
+    }
+
+    #[test]
+    fn a_redelivered_message_produces_the_same_dedupe_keys() {
+        let a = Chat::new().say("hi");
+        let b = Chat::new().say("hi");
+        assert_eq!(a.replies[0].idempotency_key, b.replies[0].idempotency_key);
+        assert_eq!(a.commands[0].dedupe_key(), b.commands[0].dedupe_key());
     }
 }

@@ -582,6 +582,24 @@ impl Desk {
             .map(|(e, _)| e)
     }
 
+    /// The one language whose keyword lists the text matches, when only one
+    /// does (a French "bonjour" tells what detection cannot from one word).
+    pub fn language_hint(&self, text: &Normalised) -> Option<Lang> {
+        let k = &self.config.keywords;
+        let mut langs: Vec<Lang> = [&k.greeting, &k.agent, &k.cancel, &k.negative, &k.order_status]
+            .into_iter()
+            .flat_map(|map| map.iter())
+            .filter(|(_, words)| words.iter().any(|w| text.contains_phrase(&Normalised::new(w))))
+            .map(|(lang, _)| *lang)
+            .collect();
+        langs.sort();
+        langs.dedup();
+        match langs.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        }
+    }
+
     pub fn faq(&self, id: &str) -> Option<&FaqEntry> {
         self.config.faq.iter().find(|e| e.id == id)
     }
