@@ -112,7 +112,7 @@ class StackOnMoto(unittest.TestCase):
             for fn in self.descriptions["alpha"]["functions"].values()
             for esm in lam.list_event_source_mappings(FunctionName=fn["function_name"])["EventSourceMappings"]
         ]
-        self.assertEqual(states, ["Disabled"] * 3)
+        self.assertEqual(states, ["Disabled"] * 4)
 
     def test_the_queues_are_fifo_with_a_dead_letter_queue(self) -> None:
         sqs = self.client("sqs")
@@ -156,6 +156,7 @@ class StackOnMoto(unittest.TestCase):
                 "TicketsFunction": "tickets",
                 "SenderFunction": "sender",
                 "AgentApiFunction": "agent-api",
+                "NotifierFunction": "notifier",
             },
         )
         outputs = self.descriptions["alpha"]["outputs"]

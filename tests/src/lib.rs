@@ -67,8 +67,115 @@ impl LocalAws {
     }
 }
 
+/// The test desk: the shipped configuration with every calendar open, plus a
+/// `night` team that is closed now (its hours start six hours from now), a
+/// `warranty` topic routed to it, and orders looked up from [`OrderServer`].
+pub fn test_desk_config(orders_url: &str) -> anyhow::Result<String> {
+    let shipped = std::fs::read_to_string(repo_root().join("config/desk.toml"))?;
+    let mut desk: toml::Table = toml::from_str(&shipped)?;
+    let teams = desk["teams"].as_array_mut().context("teams")?;
+    for team in teams.iter_mut() {
+        team.as_table_mut().context("team")?.remove("calendar");
+    }
+    let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC);
+    let opens = &now + jiff::Span::new().hours(6);
+    let closes = &now + jiff::Span::new().hours(7);
+    let hours = format!(
+        "{:02}:{:02}-{:02}:{:02}",
+        opens.hour(),
+        opens.minute(),
+        closes.hour(),
+        closes.minute()
+    );
+    let night: toml::Table = toml::from_str(&format!(
+        r#"
+        id = "night"
+        name = {{ en = "night shift", fr = "équipe de nuit", es = "turno de noche", it = "turno di notte", pt = "turno da noite", de = "Nachtschicht" }}
+        tier = 2
+        first_response_minutes = 15
+        email = "night@acme.example"
+        [calendar]
+        time_zone = "UTC"
+        [calendar.hours]
+        monday = ["{hours}"]
+        tuesday = ["{hours}"]
+        wednesday = ["{hours}"]
+        thursday = ["{hours}"]
+        friday = ["{hours}"]
+        saturday = ["{hours}"]
+        sunday = ["{hours}"]
+        "#
+    ))?;
+    teams.push(night.into());
+    let warranty: toml::Table = toml::from_str(
+        r#"
+        id = "warranty"
+        team = "night"
+        priority = "normal"
+        [keywords]
+        en = ["warranty"]
+        fr = ["garantie"]
+        es = ["garantía"]
+        it = ["garanzia"]
+        pt = ["garantia"]
+        de = ["gewährleistung"]
+        "#,
+    )?;
+    desk["categories"]
+        .as_array_mut()
+        .context("categories")?
+        .push(warranty.into());
+    let source: toml::Table = toml::from_str(&format!(
+        "kind = \"http\"\nurl = \"{orders_url}/orders/{{order}}\"\ntimeout_ms = 1000"
+    ))?;
+    desk["order_lookup"]
+        .as_table_mut()
+        .context("order_lookup")?
+        .insert("source".into(), source.into());
+    Ok(toml::to_string(&desk)?)
+}
+
+/// The business's order endpoint: `AB-1234` is shipped, `CD-5678` delivered,
+/// `DOWN-0000` makes it fail, anything else is not found.
+pub struct OrderServer {
+    pub url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl OrderServer {
+    pub async fn start() -> anyhow::Result<OrderServer> {
+        use axum::extract::Path;
+        use axum::http::StatusCode;
+        async fn order(Path(number): Path<String>) -> (StatusCode, axum::Json<Value>) {
+            match number.as_str() {
+                "AB-1234" => (StatusCode::OK, axum::Json(json!({"status": "shipped"}))),
+                "CD-5678" => (StatusCode::OK, axum::Json(json!({"status": "delivered"}))),
+                "DOWN-0000" => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::Json(json!({"error": "maintenance"})),
+                ),
+                _ => (StatusCode::NOT_FOUND, axum::Json(json!({"error": "unknown order"}))),
+            }
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let app = axum::Router::new().route("/orders/{number}", axum::routing::get(order));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(OrderServer { url, task })
+    }
+}
+
+impl Drop for OrderServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 pub struct Helpdesk {
     pub aws: LocalAws,
+    pub orders: OrderServer,
     pub sim: RunningSim,
     pub runner: Runner,
     pub http: reqwest::Client,
@@ -88,6 +195,12 @@ impl Helpdesk {
     /// Starts a fresh helpdesk on a stack of its own.
     pub async fn start() -> anyhow::Result<Helpdesk> {
         let aws = LocalAws::start().await?;
+        let orders = OrderServer::start().await?;
+        let config_path = repo_root()
+            .join(".local")
+            .join(format!("desk-{}.toml", aws.stack.stack_name));
+        std::fs::write(&config_path, test_desk_config(&orders.url)?)?;
+        let extra_env = [("DESK_CONFIG_FILE".to_owned(), config_path.display().to_string())].into();
         let secrets = LocalSecrets::default();
         let sim = start_simulator(true).await?;
         let runner = Runner::start(
@@ -98,12 +211,14 @@ impl Helpdesk {
                 phone_number_id: PHONE_NUMBER_ID.into(),
                 secrets,
                 poll_wait_seconds: 1,
+                extra_env,
             },
         )
         .await?;
         sim.set_webhook_url(format!("{}/webhook", runner.http_url));
         Ok(Helpdesk {
             aws,
+            orders,
             sim,
             runner,
             http: reqwest::Client::new(),
@@ -249,16 +364,21 @@ where
     }
 }
 
-/// The reply-button ids of an interactive message in the inbox.
-pub fn button_ids(message: &Value) -> Vec<String> {
-    message["message"]["interactive"]["action"]["buttons"]
+/// The reply-button or list-row ids of an interactive message in the inbox.
+pub fn choice_ids(message: &Value) -> Vec<String> {
+    let action = &message["message"]["interactive"]["action"];
+    let buttons = action["buttons"]
         .as_array()
-        .map(|b| {
-            b.iter()
-                .filter_map(|b| b["reply"]["id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b["reply"]["id"].as_str());
+    let rows = action["sections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["rows"].as_array().into_iter().flatten())
+        .filter_map(|r| r["id"].as_str());
+    buttons.chain(rows).map(str::to_owned).collect()
 }
 
 /// The text of a text message, or the body of an interactive one.

@@ -60,6 +60,7 @@ async fn a_ticket_is_saved_once_as_new_then_only_with_the_version_it_was_read_at
             trigger: "t".into(),
             reason: "r".into(),
             at_ms: 2_000,
+            triggers: vec![],
         },
     )?;
     store.save_ticket(&loaded, Some(1)).await?;
@@ -95,6 +96,7 @@ async fn a_team_queue_lists_urgent_tickets_first_then_the_oldest() -> anyhow::Re
                 trigger: "t".into(),
                 reason: "r".into(),
                 at_ms: created,
+                triggers: vec![],
             },
         )?;
         store.save_ticket(&t, None).await?;

@@ -4,9 +4,20 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use helpdesk::adapters::keys;
-use helpdesk::domain::bot::{ids, texts};
+use helpdesk::domain::i18n::{Arg, Catalog, Lang};
 use helpdesk::domain::signature::sign;
-use helpdesk_tests::{Helpdesk, button_ids, eventually, text_of};
+use helpdesk_tests::{Helpdesk, choice_ids, eventually, text_of};
+
+const MENU: [&str; 4] = ["menu.order_status", "menu.faq", "menu.agent", "menu.language"];
+
+fn english(key: &str, args: &[(&str, &str)]) -> String {
+    let args: Vec<(&str, Arg)> = args.iter().map(|(k, v)| (*k, Arg::from(*v))).collect();
+    Catalog::builtin().text(Lang::En, key, &args)
+}
+
+fn greeting() -> String {
+    english("greeting", &[("name", "Acme Shop")])
+}
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -18,11 +29,8 @@ async fn a_new_customer_who_says_hi_gets_the_menu_as_reply_buttons_and_a_ticket_
     // Assert
     let inbox = desk.inbox_of_at_least("15551230001", 1).await?;
     assert_eq!(inbox[0]["type"], "interactive");
-    assert_eq!(text_of(&inbox[0]), texts::GREETING);
-    assert_eq!(
-        button_ids(&inbox[0]),
-        [ids::MENU_ORDER_STATUS, ids::MENU_FAQ, ids::MENU_AGENT]
-    );
+    assert_eq!(text_of(&inbox[0]), greeting());
+    assert_eq!(choice_ids(&inbox[0]), MENU);
     assert_eq!(inbox[0]["phone_number_id"], helpdesk_tests::PHONE_NUMBER_ID);
 
     let token = desk.token("ana", "support").await?;
@@ -52,10 +60,12 @@ async fn talk_to_an_agent_queues_the_ticket_for_humans_an_agent_replies_and_afte
     desk.inbox_of_at_least(customer, 1).await?;
 
     // The customer asks for a human with the menu button (routed by its id).
-    desk.customer_taps(customer, ids::MENU_AGENT, "Talk to an agent")
-        .await?;
+    desk.customer_taps(customer, "menu.agent", "Talk to an agent").await?;
     let inbox = desk.inbox_of_at_least(customer, 2).await?;
-    assert_eq!(text_of(&inbox[1]), texts::HANDOFF);
+    assert_eq!(
+        text_of(&inbox[1]),
+        english("handoff", &[("team", "support"), ("wait", "30 minutes")])
+    );
 
     let token = desk.token("ana", "support").await?;
     let queued = desk.first_ticket_in(&token, "queued").await?;
@@ -95,7 +105,7 @@ async fn talk_to_an_agent_queues_the_ticket_for_humans_an_agent_replies_and_afte
         .await?;
     desk.customer_says(customer, "one more question").await?;
     let inbox = desk.inbox_of_at_least(customer, 4).await?;
-    assert_eq!(text_of(&inbox[3]), texts::GREETING);
+    assert_eq!(text_of(&inbox[3]), greeting());
     desk.stop().await;
     Ok(())
 }
@@ -223,7 +233,7 @@ async fn a_transient_graph_error_is_retried_and_the_reply_still_arrives() -> any
         .error_for_status()?;
     desk.customer_says("15551230006", "hi").await?;
     let inbox = desk.inbox_of_at_least("15551230006", 1).await?;
-    assert_eq!(text_of(&inbox[0]), texts::GREETING);
+    assert_eq!(text_of(&inbox[0]), greeting());
     desk.stop().await;
     Ok(())
 }

@@ -3,13 +3,16 @@
 //! writes only through `tickets.fifo` and `outbound.fifo`, so `tickets` stays
 //! the single writer. Agents see only the tickets of their own teams.
 
+use helpdesk::adapters::desk::load_desk;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::TicketCommand;
-use helpdesk::domain::ids::TicketId;
+use helpdesk::domain::desk::Desk;
+use helpdesk::domain::i18n::Catalog;
+use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::outbound::{Author, OutboundBody, OutboundError, OutboundRequest};
-use helpdesk::domain::ticket::{Ticket, TicketStatus};
+use helpdesk::domain::ticket::{CustomerTier, Ticket, TicketStatus};
 use helpdesk::ports::{Clock, Queue, QueueError, StoreError, SystemClock, TicketReader};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayRequestAuthorizerJwtDescription;
 use lambda_http::http::{Method, StatusCode, header};
@@ -112,12 +115,29 @@ struct ReplyBody {
     text: String,
 }
 
+#[derive(Deserialize)]
+struct TransferBody {
+    team: String,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+struct TierBody {
+    tier: CustomerTier,
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(request: &Request, shape: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(request.body().as_ref())
+        .map_err(|e| ApiError::BadRequest(format!("body must be {shape}: {e}")))
+}
+
 pub struct AgentApi<S, T, O, C> {
     store: S,
     tickets: T,
     outbound: O,
     clock: C,
     claims: ClaimNames,
+    desk: Desk,
 }
 
 impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, SystemClock> {
@@ -130,12 +150,14 @@ impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, S
             name: env.or("AGENT_NAME_CLAIM", "cognito:username").to_owned(),
             teams: env.or("AGENT_TEAMS_CLAIM", "cognito:groups").to_owned(),
         };
+        let desk = load_desk(env, &Catalog::builtin())?;
         Ok(AgentApi {
             store,
             tickets,
             outbound,
             clock: SystemClock,
             claims,
+            desk,
         })
     }
 }
@@ -147,13 +169,14 @@ where
     O: Queue<OutboundRequest>,
     C: Clock,
 {
-    pub fn new(store: S, tickets: T, outbound: O, clock: C, claims: ClaimNames) -> Self {
+    pub fn new(store: S, tickets: T, outbound: O, clock: C, claims: ClaimNames, desk: Desk) -> Self {
         AgentApi {
             store,
             tickets,
             outbound,
             clock,
             claims,
+            desk,
         }
     }
 
@@ -205,6 +228,8 @@ where
             (&Method::GET, ["api", "tickets", id]) => self.show(id, &agent).await,
             (&Method::POST, ["api", "tickets", id, "reply"]) => self.reply(request, id, &agent).await,
             (&Method::POST, ["api", "tickets", id, "resolve"]) => self.resolve(request, id, &agent).await,
+            (&Method::POST, ["api", "tickets", id, "transfer"]) => self.transfer(request, id, &agent).await,
+            (&Method::PUT, ["api", "customers", customer, "tier"]) => self.set_tier(request, customer, &agent).await,
             _ => Err(ApiError::NotFound),
         }
     }
@@ -261,7 +286,11 @@ where
     async fn show(&self, id: &str, agent: &Agent) -> Result<(StatusCode, Value), ApiError> {
         let ticket = self.visible_ticket(id, agent).await?;
         let timeline = self.store.timeline(&ticket.id).await?;
-        Ok((StatusCode::OK, json!({ "ticket": ticket, "timeline": timeline })))
+        let profile = self.store.profile(&ticket.customer).await?;
+        Ok((
+            StatusCode::OK,
+            json!({ "ticket": ticket, "customer_profile": profile, "timeline": timeline }),
+        ))
     }
 
     /// `POST /api/tickets/{id}/reply {"text": "..."}`: queued for sending; 202.
@@ -270,8 +299,7 @@ where
         if ticket.status == TicketStatus::Resolved {
             return Err(ApiError::Resolved(ticket.id));
         }
-        let body: ReplyBody = serde_json::from_slice(request.body().as_ref())
-            .map_err(|e| ApiError::BadRequest(format!("body must be {{\"text\": \"...\"}}: {e}")))?;
+        let body: ReplyBody = parse_body(request, "{\"text\": \"...\"}")?;
         let message = OutboundBody::text(body.text);
         message.validate()?;
         let key = idempotency_key(request);
@@ -324,6 +352,68 @@ where
     }
 }
 
+impl<S, T, O, C> AgentApi<S, T, O, C>
+where
+    S: TicketReader,
+    T: Queue<TicketCommand>,
+    O: Queue<OutboundRequest>,
+    C: Clock,
+{
+    /// `POST /api/tickets/{id}/transfer {"team": "tech", "reason": "..."}`: to another
+    /// team at that team's tier (3 for specialists); 202.
+    async fn transfer(&self, request: &Request, id: &str, agent: &Agent) -> Result<(StatusCode, Value), ApiError> {
+        let ticket = self.visible_ticket(id, agent).await?;
+        if ticket.status == TicketStatus::Resolved {
+            return Err(ApiError::Resolved(ticket.id));
+        }
+        let body: TransferBody = parse_body(request, "{\"team\": \"...\", \"reason\": \"...\"}")?;
+        let team = self
+            .desk
+            .team(&body.team)
+            .ok_or_else(|| ApiError::BadRequest(format!("team: no team has the id {:?}", body.team)))?;
+        let reason = body.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(ApiError::BadRequest("reason: must have 1 to 500 characters".into()));
+        }
+        self.tickets
+            .send(&[TicketCommand::Transfer {
+                ticket_id: ticket.id.clone(),
+                customer: ticket.customer.clone(),
+                team: team.config.id.clone(),
+                tier: team.config.tier,
+                agent: agent.name.clone(),
+                reason: reason.to_owned(),
+                at_ms: self.clock.now_ms(),
+                request_id: idempotency_key(request),
+            }])
+            .await?;
+        let answer =
+            json!({"status": "transferring", "ticket_id": ticket.id, "team": team.config.id, "tier": team.config.tier});
+        Ok((StatusCode::ACCEPTED, answer))
+    }
+
+    /// `PUT /api/customers/{wa_id}/tier {"tier": "vip"}`: 202.
+    async fn set_tier(
+        &self,
+        request: &Request,
+        customer: &str,
+        agent: &Agent,
+    ) -> Result<(StatusCode, Value), ApiError> {
+        let customer = CustomerId::parse(customer).map_err(|e| ApiError::BadRequest(format!("customer: {e}")))?;
+        let body: TierBody = parse_body(request, "{\"tier\": \"standard\" | \"vip\"}")?;
+        self.tickets
+            .send(&[TicketCommand::SetCustomerTier {
+                customer,
+                tier: body.tier,
+                by: agent.name.clone(),
+                at_ms: self.clock.now_ms(),
+                request_id: idempotency_key(request),
+            }])
+            .await?;
+        Ok((StatusCode::ACCEPTED, json!({"status": "updating", "tier": body.tier})))
+    }
+}
+
 /// The client's `Idempotency-Key` header (a retried request is applied once),
 /// else the API Gateway request id.
 fn idempotency_key(request: &Request) -> String {
@@ -350,6 +440,8 @@ fn route_name(path: &str) -> &'static str {
         ["api", "tickets", _] => "/api/tickets/{id}",
         ["api", "tickets", _, "reply"] => "/api/tickets/{id}/reply",
         ["api", "tickets", _, "resolve"] => "/api/tickets/{id}/resolve",
+        ["api", "tickets", _, "transfer"] => "/api/tickets/{id}/transfer",
+        ["api", "customers", _, "tier"] => "/api/customers/{id}/tier",
         _ => "unknown",
     }
 }

@@ -1,8 +1,9 @@
 //! The HTTP side of the runner: serves every `http` route of the stack on
 //! 127.0.0.1 the way API Gateway HTTP API (payload 2.0) would, plus the local
-//! token issuer and a health check.
+//! token issuer, the local Slack and Teams webhooks and a health check.
 
 use crate::auth::{TOKEN_TTL, TokenIssuer, api_gateway_claims};
+use crate::hooks::{self, Notifications};
 use crate::registry::HttpFn;
 use aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequestContext,
@@ -174,6 +175,8 @@ pub struct HttpState {
     pub functions: Vec<FunctionStatus>,
     /// The stack's account id, for the request context.
     pub account_id: String,
+    /// What the local Slack and Teams webhooks received.
+    pub notifications: Notifications,
 }
 
 /// The axum app: local endpoints first, then every stack route.
@@ -181,6 +184,7 @@ pub fn app(state: Arc<HttpState>) -> Router {
     Router::new()
         .route("/_local/token", get(token))
         .route("/_local/health", get(health))
+        .merge(hooks::routes(state.notifications.clone()))
         .fallback(dispatch)
         .with_state(state)
 }

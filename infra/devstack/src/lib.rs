@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod description;
+pub mod hooks;
 pub mod http;
 pub mod moto;
 pub mod registry;
@@ -14,6 +15,7 @@ pub mod schedule;
 pub mod sqs;
 
 pub use description::{EventSource, FunctionDescription, StackDescription};
+pub use hooks::{CapturedPost, Notifications};
 pub use moto::{Moto, create_stack, create_stack_at};
 pub use registry::Handler;
 pub use runner::{LocalSecrets, Runner, RunnerOptions, function_environment, sdk_config};

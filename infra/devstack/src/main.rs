@@ -105,6 +105,7 @@ async fn up() -> anyhow::Result<()> {
         phone_number_id,
         secrets,
         poll_wait_seconds: 20,
+        extra_env: Default::default(),
     };
     let runner = match Runner::start(&description, options).await {
         Ok(runner) => runner,
@@ -123,6 +124,7 @@ async fn up() -> anyhow::Result<()> {
          \n  helpdesk      {url}\
          \n  webhook       {url}/webhook\
          \n  agent API     {url}/api/\
+         \n  notifications {url}/_local/notifications\
          \n  simulator     {sim_url}\
          \n  moto          {moto_url}\
          \n  description   {description_path}\

@@ -3,6 +3,7 @@
 
 use crate::auth::TokenIssuer;
 use crate::description::{EventSource, StackDescription};
+use crate::hooks::{HOOKS_PATH, Notifications};
 use crate::http::{FunctionStatus, HttpState, Route};
 use crate::registry::{self, Handler};
 use crate::schedule::{self, ScheduleSource};
@@ -10,7 +11,7 @@ use crate::sqs::{self, SqsSource};
 use anyhow::Context as _;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use helpdesk::config::Env;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,6 +77,10 @@ pub struct RunnerOptions {
     pub secrets: LocalSecrets,
     /// SQS long-poll wait (`WaitTimeSeconds`), 0 to 20.
     pub poll_wait_seconds: i32,
+    /// Variables added to every function's environment, last, so they win
+    /// over the stack's and the runner's own (`LOCAL_HOOKS_URL` included);
+    /// for example `DESK_CONFIG_FILE` naming a test configuration.
+    pub extra_env: BTreeMap<String, String>,
 }
 
 impl Default for RunnerOptions {
@@ -86,6 +91,7 @@ impl Default for RunnerOptions {
             phone_number_id: "100000000000001".to_owned(),
             secrets: LocalSecrets::default(),
             poll_wait_seconds: 20,
+            extra_env: BTreeMap::new(),
         }
     }
 }
@@ -104,7 +110,8 @@ pub async fn sdk_config(stack: &StackDescription) -> SdkConfig {
 }
 
 /// A function's environment: the stack's resolved one, plus what the deployed
-/// function would get from Lambda and Secrets Manager, from `options`.
+/// function would get from Lambda and Secrets Manager, from `options`, then
+/// `options.extra_env`.
 pub fn function_environment(
     stack: &StackDescription,
     logical_id: &str,
@@ -133,6 +140,7 @@ pub fn function_environment(
         env.insert("WHATSAPP_GRAPH_URL".to_owned(), options.graph_url.clone());
     }
     env.insert("WHATSAPP_PHONE_NUMBER_ID".to_owned(), options.phone_number_id.clone());
+    env.extend(options.extra_env.iter().map(|(k, v)| (k.clone(), v.clone())));
     env
 }
 
@@ -140,6 +148,11 @@ pub fn function_environment(
 pub struct Runner {
     /// `http://127.0.0.1:PORT`.
     pub http_url: String,
+    /// `http://127.0.0.1:PORT/_local/hooks`, the functions' `LOCAL_HOOKS_URL`
+    /// unless `extra_env` names another.
+    pub hooks_url: String,
+    /// What the local Slack and Teams webhooks received.
+    pub notifications: Notifications,
     /// The address the HTTP server listens on.
     pub addr: SocketAddr,
     stop: watch::Sender<bool>,
@@ -160,6 +173,21 @@ impl Runner {
         options: RunnerOptions,
         extra: HashMap<String, Handler>,
     ) -> anyhow::Result<Runner> {
+        // Bound first: the functions' LOCAL_HOOKS_URL needs the port, and with
+        // `http_port: 0` it is only known now.
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.http_port))
+            .await
+            .with_context(|| format!("binding 127.0.0.1:{}", options.http_port))?;
+        let addr = listener.local_addr()?;
+        let http_url = format!("http://{addr}");
+        let mut options = options;
+        let hooks_url = options
+            .extra_env
+            .entry("LOCAL_HOOKS_URL".to_owned())
+            .or_insert_with(|| format!("{http_url}{HOOKS_PATH}"))
+            .clone();
+        let notifications = Notifications::default();
+
         let sdk = sdk_config(stack).await;
         let sqs_client = aws_sdk_sqs::Client::new(&sdk);
         let (stop, stop_rx) = watch::channel(false);
@@ -264,15 +292,12 @@ impl Runner {
             }
         }
 
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.http_port))
-            .await
-            .with_context(|| format!("binding 127.0.0.1:{}", options.http_port))?;
-        let addr = listener.local_addr()?;
         let state = Arc::new(HttpState {
             routes,
             issuer: TokenIssuer::new(),
             functions,
             account_id: stack.account_id.clone(),
+            notifications: notifications.clone(),
         });
         let app = crate::http::app(state).into_make_service_with_connect_info::<SocketAddr>();
         let mut server_stop = stop_rx.clone();
@@ -301,10 +326,11 @@ impl Runner {
             tasks.push(tokio::spawn(schedule::fire(source, handler, stop_rx.clone())));
         }
 
-        let http_url = format!("http://{addr}");
         tracing::info!(url = %http_url, "runner listening");
         Ok(Runner {
             http_url,
+            hooks_url,
+            notifications,
             addr,
             stop,
             server,
@@ -393,5 +419,23 @@ mod tests {
         assert!(!env.contains_key("WHATSAPP_APP_SECRET"));
         assert!(!env.contains_key("WHATSAPP_GRAPH_URL"));
         assert_eq!(env["WHATSAPP_PHONE_NUMBER_ID"], "100000000000001");
+    }
+
+    #[test]
+    fn extra_variables_reach_every_function_and_win_over_the_stack_s() {
+        let options = RunnerOptions {
+            extra_env: BTreeMap::from([
+                ("DESK_CONFIG_FILE".to_owned(), "/tmp/desk.toml".to_owned()),
+                ("TICKETS_QUEUE_URL".to_owned(), "elsewhere".to_owned()),
+            ]),
+            ..Default::default()
+        };
+
+        let sender = function_environment(&stack(), "SenderFunction", &options);
+        let bot = function_environment(&stack(), "BotFunction", &options);
+
+        assert_eq!(sender["DESK_CONFIG_FILE"], "/tmp/desk.toml");
+        assert_eq!(bot["DESK_CONFIG_FILE"], "/tmp/desk.toml");
+        assert_eq!(sender["TICKETS_QUEUE_URL"], "elsewhere");
     }
 }

@@ -484,7 +484,7 @@ impl Desk {
         }
 
         let f = &config.frustration;
-        if !(f.threshold > 0.0) || !(0.0..=1.0).contains(&f.caps_ratio) || f.punctuation_run < 2 {
+        if f.threshold.is_nan() || f.threshold <= 0.0 || !(0.0..=1.0).contains(&f.caps_ratio) || f.punctuation_run < 2 {
             return Err(invalid(
                 "frustration",
                 "threshold must be above 0, caps_ratio between 0 and 1, punctuation_run at least 2",
