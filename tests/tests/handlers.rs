@@ -83,7 +83,8 @@ async fn the_bot_handler_greets_a_new_customer_and_passes_the_status_on() -> any
     assert!(no_failures(&response));
     let commands: Vec<TicketCommand> = drain(&aws, "TicketsQueueUrl").await?;
     let names: Vec<_> = commands.iter().map(TicketCommand::name).collect();
-    assert_eq!(names, ["record_inbound", "record_status"]);
+    // Statuses pass straight through; the customer's messages are answered together after them.
+    assert_eq!(names, ["record_status", "record_inbound", "set_customer_language"]);
     let replies: Vec<OutboundRequest> = drain(&aws, "OutboundQueueUrl").await?;
     assert_eq!(replies.len(), 1);
     assert_eq!(replies[0].phone_number_id, "100000000000001");
