@@ -112,12 +112,12 @@ class StackOnMoto(unittest.TestCase):
             for fn in self.descriptions["alpha"]["functions"].values()
             for esm in lam.list_event_source_mappings(FunctionName=fn["function_name"])["EventSourceMappings"]
         ]
-        self.assertEqual(states, ["Disabled"] * 4)
+        self.assertEqual(states, ["Disabled"] * 5)
 
     def test_the_queues_are_fifo_with_a_dead_letter_queue(self) -> None:
         sqs = self.client("sqs")
         outputs = self.descriptions["alpha"]["outputs"]
-        for queue in ("Inbound", "Tickets", "Outbound"):
+        for queue in ("Inbound", "Tickets", "Outbound", "Media"):
             attrs = sqs.get_queue_attributes(QueueUrl=outputs[f"{queue}QueueUrl"], AttributeNames=["All"])["Attributes"]
             self.assertEqual(attrs["FifoQueue"], "true")
             redrive = json.loads(attrs["RedrivePolicy"])
@@ -155,6 +155,7 @@ class StackOnMoto(unittest.TestCase):
                 "BotFunction": "bot",
                 "TicketsFunction": "tickets",
                 "SenderFunction": "sender",
+                "MediaFunction": "media",
                 "AgentApiFunction": "agent-api",
                 "NotifierFunction": "notifier",
             },
@@ -168,6 +169,26 @@ class StackOnMoto(unittest.TestCase):
         self.assertEqual(bot_source["type"], "sqs")
         self.assertEqual(bot_source["queue_url"], outputs["InboundQueueUrl"])
         self.assertTrue(bot_source["report_batch_item_failures"])
+
+    def test_the_media_bucket_is_encrypted_with_the_project_key(self) -> None:
+        s3 = self.client("s3")
+        outputs = self.descriptions["alpha"]["outputs"]
+        rules = s3.get_bucket_encryption(Bucket=outputs["MediaBucketName"])["ServerSideEncryptionConfiguration"]["Rules"]
+        default = rules[0]["ApplyServerSideEncryptionByDefault"]
+        self.assertEqual(default["SSEAlgorithm"], "aws:kms")
+        self.assertEqual(default["KMSMasterKeyID"], outputs["HelpdeskKeyArn"])
+
+    def test_the_media_function_reads_its_queue_one_file_at_a_time(self) -> None:
+        functions = self.descriptions["alpha"]["functions"]
+        outputs = self.descriptions["alpha"]["outputs"]
+        media = functions["MediaFunction"]
+        self.assertEqual(media["environment"]["MEDIA_BUCKET_NAME"], outputs["MediaBucketName"])
+        self.assertEqual(functions["AgentApiFunction"]["environment"]["MEDIA_BUCKET_NAME"], outputs["MediaBucketName"])
+        (source,) = media["events"]
+        self.assertEqual((source["type"], source["queue_url"], source["batch_size"]), ("sqs", outputs["MediaQueueUrl"], 1))
+        self.assertTrue(source["report_batch_item_failures"])
+        attrs = self.client("sqs").get_queue_attributes(QueueUrl=outputs["MediaQueueUrl"], AttributeNames=["VisibilityTimeout"])
+        self.assertEqual(attrs["Attributes"]["VisibilityTimeout"], "360")
 
     def test_a_second_create_with_the_same_name_fails_clearly(self) -> None:
         out = Path(self.tmp.name) / "again.json"

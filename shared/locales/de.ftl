@@ -85,3 +85,15 @@ weekday =
        *[7] Sonntag
     }
 when-at = { $weekday } um { $time } Uhr
+
+# Files the customer sent: why one was refused, and what to fix in a photo.
+media-too-large = Diese Datei ist zu groß für uns (höchstens { $limit }). Bitte senden Sie eine kleinere.
+media-dangerous = Zu Ihrer Sicherheit können wir diese Datei nicht annehmen. Bitte senden Sie ein Foto, ein PDF oder ein Textdokument.
+media-mismatch = Diese Datei ist nicht das, was ihr Name sagt, daher konnten wir sie nicht öffnen. Bitte senden Sie sie als Foto oder PDF erneut.
+media-unknown-type = Diesen Dateityp können wir nicht öffnen. Bitte senden Sie ein Foto, ein Video, eine Sprachnachricht oder ein PDF.
+media-corrupt = Die Datei ist beschädigt angekommen. Könnten Sie sie erneut senden?
+photo-too-small = Danke! Das Foto ist zu klein, um Details zu erkennen: Bitte fotografieren Sie näher, sodass das Produkt das Bild füllt.
+photo-too-dark = Danke! Das Foto ist zu dunkel: Bitte fotografieren Sie erneut an einem Fenster oder mit mehr Licht, mit sichtbarem Etikett.
+photo-overexposed = Danke! Das Foto ist zu hell, um Details zu erkennen: Bitte fotografieren Sie erneut ohne direktes Licht.
+photo-blurred = Danke! Das Foto ist unscharf: Bitte halten Sie das Telefon ruhig, tippen Sie zum Scharfstellen auf den Bildschirm und fotografieren Sie erneut.
+photo-request = Bitte senden Sie ein Foto des Produkts, auf dem das Problem zu sehen ist, bei gutem Licht und mit sichtbarem Etikett.

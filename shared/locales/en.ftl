@@ -84,3 +84,15 @@ weekday =
        *[7] Sunday
     }
 when-at = { $weekday } at { $time }
+
+# Files the customer sent: why one was refused, and what to fix in a photo.
+media-too-large = This file is too large for us to receive ({ $limit } at most). Please send a smaller one.
+media-dangerous = For your safety we can't accept this file. Please send a photo, a PDF or a text document instead.
+media-mismatch = This file isn't what its name says, so we couldn't open it. Please send it again as a photo or a PDF.
+media-unknown-type = We can't open this type of file. Please send a photo, a video, a voice note or a PDF.
+media-corrupt = The file arrived damaged. Could you send it again?
+photo-too-small = Thanks! The photo is too small to see the details: please take it again closer, with the product filling the frame.
+photo-too-dark = Thanks! The photo is too dark: please take it again near a window or with more light, with the label in view.
+photo-overexposed = Thanks! The photo is too bright to see the details: please take it again out of direct light.
+photo-blurred = Thanks! The photo is blurred: please hold the phone still, tap the screen to focus, and take it again.
+photo-request = Please send a photo of the product showing the problem, in good light and with the label in view.

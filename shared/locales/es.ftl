@@ -84,3 +84,15 @@ weekday =
        *[7] domingo
     }
 when-at = el { $weekday } a las { $time }
+
+# Files the customer sent: why one was refused, and what to fix in a photo.
+media-too-large = Este archivo es demasiado grande ({ $limit } como máximo). Por favor, envíe uno más pequeño.
+media-dangerous = Por su seguridad no podemos aceptar este archivo. Envíe una foto, un PDF o un documento de texto.
+media-mismatch = Este archivo no es lo que indica su nombre y no hemos podido abrirlo. Envíelo de nuevo como foto o PDF.
+media-unknown-type = No podemos abrir este tipo de archivo. Envíe una foto, un vídeo, una nota de voz o un PDF.
+media-corrupt = El archivo ha llegado dañado. ¿Podría enviarlo de nuevo?
+photo-too-small = ¡Gracias! La foto es demasiado pequeña para ver los detalles: tómela de nuevo más de cerca, con el producto llenando el encuadre.
+photo-too-dark = ¡Gracias! La foto está demasiado oscura: tómela de nuevo junto a una ventana o con más luz, con la etiqueta a la vista.
+photo-overexposed = ¡Gracias! La foto tiene demasiada luz para ver los detalles: tómela de nuevo sin luz directa.
+photo-blurred = ¡Gracias! La foto está borrosa: sujete el teléfono sin moverlo, toque la pantalla para enfocar y tómela de nuevo.
+photo-request = Envíe una foto del producto donde se vea el problema, con buena luz y con la etiqueta a la vista.

@@ -85,3 +85,15 @@ weekday =
        *[7] dimanche
     }
 when-at = { $weekday } à { $time }
+
+# Files the customer sent: why one was refused, and what to fix in a photo.
+media-too-large = Ce fichier est trop volumineux pour nous ({ $limit } au maximum). Merci d’en envoyer un plus léger.
+media-dangerous = Pour votre sécurité, nous ne pouvons pas accepter ce fichier. Envoyez plutôt une photo, un PDF ou un document texte.
+media-mismatch = Ce fichier ne correspond pas à son nom, nous n’avons pas pu l’ouvrir. Renvoyez-le en photo ou en PDF.
+media-unknown-type = Nous ne pouvons pas ouvrir ce type de fichier. Envoyez une photo, une vidéo, un message vocal ou un PDF.
+media-corrupt = Le fichier est arrivé endommagé. Pourriez-vous le renvoyer ?
+photo-too-small = Merci ! La photo est trop petite pour voir les détails : reprenez-la de plus près, le produit remplissant le cadre.
+photo-too-dark = Merci ! La photo est trop sombre : reprenez-la près d’une fenêtre ou avec plus de lumière, l’étiquette bien visible.
+photo-overexposed = Merci ! La photo est trop claire pour voir les détails : reprenez-la à l’abri de la lumière directe.
+photo-blurred = Merci ! La photo est floue : tenez le téléphone immobile, touchez l’écran pour faire la mise au point, puis reprenez-la.
+photo-request = Merci d’envoyer une photo du produit montrant le problème, bien éclairée et avec l’étiquette visible.

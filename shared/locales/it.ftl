@@ -84,3 +84,15 @@ weekday =
        *[7] domenica
     }
 when-at = { $weekday } alle { $time }
+
+# Files the customer sent: why one was refused, and what to fix in a photo.
+media-too-large = Questo file è troppo grande ({ $limit } al massimo). Inviane uno più piccolo.
+media-dangerous = Per la tua sicurezza non possiamo accettare questo file. Invia una foto, un PDF o un documento di testo.
+media-mismatch = Questo file non è ciò che dice il suo nome e non siamo riusciti ad aprirlo. Invialo di nuovo come foto o PDF.
+media-unknown-type = Non possiamo aprire questo tipo di file. Invia una foto, un video, un messaggio vocale o un PDF.
+media-corrupt = Il file è arrivato danneggiato. Puoi inviarlo di nuovo?
+photo-too-small = Grazie! La foto è troppo piccola per vedere i dettagli: scattala di nuovo più da vicino, con il prodotto che riempie l’inquadratura.
+photo-too-dark = Grazie! La foto è troppo scura: scattala di nuovo vicino a una finestra o con più luce, con l’etichetta in vista.
+photo-overexposed = Grazie! La foto è troppo chiara per vedere i dettagli: scattala di nuovo lontano dalla luce diretta.
+photo-blurred = Grazie! La foto è mossa: tieni fermo il telefono, tocca lo schermo per mettere a fuoco e scattala di nuovo.
+photo-request = Invia una foto del prodotto che mostri il problema, con buona luce e con l’etichetta in vista.

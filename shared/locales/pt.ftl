@@ -84,3 +84,15 @@ weekday =
        *[7] domingo
     }
 when-at = { $weekday } às { $time }
+
+# Files the customer sent: why one was refused, and what to fix in a photo.
+media-too-large = Este ficheiro é demasiado grande ({ $limit } no máximo). Envie um mais pequeno, por favor.
+media-dangerous = Pela sua segurança não podemos aceitar este ficheiro. Envie uma fotografia, um PDF ou um documento de texto.
+media-mismatch = Este ficheiro não é o que o nome indica e não o conseguimos abrir. Envie-o de novo como fotografia ou PDF.
+media-unknown-type = Não conseguimos abrir este tipo de ficheiro. Envie uma fotografia, um vídeo, uma mensagem de voz ou um PDF.
+media-corrupt = O ficheiro chegou danificado. Pode enviá-lo de novo?
+photo-too-small = Obrigado! A fotografia é demasiado pequena para ver os detalhes: tire-a de novo mais de perto, com o produto a ocupar o enquadramento.
+photo-too-dark = Obrigado! A fotografia está demasiado escura: tire-a de novo junto a uma janela ou com mais luz, com a etiqueta visível.
+photo-overexposed = Obrigado! A fotografia tem demasiada luz para ver os detalhes: tire-a de novo longe de luz direta.
+photo-blurred = Obrigado! A fotografia está desfocada: segure o telemóvel sem mexer, toque no ecrã para focar e tire-a de novo.
+photo-request = Envie uma fotografia do produto que mostre o problema, com boa luz e com a etiqueta visível.

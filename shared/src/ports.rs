@@ -2,6 +2,7 @@
 //! function's handler is generic over the ports it uses, so its signature
 //! matches its IAM policy and unit tests can use in-memory implementations.
 
+use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::outbound::OutboundBody;
@@ -71,6 +72,16 @@ pub trait TicketReader: Send + Sync {
     /// A team's queue in one status, urgent first then oldest first; at most `limit`.
     async fn queue(&self, team: &str, status: TicketStatus, limit: usize) -> Result<Vec<Ticket>, StoreError>;
     async fn profile(&self, customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError>;
+    /// A ticket's attachments, in wamid order.
+    async fn attachments(&self, ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError>;
+}
+
+/// The near-duplicate image index (written by the media function only).
+pub trait FingerprintIndex: Send + Sync {
+    /// Every fingerprint filed under `band`.
+    async fn fingerprints(&self, band: &str) -> Result<Vec<Fingerprint>, StoreError>;
+    /// Files a fingerprint under `band` (idempotent).
+    async fn file_fingerprint(&self, band: &str, fingerprint: &Fingerprint) -> Result<(), StoreError>;
 }
 
 /// Writes tickets. Only the `tickets` function holds one. Every method is
@@ -97,6 +108,8 @@ pub trait TicketStore: TicketReader {
     /// Keeps a status that arrived before its message was recorded (forward only).
     async fn park_status(&self, wamid: &str, state: DeliveryState, error: Option<&str>) -> Result<(), StoreError>;
     async fn parked_status(&self, wamid: &str) -> Result<Option<(DeliveryState, Option<String>)>, StoreError>;
+    /// Stores an attachment (idempotent: the same wamid replaces itself).
+    async fn save_attachment(&self, ticket: &TicketId, attachment: &MediaAttachment) -> Result<(), StoreError>;
     /// Stores a profile (the tickets function applies a customer's commands in order).
     async fn save_profile(&self, profile: &CustomerProfile) -> Result<(), StoreError>;
 }
@@ -171,6 +184,7 @@ macro_rules! fifo_message {
 fifo_message!(
     crate::domain::inbound::InboundEvent,
     crate::domain::commands::TicketCommand,
+    crate::domain::commands::MediaJob,
     crate::domain::outbound::OutboundRequest
 );
 
@@ -178,4 +192,11 @@ fifo_message!(
 /// exist; `Err` when the source cannot answer (down, slow, malformed answer).
 pub trait OrderLookup: Send + Sync {
     async fn status(&self, order: &str) -> Result<Option<String>, BoxError>;
+}
+
+/// A vision service (Amazon Rekognition). Contract: never fails as a whole;
+/// a part that could not be analysed is named in `VisionReport::partial`, and
+/// a transient failure of every part is reported as `Err` so the job is retried.
+pub trait Vision: Send + Sync {
+    async fn analyse(&self, image: &[u8]) -> Result<crate::domain::vision::VisionReport, BoxError>;
 }

@@ -40,7 +40,7 @@ impl LocalAws {
             &root,
             &endpoint,
             &unique_stack_name(),
-            &[("QueueVisibilityTimeout", "10")],
+            &[("QueueVisibilityTimeout", "10"), ("MediaQueueVisibilityTimeout", "60")],
         )
         .await
         .context("creating the stack from template.yaml")?;
@@ -194,6 +194,13 @@ fn unique_stack_name() -> String {
 impl Helpdesk {
     /// Starts a fresh helpdesk on a stack of its own.
     pub async fn start() -> anyhow::Result<Helpdesk> {
+        // `HELPDESK_TEST_LOG=info` shows the functions' logs while debugging a test.
+        if let Ok(filter) = std::env::var("HELPDESK_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let aws = LocalAws::start().await?;
         let orders = OrderServer::start().await?;
         let config_path = repo_root()

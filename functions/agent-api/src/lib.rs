@@ -5,6 +5,7 @@
 
 use helpdesk::adapters::desk::load_desk;
 use helpdesk::adapters::dynamo::DynamoStore;
+use helpdesk::adapters::s3::{S3MediaStore, s3_client};
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::TicketCommand;
@@ -138,7 +139,11 @@ pub struct AgentApi<S, T, O, C> {
     clock: C,
     claims: ClaimNames,
     desk: Desk,
+    media: S3MediaStore,
 }
+
+/// How long a media link stays valid: agents see files only through short-lived links.
+pub const MEDIA_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, SystemClock> {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_http::Error> {
@@ -151,6 +156,7 @@ impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, S
             teams: env.or("AGENT_TEAMS_CLAIM", "cognito:groups").to_owned(),
         };
         let desk = load_desk(env, &Catalog::builtin())?;
+        let media = S3MediaStore::new(s3_client(sdk), env.require("MEDIA_BUCKET_NAME")?);
         Ok(AgentApi {
             store,
             tickets,
@@ -158,6 +164,7 @@ impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, S
             clock: SystemClock,
             claims,
             desk,
+            media,
         })
     }
 }
@@ -169,17 +176,6 @@ where
     O: Queue<OutboundRequest>,
     C: Clock,
 {
-    pub fn new(store: S, tickets: T, outbound: O, clock: C, claims: ClaimNames, desk: Desk) -> Self {
-        AgentApi {
-            store,
-            tickets,
-            outbound,
-            clock,
-            claims,
-            desk,
-        }
-    }
-
     pub async fn handle(&self, request: Request) -> Result<Response<Body>, std::convert::Infallible> {
         let started = self.clock.now_ms();
         let result = self.route(&request).await;
@@ -229,6 +225,7 @@ where
             (&Method::POST, ["api", "tickets", id, "reply"]) => self.reply(request, id, &agent).await,
             (&Method::POST, ["api", "tickets", id, "resolve"]) => self.resolve(request, id, &agent).await,
             (&Method::POST, ["api", "tickets", id, "transfer"]) => self.transfer(request, id, &agent).await,
+            (&Method::GET, ["api", "tickets", id, "media", wamid]) => self.media_link(id, wamid, &agent).await,
             (&Method::PUT, ["api", "customers", customer, "tier"]) => self.set_tier(request, customer, &agent).await,
             _ => Err(ApiError::NotFound),
         }
@@ -287,9 +284,10 @@ where
         let ticket = self.visible_ticket(id, agent).await?;
         let timeline = self.store.timeline(&ticket.id).await?;
         let profile = self.store.profile(&ticket.customer).await?;
+        let media = self.store.attachments(&ticket.id).await?;
         Ok((
             StatusCode::OK,
-            json!({ "ticket": ticket, "customer_profile": profile, "timeline": timeline }),
+            json!({ "ticket": ticket, "customer_profile": profile, "media": media, "timeline": timeline }),
         ))
     }
 
@@ -392,6 +390,37 @@ where
         Ok((StatusCode::ACCEPTED, answer))
     }
 
+    /// `GET /api/tickets/{id}/media/{wamid}`: a presigned link valid 5 minutes,
+    /// for agents of the ticket's team only; every access is logged for audit.
+    async fn media_link(&self, id: &str, wamid: &str, agent: &Agent) -> Result<(StatusCode, Value), ApiError> {
+        let ticket = self.visible_ticket(id, agent).await?;
+        let attachments = self.store.attachments(&ticket.id).await?;
+        let item = attachments
+            .into_iter()
+            .find(|a| a.wamid == wamid)
+            .ok_or(ApiError::NotFound)?;
+        let Some(key) = item.s3_key.as_deref() else {
+            return Err(ApiError::BadRequest(format!(
+                "this file was refused and not stored: {}",
+                item.refused.unwrap_or_default()
+            )));
+        };
+        let url = self
+            .media
+            .presign_get(key, MEDIA_LINK_TTL)
+            .await
+            .map_err(|e| ApiError::Store(StoreError::Backend(Box::new(e))))?;
+        // The audit line: who, when, which item (the wamid hashed: it encodes the phone number).
+        tracing::info!(audit = "media_access", agent = %agent.name, ticket = %ticket.id, item = %short_hash(wamid), hidden = item.hidden, "media link issued");
+        let warning = item
+            .hidden
+            .then_some("This file may show inappropriate content (moderation). Open it only if needed.");
+        Ok((
+            StatusCode::OK,
+            json!({"url": url, "expires_in": MEDIA_LINK_TTL.as_secs(), "mime": item.mime, "warning": warning}),
+        ))
+    }
+
     /// `PUT /api/customers/{wa_id}/tier {"tier": "vip"}`: 202.
     async fn set_tier(
         &self,
@@ -431,6 +460,13 @@ fn idempotency_key(request: &Request) -> String {
     }
 }
 
+fn short_hash(text: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
 /// The route for logs, without ids.
 fn route_name(path: &str) -> &'static str {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -442,6 +478,7 @@ fn route_name(path: &str) -> &'static str {
         ["api", "tickets", _, "resolve"] => "/api/tickets/{id}/resolve",
         ["api", "tickets", _, "transfer"] => "/api/tickets/{id}/transfer",
         ["api", "customers", _, "tier"] => "/api/customers/{id}/tier",
+        ["api", "tickets", _, "media", _] => "/api/tickets/{id}/media/{wamid}",
         _ => "unknown",
     }
 }

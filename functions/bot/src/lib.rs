@@ -11,7 +11,7 @@ use helpdesk::adapters::orders::OrderClient;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::bot::{OrderAnswer, Turn, order_to_look_up, respond};
-use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::commands::{MediaJob, TicketCommand};
 use helpdesk::domain::conversation::Conversation;
 use helpdesk::domain::desk::Desk;
 use helpdesk::domain::i18n::Catalog;
@@ -35,6 +35,7 @@ pub struct Bot<S, T, O, L, C> {
     store: S,
     tickets: T,
     outbound: O,
+    media: SqsQueue<MediaJob>,
     orders: L,
     clock: C,
     desk: Desk,
@@ -48,12 +49,14 @@ impl Bot<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, OrderC
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let tickets = SqsQueue::new(sqs.clone(), env.require("TICKETS_QUEUE_URL")?);
-        let outbound = SqsQueue::new(sqs, env.require("OUTBOUND_QUEUE_URL")?);
+        let outbound = SqsQueue::new(sqs.clone(), env.require("OUTBOUND_QUEUE_URL")?);
+        let media = SqsQueue::new(sqs, env.require("MEDIA_QUEUE_URL")?);
         let orders = OrderClient::from_source(&desk.config.order_lookup.source, sdk)?;
         Ok(Bot {
             store,
             tickets,
             outbound,
+            media,
             orders,
             clock: SystemClock,
             desk,
@@ -163,6 +166,7 @@ where
         let outcome = respond(conversation, &turn, &self.desk, &self.catalog);
         self.tickets.send(&outcome.commands).await?;
         self.outbound.send(&outcome.replies).await?;
+        self.media.send(&outcome.media).await?;
         self.store.save_conversation(&outcome.conversation).await?;
         tracing::info!(
             ticket = ?outcome.conversation.ticket_id,

@@ -287,6 +287,23 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
                     .await?;
                 }
             }
+            TicketCommand::AttachMedia {
+                ticket_id, attachment, ..
+            } => {
+                self.store.save_attachment(&ticket_id, &attachment).await?;
+                let entry = TimelineEntry {
+                    id: format!("media.{}", attachment.wamid),
+                    at_ms: attachment.at_ms,
+                    direction: Direction::Event,
+                    author: Author::System,
+                    kind: "attachment".into(),
+                    summary: attachment.summary(),
+                    message: None,
+                    delivery: None,
+                    delivery_error: None,
+                };
+                self.append(&ticket_id, &entry, name).await?;
+            }
             TicketCommand::SetCustomerTier {
                 customer,
                 tier,

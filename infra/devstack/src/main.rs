@@ -76,8 +76,9 @@ async fn up() -> anyhow::Result<()> {
     let stack_name = env_or("HELPDESK_STACK_NAME", "dev".to_owned());
 
     let moto = Moto::start(&root, moto_port).await?;
-    let description = match create_stack(&root, &moto.endpoint, &stack_name, &[("QueueVisibilityTimeout", "10")]).await
-    {
+    // Short visibility timeouts so a failed message is retried within seconds locally.
+    let params = [("QueueVisibilityTimeout", "10"), ("MediaQueueVisibilityTimeout", "60")];
+    let description = match create_stack(&root, &moto.endpoint, &stack_name, &params).await {
         Ok(description) => description,
         Err(error) => {
             moto.shutdown().await;

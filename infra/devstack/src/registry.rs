@@ -107,6 +107,7 @@ pub async fn build(binary: &str, env: &Env, sdk: &SdkConfig) -> Result<Option<Ha
         "bot" => wire!(sqs, bot::Bot::from_env(env, sdk)),
         "tickets" => wire!(sqs, tickets::Tickets::from_env(env, sdk)),
         "sender" => wire!(sqs, sender::Sender::from_env(env, sdk)),
+        "media" => wire!(sqs, media::Media::from_env(env, sdk)),
         "notifier" => wire!(sqs, notifier::Notifier::from_env(env, sdk)),
         _ => return Ok(None),
     };

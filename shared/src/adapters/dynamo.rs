@@ -2,10 +2,11 @@
 //! Items are mapped with `serde_dynamo`; keys come from [`super::keys`].
 
 use super::keys;
+use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::ticket::{CustomerProfile, DeliveryState, Ticket, TicketStatus, TimelineEntry};
-use crate::ports::{ConversationStore, StoreError, TicketReader, TicketStore};
+use crate::ports::{ConversationStore, FingerprintIndex, StoreError, TicketReader, TicketStore};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -54,6 +55,22 @@ struct ConversationItem {
     sk: String,
     #[serde(flatten)]
     conversation: Conversation,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AttachmentItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    attachment: MediaAttachment,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FingerprintItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    fingerprint: Fingerprint,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -169,7 +186,66 @@ impl DynamoStore {
     }
 }
 
+impl FingerprintIndex for DynamoStore {
+    async fn fingerprints(&self, band: &str) -> Result<Vec<Fingerprint>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_values(":pk", s(keys::phash_pk(band)));
+        self.query_all(request, usize::MAX)
+            .await?
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item::<_, FingerprintItem>(item)
+                    .map(|f| f.fingerprint)
+                    .map_err(corrupt)
+            })
+            .collect()
+    }
+
+    async fn file_fingerprint(&self, band: &str, fingerprint: &Fingerprint) -> Result<(), StoreError> {
+        let item = FingerprintItem {
+            pk: keys::phash_pk(band),
+            sk: keys::phash_sk(&fingerprint.phash, &fingerprint.ticket_id, &fingerprint.wamid),
+            fingerprint: fingerprint.clone(),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
 impl TicketReader for DynamoStore {
+    async fn attachments(&self, ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_values(":pk", s(keys::ticket_pk(ticket)))
+            .expression_attribute_values(":prefix", s(keys::MEDIA_PREFIX))
+            .consistent_read(true);
+        self.query_all(request, usize::MAX)
+            .await?
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item::<_, AttachmentItem>(item)
+                    .map(|a| a.attachment)
+                    .map_err(corrupt)
+            })
+            .collect()
+    }
+
     async fn profile(&self, customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError> {
         let out = self
             .client
@@ -253,6 +329,22 @@ impl TicketReader for DynamoStore {
 }
 
 impl TicketStore for DynamoStore {
+    async fn save_attachment(&self, ticket: &TicketId, attachment: &MediaAttachment) -> Result<(), StoreError> {
+        let item = AttachmentItem {
+            pk: keys::ticket_pk(ticket),
+            sk: keys::media_sk(&attachment.wamid),
+            attachment: attachment.clone(),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn save_profile(&self, profile: &CustomerProfile) -> Result<(), StoreError> {
         let item = ProfileItem {
             pk: keys::customer_pk(&profile.customer),

@@ -72,3 +72,85 @@ impl GraphApi for GraphClient {
         })
     }
 }
+
+/// What `GET /{media-id}` answers: a short-lived download URL and the file's facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaInfo {
+    pub url: String,
+    pub mime_type: Option<String>,
+    /// Hex SHA-256 of the file.
+    pub sha256: Option<String>,
+    pub file_size: Option<u64>,
+}
+
+impl GraphClient {
+    fn error_of(status: u16, json: &Value, retry_after: Option<u64>) -> GraphError {
+        GraphError {
+            http_status: status,
+            code: json.pointer("/error/code").and_then(Value::as_i64).unwrap_or(0),
+            subcode: json.pointer("/error/error_subcode").and_then(Value::as_i64),
+            retry_after,
+        }
+    }
+
+    /// Looks a customer's media up. Media ids expire after about 7 days.
+    pub async fn media_info(&self, media_id: &str) -> Result<MediaInfo, GraphError> {
+        let url = format!("{}/{}/{}", self.base_url, self.version, media_id);
+        let network = |_| GraphError {
+            http_status: 0,
+            code: 0,
+            subcode: None,
+            retry_after: None,
+        };
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(self.access_token.expose_secret())
+            .send()
+            .await
+            .map_err(network)?;
+        let status = response.status().as_u16();
+        let json: Value = response.json().await.unwrap_or(Value::Null);
+        let text = |k: &str| json.get(k).and_then(Value::as_str).map(str::to_owned);
+        match (status, text("url")) {
+            (200..=299, Some(url)) => Ok(MediaInfo {
+                url,
+                mime_type: text("mime_type"),
+                sha256: text("sha256"),
+                // Meta sends file_size as a number or as a string.
+                file_size: match json.get("file_size") {
+                    Some(Value::Number(n)) => n.as_u64(),
+                    Some(Value::String(s)) => s.trim().parse().ok(),
+                    _ => None,
+                },
+            }),
+            _ => Err(GraphClient::error_of(status, &json, None)),
+        }
+    }
+
+    /// Starts downloading a media URL (valid about 5 minutes; needs the token).
+    /// The caller reads the body in chunks, so a large file never sits whole in memory.
+    pub async fn download(&self, url: &str) -> Result<reqwest::Response, GraphError> {
+        let network = |_| GraphError {
+            http_status: 0,
+            code: 0,
+            subcode: None,
+            retry_after: None,
+        };
+        let response = self
+            .http
+            .get(url)
+            .timeout(Duration::from_secs(50))
+            .bearer_auth(self.access_token.expose_secret())
+            .send()
+            .await
+            .map_err(network)?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            Ok(response)
+        } else {
+            let json: Value = response.json().await.unwrap_or(Value::Null);
+            Err(GraphClient::error_of(status, &json, None))
+        }
+    }
+}

@@ -33,6 +33,20 @@ pub fn timeline_sk(at_ms: i64, id: &str) -> String {
     format!("{TIMELINE_PREFIX}{at_ms:013}#{id}")
 }
 
+/// A ticket's attachments: `TICKET#<id>` / `MEDIA#<wamid>`.
+pub const MEDIA_PREFIX: &str = "MEDIA#";
+pub fn media_sk(wamid: &str) -> String {
+    format!("{MEDIA_PREFIX}{wamid}")
+}
+
+/// The near-duplicate index: `PHASH#<band>` / `<hash>#<ticket>#<wamid>`.
+pub fn phash_pk(band: &str) -> String {
+    format!("PHASH#{band}")
+}
+pub fn phash_sk(hash: &str, ticket: &TicketId, wamid: &str) -> String {
+    format!("{hash}#{}#{wamid}", ticket.as_str())
+}
+
 pub fn wamid_pk(wamid: &str) -> String {
     format!("WAMID#{wamid}")
 }

@@ -30,6 +30,19 @@ where
     F: FnMut(T) -> Fut,
     Fut: Future<Output = Result<(), E>>,
 {
+    handle_attempts_in_order(event, |item, _| handle(item)).await
+}
+
+/// [`handle_in_order`], also giving each record's delivery attempt (SQS's
+/// `ApproximateReceiveCount`, 1 the first time), for handlers that degrade
+/// gracefully once retries are spent.
+pub async fn handle_attempts_in_order<T, E, F, Fut>(event: SqsEvent, mut handle: F) -> SqsBatchResponse
+where
+    T: DeserializeOwned,
+    E: Display,
+    F: FnMut(T, u32) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
     let mut blocked_groups: HashSet<String> = HashSet::new();
     let mut failures = Vec::new();
     for record in event.records {
@@ -40,7 +53,14 @@ where
         } else {
             match serde_json::from_str::<T>(record.body.as_deref().unwrap_or("")) {
                 Err(e) => Err(RecordError::Malformed(e)),
-                Ok(item) => handle(item).await.map_err(RecordError::Failed),
+                Ok(item) => {
+                    let attempt = record
+                        .attributes
+                        .get("ApproximateReceiveCount")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(1);
+                    handle(item, attempt).await.map_err(RecordError::Failed)
+                }
             }
         };
         if let Err(error) = outcome {

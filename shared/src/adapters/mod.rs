@@ -9,5 +9,7 @@ pub mod keys;
 pub mod lambda_sqs;
 pub mod memory;
 pub mod orders;
+pub mod rekognition;
+pub mod s3;
 pub mod secrets;
 pub mod sqs;

@@ -3,7 +3,7 @@
 //! returns the new conversation, the ticket commands and the replies. The
 //! `bot` function does the I/O.
 
-use crate::domain::commands::TicketCommand;
+use crate::domain::commands::{MediaJob, TicketCommand};
 use crate::domain::conversation::{Conversation, Mode, Step};
 use crate::domain::desk::{Desk, MenuItem, MenuStyle, OrderSource, Team};
 use crate::domain::i18n::{Arg, Catalog, Lang, detect_language};
@@ -55,6 +55,8 @@ pub struct Outcome {
     pub conversation: Conversation,
     pub commands: Vec<TicketCommand>,
     pub replies: Vec<OutboundRequest>,
+    /// Files the customer sent, for the media function.
+    pub media: Vec<MediaJob>,
 }
 
 /// The order number the bot needs looked up before it can answer, if any.
@@ -223,9 +225,18 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
     if words.words.is_empty() {
         let last = turn.messages.last().map(InboundMessage::content);
         match last {
-            Some(MessageContent::Media { .. }) => {
-                let body = turn_out.t("received-media", &[]);
-                turn_out.reply(OutboundBody::text(body));
+            // The media function answers once it has checked the file; a photo the
+            // bot asked for hands the ticket over with it.
+            Some(MessageContent::Media { kind, .. }) => {
+                if let Step::AwaitingPhoto { category } = conversation.step.clone()
+                    && (kind == "image" || kind == "document")
+                {
+                    let hit = TriggerHit::new(
+                        "guided_capture",
+                        format!("{category}: the customer sent the photo asked for"),
+                    );
+                    turn_out.escalate(&mut conversation, vec![hit], None);
+                }
             }
             Some(MessageContent::Location) => {
                 let body = turn_out.t("received-location", &[]);
@@ -271,6 +282,15 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
     if let Some(entry) = desk.match_faq(&words) {
         let id = format!("{}{}", ids::FAQ_PREFIX, entry.id);
         turn_out.choose(&mut conversation, &id);
+        return turn_out.finish(conversation);
+    }
+    if let Some((c, _)) = category
+        && c.needs_photo
+        && !matches!(conversation.step, Step::AwaitingPhoto { .. })
+    {
+        conversation.step = Step::AwaitingPhoto { category: c.id.clone() };
+        let body = turn_out.t("photo-request", &[]);
+        turn_out.reply(OutboundBody::text(body));
         return turn_out.finish(conversation);
     }
     if let Some((c, word)) = category {
@@ -694,10 +714,45 @@ impl<'a> Reply<'a> {
     }
 
     fn finish(self, conversation: Conversation) -> Outcome {
+        let bot_may_reply = conversation.mode == Mode::Bot;
+        let lang = self.lang.code().to_owned();
+        let media = self
+            .turn
+            .messages
+            .iter()
+            .filter_map(|m| {
+                let MessageContent::Media { kind, caption } = m.content() else {
+                    return None;
+                };
+                let payload = m.message.get(&kind)?;
+                Some(MediaJob {
+                    ticket_id: self.ticket_id.clone(),
+                    customer: self.turn.customer.clone(),
+                    phone_number_id: m.business.phone_number_id.clone(),
+                    wamid: m.wamid.clone(),
+                    media_id: payload.get("id")?.as_str()?.to_owned(),
+                    claimed_mime: payload
+                        .get("mime_type")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_owned(),
+                    message_type: kind,
+                    caption,
+                    language: lang.clone(),
+                    bot_may_reply,
+                    at_ms: if m.timestamp > 0 {
+                        m.timestamp * 1000
+                    } else {
+                        self.at_ms()
+                    },
+                })
+            })
+            .collect();
         Outcome {
             conversation,
             commands: self.commands,
             replies: self.replies,
+            media,
         }
     }
 }
@@ -1181,6 +1236,44 @@ mod tests {
         let o = chat.say("hello again");
         assert_ne!(chat.conversation.ticket_id, first);
         assert_eq!(row_ids(&o.replies[0])[0], "menu.order_status");
+    }
+
+    #[test]
+    fn damaged_goods_get_a_photo_request_and_the_photo_hands_the_ticket_over_with_a_media_job() {
+        let mut chat = Chat::new();
+        chat.say("hi");
+        let asked = chat.say("my parcel arrived broken");
+        assert_eq!(body_text(&asked.replies[0]), chat.t(Lang::En, "photo-request"));
+        assert!(escalation(&asked).is_none());
+        let photo = message(
+            "p1",
+            "image",
+            json!({"type":"image","image":{"id":"MEDIA-1","mime_type":"image/jpeg","sha256":"x"}}),
+        );
+        let o = chat.send(vec![photo], None);
+        assert_eq!(trigger_names(&o), ["guided_capture"]);
+        assert_eq!(o.media.len(), 1);
+        assert_eq!(
+            (o.media[0].media_id.as_str(), o.media[0].claimed_mime.as_str()),
+            ("MEDIA-1", "image/jpeg")
+        );
+        assert!(!o.media[0].bot_may_reply, "a human owns the ticket now");
+    }
+
+    #[test]
+    fn a_file_sent_to_the_bot_becomes_a_media_job_and_the_media_function_answers() {
+        let mut chat = Chat::new();
+        chat.say("hi");
+        let doc = message(
+            "d1",
+            "document",
+            json!({"type":"document","document":{"id":"MEDIA-2","mime_type":"application/pdf","filename":"invoice.pdf"}}),
+        );
+        let o = chat.send(vec![doc], None);
+        assert!(o.replies.is_empty());
+        assert_eq!(o.media.len(), 1);
+        assert!(o.media[0].bot_may_reply);
+        assert_eq!(o.media[0].message_type, "document");
     }
 
     #[test]

@@ -111,6 +111,12 @@ pub enum TicketCommand {
         language: String,
         at_ms: i64,
     },
+    /// A file checked, stored and analysed by the media function (or refused).
+    AttachMedia {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        attachment: Box<crate::domain::attachment::MediaAttachment>,
+    },
     SetCustomerTier {
         customer: CustomerId,
         tier: CustomerTier,
@@ -134,6 +140,38 @@ pub enum TicketCommand {
     },
 }
 
+/// One item of `media.fifo`: a file a customer sent, for the media function to
+/// fetch, check, store and analyse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaJob {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub phone_number_id: String,
+    pub wamid: String,
+    /// `image`, `video`, `audio`, `document` or `sticker`.
+    pub message_type: String,
+    pub media_id: String,
+    /// The mime type WhatsApp announced (checked against the bytes).
+    pub claimed_mime: String,
+    #[serde(default)]
+    pub caption: Option<String>,
+    /// The customer's language code, for what the customer is told.
+    pub language: String,
+    /// The bot owns the conversation: the media function may answer (a better
+    /// photo, a known error's answer). Refusals are always told.
+    pub bot_may_reply: bool,
+    pub at_ms: i64,
+}
+
+impl MediaJob {
+    pub fn group_key(&self) -> String {
+        fifo_key(self.customer.as_str())
+    }
+    pub fn dedupe_key(&self) -> String {
+        fifo_key(&format!("media:{}", self.wamid))
+    }
+}
+
 impl TicketCommand {
     /// FIFO group: the customer, so a customer's commands apply in order.
     pub fn group_key(&self) -> String {
@@ -148,6 +186,7 @@ impl TicketCommand {
             | ReturnToBot { customer, .. }
             | SetCustomerLanguage { customer, .. }
             | SetCustomerTier { customer, .. }
+            | AttachMedia { customer, .. }
             | Resolve { customer, .. } => fifo_key(customer.as_str()),
             RecordStatus { recipient: Some(c), .. } => fifo_key(c.as_str()),
             RecordStatus { wamid, .. } => fifo_key(wamid),
@@ -180,6 +219,7 @@ impl TicketCommand {
                 format!("lang:{}:{language}:{at_ms}", customer.as_str())
             }
             SetCustomerTier { request_id, .. } => format!("tier:{request_id}"),
+            AttachMedia { attachment, .. } => format!("media:{}", attachment.wamid),
         })
     }
 
@@ -197,6 +237,7 @@ impl TicketCommand {
             ReturnToBot { .. } => "return_to_bot",
             SetCustomerLanguage { .. } => "set_customer_language",
             SetCustomerTier { .. } => "set_customer_tier",
+            AttachMedia { .. } => "attach_media",
         }
     }
 }

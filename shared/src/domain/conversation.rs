@@ -31,6 +31,10 @@ pub enum Step {
         topic: String,
     },
     ChoosingLanguage,
+    /// The bot asked for a photo of the problem (guided capture) for this category.
+    AwaitingPhoto {
+        category: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,9 +5,11 @@
 
 use crate::domain::calendar::{BusinessCalendar, CalendarSpec};
 use crate::domain::i18n::{Catalog, Lang};
+use crate::domain::media::QualityThresholds;
 use crate::domain::outbound::{MAX_BUTTON_TITLE, MAX_BUTTONS};
 use crate::domain::ticket::Priority;
 use crate::domain::triggers::{FrustrationConfig, Normalised};
+use crate::domain::vision::VisionReport;
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -40,6 +42,31 @@ pub struct DeskConfig {
     pub vip: VipConfig,
     #[serde(default)]
     pub order_lookup: OrderLookupConfig,
+    #[serde(default)]
+    pub media: MediaConfig,
+}
+
+/// What the media function does with photos.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    #[serde(default)]
+    pub quality: QualityThresholds,
+    /// Labels and text found in an image that point to a category (and so a team).
+    #[serde(default)]
+    pub rules: Vec<MediaRule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaRule {
+    pub category: String,
+    /// Vision labels (any of them, case-insensitive), e.g. "Mobile Phone", "Broken".
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Patterns matched against the image's text, e.g. "E-\\d{3}".
+    #[serde(default)]
+    pub text: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -132,6 +159,9 @@ pub struct CategoryConfig {
     /// 2 (agents, the default) or 3 (specialists).
     #[serde(default)]
     pub tier: Option<u8>,
+    /// The bot asks for a photo of the problem before handing over (damaged goods, returns).
+    #[serde(default)]
+    pub needs_photo: bool,
     pub keywords: LangMap<Vec<String>>,
 }
 
@@ -318,6 +348,7 @@ pub struct Desk {
     pub config: DeskConfig,
     teams: BTreeMap<String, Team>,
     order_pattern: Regex,
+    media_rules: Vec<(String, Vec<String>, Vec<Regex>)>,
 }
 
 impl Desk {
@@ -511,10 +542,38 @@ impl Desk {
             }
             _ => {}
         }
+        let mut media_rules = Vec::new();
+        for (i, rule) in config.media.rules.iter().enumerate() {
+            if !category_ids.contains(rule.category.as_str()) {
+                return Err(invalid(
+                    format!("media.rules[{i}].category"),
+                    format!("no category has the id {:?}", rule.category),
+                ));
+            }
+            if rule.labels.is_empty() && rule.text.is_empty() {
+                return Err(invalid(format!("media.rules[{i}]"), "needs labels or text patterns"));
+            }
+            let patterns = rule
+                .text
+                .iter()
+                .map(|t| Regex::new(&format!("(?i){t}")))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| invalid(format!("media.rules[{i}].text"), format!("is not a valid pattern: {e}")))?;
+            let labels = rule.labels.iter().map(|l| l.to_lowercase()).collect();
+            media_rules.push((rule.category.clone(), labels, patterns));
+        }
+        let q = &config.media.quality;
+        if q.dark_below >= q.bright_above || q.blur_below < 0.0 {
+            return Err(invalid(
+                "media.quality",
+                "dark_below must be below bright_above, and blur_below not negative",
+            ));
+        }
         Ok(Desk {
             config,
             teams,
             order_pattern,
+            media_rules,
         })
     }
 
@@ -598,6 +657,18 @@ impl Desk {
             [only] => Some(*only),
             _ => None,
         }
+    }
+
+    /// The category an image's labels or text point to, by the first rule that matches.
+    pub fn media_category(&self, report: &VisionReport) -> Option<&CategoryConfig> {
+        let labels: Vec<String> = report.labels.iter().map(|l| l.name.to_lowercase()).collect();
+        self.media_rules
+            .iter()
+            .find(|(_, rule_labels, patterns)| {
+                rule_labels.iter().any(|l| labels.contains(l))
+                    || report.text.iter().any(|t| patterns.iter().any(|p| p.is_match(t)))
+            })
+            .and_then(|(category, _, _)| self.category(category))
     }
 
     pub fn faq(&self, id: &str) -> Option<&FaqEntry> {

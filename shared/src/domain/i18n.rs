@@ -391,7 +391,8 @@ mod tests {
     #[test]
     fn every_translation_uses_the_same_arguments_as_english() {
         let names = [
-            "name", "example", "order", "status", "team", "wait", "when", "email", "language", "weekday", "time", "day",
+            "name", "example", "order", "status", "team", "wait", "when", "email", "language", "weekday", "time",
+            "day", "limit",
         ];
         let mut args: Vec<(&str, Arg)> = names.iter().map(|&n| (n, Arg::from(format!("<{n}>")))).collect();
         args.push(("count", Arg::Num(4242)));

@@ -1,5 +1,6 @@
 //! The domain: WhatsApp payloads, tickets, the bot's decisions. Imports no AWS crate.
 
+pub mod attachment;
 pub mod bot;
 pub mod calendar;
 pub mod commands;
@@ -8,8 +9,10 @@ pub mod desk;
 pub mod i18n;
 pub mod ids;
 pub mod inbound;
+pub mod media;
 pub mod outbound;
 pub mod privacy;
 pub mod signature;
 pub mod ticket;
 pub mod triggers;
+pub mod vision;

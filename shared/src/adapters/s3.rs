@@ -1,0 +1,409 @@
+//! Media storage in S3: customers' files under `media/<ticket>/<wamid>.<ext>`,
+//! written as a stream (memory bounded by one 8 MiB part whatever the file
+//! size), encrypted with SSE-KMS, read back whole for analysis, and shared
+//! with agents through short-lived presigned GET URLs.
+
+use aws_config::SdkConfig;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use std::time::Duration;
+
+/// Size of each multipart part. S3 takes parts of 5 MiB at least (except the
+/// last); 8 MiB keeps a 100 MB document under 13 parts.
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// The longest validity of a presigned URL handed to agents.
+pub const MAX_PRESIGN_TTL: Duration = Duration::from_secs(5 * 60);
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An S3 client for `sdk`. With a custom endpoint (moto on localhost) S3 is
+/// addressed path-style, since `<bucket>.127.0.0.1` does not resolve; against
+/// AWS itself the SDK's default (virtual-hosted style) is kept.
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    let mut config = aws_sdk_s3::config::Builder::from(sdk);
+    if sdk.endpoint_url().is_some() {
+        config = config.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
+/// A failure of the media store. Never carries object contents; keys name a
+/// ticket and a WhatsApp message id only.
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    /// The key is empty or does not fit S3's 1024-byte limit.
+    #[error("invalid object key")]
+    InvalidKey,
+    #[error("no object at {key}")]
+    NotFound { key: String },
+    /// S3 answered an error, or could not be reached. `transient` says whether
+    /// trying again later may succeed (throttling, 5xx, timeouts, network).
+    #[error("S3 {operation} failed ({code})")]
+    Service {
+        operation: &'static str,
+        code: String,
+        transient: bool,
+        #[source]
+        source: BoxError,
+    },
+    /// The object's body could not be read to the end.
+    #[error("reading the body of {key} failed")]
+    Body {
+        key: String,
+        #[source]
+        source: BoxError,
+    },
+    #[error("presigning a GET URL failed")]
+    Presign(#[source] BoxError),
+}
+
+impl S3Error {
+    /// Whether the job should be retried rather than given up.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            S3Error::Service { transient, .. } => *transient,
+            S3Error::Body { .. } => true,
+            S3Error::InvalidKey | S3Error::NotFound { .. } | S3Error::Presign(_) => false,
+        }
+    }
+
+    fn service<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> S3Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let transient = is_transient(&err);
+        let code = match &err {
+            SdkError::ServiceError(ctx) => ctx.err().code().unwrap_or("unknown error").to_owned(),
+            SdkError::TimeoutError(_) => "timeout".to_owned(),
+            SdkError::DispatchFailure(_) => "dispatch failure".to_owned(),
+            SdkError::ResponseError(_) => "unreadable response".to_owned(),
+            _ => "request not sent".to_owned(),
+        };
+        S3Error::Service {
+            operation,
+            code,
+            transient,
+            source: Box::new(err),
+        }
+    }
+}
+
+fn is_transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(ctx) => {
+            let status = ctx.raw().status().as_u16();
+            status >= 500
+                || status == 429
+                || matches!(
+                    ctx.err().code(),
+                    Some("SlowDown" | "Throttling" | "ThrottlingException" | "RequestTimeout")
+                )
+        }
+        _ => false,
+    }
+}
+
+fn check_key(key: &str) -> Result<(), S3Error> {
+    if key.is_empty() || key.len() > 1024 {
+        return Err(S3Error::InvalidKey);
+    }
+    Ok(())
+}
+
+/// An object once stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub key: String,
+    /// Bytes written.
+    pub size: u64,
+}
+
+/// The media bucket. Every object is written with SSE-KMS.
+#[derive(Debug, Clone)]
+pub struct S3MediaStore {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    kms_key: Option<String>,
+}
+
+impl S3MediaStore {
+    /// The store over `bucket`. Build `client` with [`s3_client`].
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        S3MediaStore {
+            client,
+            bucket: bucket.into(),
+            kms_key: None,
+        }
+    }
+
+    /// Names the KMS key of every upload (the bucket's own key, `MEDIA_KMS_KEY_ARN`).
+    /// Without it uploads still ask for `aws:kms`, and S3 then uses its AWS managed
+    /// key (`aws/s3`) rather than the bucket's default key: deployed functions name it.
+    pub fn with_kms_key(mut self, key: impl Into<String>) -> Self {
+        self.kms_key = Some(key.into());
+        self
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Starts a streaming upload to `key`. Nothing is sent until a whole part
+    /// (8 MiB) is buffered: a smaller file becomes a single `PutObject` on
+    /// [`Upload::finish`], a larger one a multipart upload with SSE-KMS and
+    /// CRC32 part checksums.
+    pub async fn begin_upload(&self, key: &str, content_type: &str) -> Result<Upload, S3Error> {
+        check_key(key)?;
+        Ok(Upload {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key: key.to_owned(),
+            content_type: content_type.to_owned(),
+            kms_key: self.kms_key.clone(),
+            upload_id: None,
+            parts: Vec::new(),
+            buffer: Vec::new(),
+            size: 0,
+        })
+    }
+
+    /// The whole object, in memory: meant for small objects (images sent for analysis).
+    pub async fn get(&self, key: &str) -> Result<Vec<u8>, S3Error> {
+        check_key(key)?;
+        let answer = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|err| match err.as_service_error() {
+                Some(e) if e.is_no_such_key() => S3Error::NotFound { key: key.to_owned() },
+                _ => S3Error::service("GetObject", err),
+            })?;
+        let body = answer.body.collect().await.map_err(|e| S3Error::Body {
+            key: key.to_owned(),
+            source: Box::new(e),
+        })?;
+        Ok(body.into_bytes().to_vec())
+    }
+
+    /// A presigned GET URL for agents, valid for `ttl`, clamped to between one
+    /// second and [`MAX_PRESIGN_TTL`]. Signed with the caller's credentials: it
+    /// works only while they allow `s3:GetObject` (and `kms:Decrypt` on the key).
+    pub async fn presign_get(&self, key: &str, ttl: Duration) -> Result<String, S3Error> {
+        check_key(key)?;
+        let ttl = ttl.clamp(Duration::from_secs(1), MAX_PRESIGN_TTL);
+        let config = PresigningConfig::expires_in(ttl).map_err(|e| S3Error::Presign(Box::new(e)))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| S3Error::Presign(Box::new(e)))?;
+        Ok(request.uri().to_owned())
+    }
+}
+
+/// One object being written. Holds at most one part in memory.
+///
+/// After a failed [`Upload::write`] call [`Upload::abort`]; an upload dropped
+/// without `finish` or `abort` leaves its parts to the bucket's lifecycle rule
+/// (incomplete multipart uploads are removed after a day).
+pub struct Upload {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    content_type: String,
+    kms_key: Option<String>,
+    /// Set once the first full part is sent.
+    upload_id: Option<String>,
+    parts: Vec<CompletedPart>,
+    buffer: Vec<u8>,
+    size: u64,
+}
+
+// By hand: the buffer holds the customer's file and never reaches a log.
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload")
+            .field("bucket", &self.bucket)
+            .field("key", &self.key)
+            .field("content_type", &self.content_type)
+            .field("multipart", &self.upload_id.is_some())
+            .field("parts_sent", &self.parts.len())
+            .field("buffered", &self.buffer.len())
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
+impl Upload {
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Bytes accepted so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Buffers `chunk`, sending a part each time 8 MiB have accumulated.
+    pub async fn write(&mut self, mut chunk: &[u8]) -> Result<(), S3Error> {
+        while !chunk.is_empty() {
+            if self.buffer.capacity() == 0 {
+                self.buffer.reserve_exact(PART_SIZE);
+            }
+            let take = (PART_SIZE - self.buffer.len()).min(chunk.len());
+            self.buffer.extend_from_slice(&chunk[..take]);
+            self.size += take as u64;
+            chunk = &chunk[take..];
+            if self.buffer.len() == PART_SIZE {
+                self.send_part().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores the object: a single `PutObject` when it fits in one part, else
+    /// the last part and `CompleteMultipartUpload`. A multipart upload that
+    /// cannot be completed is aborted.
+    pub async fn finish(mut self) -> Result<StoredObject, S3Error> {
+        if self.upload_id.is_none() {
+            self.put_whole().await?;
+        } else {
+            let completed = async {
+                if !self.buffer.is_empty() {
+                    self.send_part().await?;
+                }
+                self.complete().await
+            }
+            .await;
+            if let Err(err) = completed {
+                self.abort().await;
+                return Err(err);
+            }
+        }
+        Ok(StoredObject {
+            key: self.key,
+            size: self.size,
+        })
+    }
+
+    /// Gives the upload up: `AbortMultipartUpload` when parts were sent.
+    /// Failures are only logged; the lifecycle rule removes what is left.
+    pub async fn abort(self) {
+        let Some(upload_id) = self.upload_id else {
+            return;
+        };
+        let answer = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(upload_id)
+            .send()
+            .await;
+        if let Err(err) = answer {
+            let err = S3Error::service("AbortMultipartUpload", err);
+            tracing::warn!(error = %err, key = %self.key, "aborting a multipart upload failed");
+        }
+    }
+
+    async fn put_whole(&mut self) -> Result<(), S3Error> {
+        let body = ByteStream::from(std::mem::take(&mut self.buffer));
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .content_type(&self.content_type)
+            .server_side_encryption(ServerSideEncryption::AwsKms)
+            .set_ssekms_key_id(self.kms_key.clone())
+            .bucket_key_enabled(true)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| S3Error::service("PutObject", e))?;
+        Ok(())
+    }
+
+    async fn upload_id(&mut self) -> Result<String, S3Error> {
+        if let Some(id) = &self.upload_id {
+            return Ok(id.clone());
+        }
+        let answer = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .content_type(&self.content_type)
+            .server_side_encryption(ServerSideEncryption::AwsKms)
+            .set_ssekms_key_id(self.kms_key.clone())
+            .bucket_key_enabled(true)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .send()
+            .await
+            .map_err(|e| S3Error::service("CreateMultipartUpload", e))?;
+        let id = answer.upload_id.ok_or_else(|| S3Error::Service {
+            operation: "CreateMultipartUpload",
+            code: "no upload id".to_owned(),
+            transient: true,
+            source: "CreateMultipartUpload answered without an UploadId".into(),
+        })?;
+        self.upload_id = Some(id.clone());
+        Ok(id)
+    }
+
+    /// Sends the buffer as the next part; the buffer is freed before the next
+    /// one fills, so memory stays bounded by one part.
+    async fn send_part(&mut self) -> Result<(), S3Error> {
+        let upload_id = self.upload_id().await?;
+        let part_number = i32::try_from(self.parts.len() + 1).unwrap_or(i32::MAX);
+        let body = ByteStream::from(std::mem::take(&mut self.buffer));
+        let answer = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(upload_id)
+            .part_number(part_number)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| S3Error::service("UploadPart", e))?;
+        self.parts.push(
+            CompletedPart::builder()
+                .part_number(part_number)
+                .set_e_tag(answer.e_tag)
+                .set_checksum_crc32(answer.checksum_crc32)
+                .build(),
+        );
+        Ok(())
+    }
+
+    async fn complete(&mut self) -> Result<(), S3Error> {
+        let upload_id = self.upload_id().await?;
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(std::mem::take(&mut self.parts)))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| S3Error::service("CompleteMultipartUpload", e))?;
+        Ok(())
+    }
+}
