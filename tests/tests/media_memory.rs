@@ -25,23 +25,36 @@ async fn a_100_megabyte_document_is_stored_with_memory_bounded_by_one_part() -> 
     const CHUNK: usize = 64 * 1024;
     let mut chunk = vec![0u8; CHUNK];
     // Warm up the client and the allocator with a small upload first.
-    let mut warm = store.begin_upload("media/TK-MEMORY/warm.pdf", "application/pdf").await?;
+    let mut warm = store
+        .begin_upload("media/TK-MEMORY/warm.pdf", "application/pdf")
+        .await?;
     warm.write(b"%PDF-1.4").await?;
     warm.finish().await?;
     let before = peak_rss_kib();
 
     let mut upload = store.begin_upload("media/TK-MEMORY/big.pdf", "application/pdf").await?;
     for i in 0..SIZE / CHUNK {
-        chunk.iter_mut().enumerate().for_each(|(j, b)| *b = (i.wrapping_mul(31) ^ j) as u8);
+        chunk
+            .iter_mut()
+            .enumerate()
+            .for_each(|(j, b)| *b = (i.wrapping_mul(31) ^ j) as u8);
         upload.write(&chunk).await?;
     }
     let stored = upload.finish().await?;
 
     let grown_mib = (peak_rss_kib().saturating_sub(before)) / 1024;
     assert_eq!(stored.size, SIZE as u64);
-    let head = s3_client(&sdk).head_object().bucket(store.bucket()).key("media/TK-MEMORY/big.pdf").send().await?;
+    let head = s3_client(&sdk)
+        .head_object()
+        .bucket(store.bucket())
+        .key("media/TK-MEMORY/big.pdf")
+        .send()
+        .await?;
     assert_eq!(head.content_length(), Some(SIZE as i64));
-    assert!(grown_mib < 48, "the process grew by {grown_mib} MiB for a 100 MiB upload");
+    assert!(
+        grown_mib < 48,
+        "the process grew by {grown_mib} MiB for a 100 MiB upload"
+    );
     aws.stop().await;
     Ok(())
 }

@@ -76,11 +76,7 @@ impl Media<RekognitionVision, DynamoStore, SystemClock> {
         let catalog = Catalog::builtin();
         let desk = load_desk(env, &catalog)?;
         let secrets = whatsapp_secrets(env, sdk).await?;
-        let graph = GraphClient::new(
-            env.or("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"),
-            env.or("WHATSAPP_API_VERSION", "v21.0"),
-            secrets.access_token,
-        )?;
+        let graph = GraphClient::from_env(env, secrets.access_token)?;
         let mut store = S3MediaStore::new(s3_client(sdk), env.require("MEDIA_BUCKET_NAME")?);
         // Without the key id S3 would use its own managed key, not the project's.
         if let Some(key) = env.get("MEDIA_KMS_KEY_ARN") {

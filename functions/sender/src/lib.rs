@@ -59,11 +59,7 @@ pub struct Sender<G, T, C> {
 impl Sender<GraphClient, SqsQueue<TicketCommand>, SystemClock> {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
         let secrets = whatsapp_secrets(env, sdk).await?;
-        let graph = GraphClient::new(
-            env.or("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"),
-            env.or("WHATSAPP_API_VERSION", "v21.0"),
-            secrets.access_token,
-        )?;
+        let graph = GraphClient::from_env(env, secrets.access_token)?;
         let tickets = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), env.require("TICKETS_QUEUE_URL")?);
         Ok(Sender::new(graph, tickets, SystemClock, RetryPolicy::default()))
     }

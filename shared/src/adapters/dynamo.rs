@@ -10,6 +10,7 @@ use crate::ports::{ConversationStore, FingerprintIndex, StoreError, TicketReader
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -127,6 +128,53 @@ fn forward_limit(state: DeliveryState) -> u8 {
 }
 
 impl DynamoStore {
+    /// One item by key (strongly consistent), mapped from its item type.
+    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item
+            .map(|item| serde_dynamo::from_item(item).map_err(corrupt))
+            .transpose()
+    }
+
+    /// Stores an item unconditionally (idempotent by key).
+    async fn put<T: Serialize>(&self, item: T) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    /// Every item of a partition whose sort key starts with `prefix`, in sort-key order.
+    async fn query_prefix<T: DeserializeOwned>(&self, pk: String, prefix: &str) -> Result<Vec<T>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true);
+        self.query_all(request, usize::MAX)
+            .await?
+            .into_iter()
+            .map(|item| serde_dynamo::from_item(item).map_err(corrupt))
+            .collect()
+    }
+
     async fn query_all(
         &self,
         mut request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
@@ -207,103 +255,35 @@ impl FingerprintIndex for DynamoStore {
     }
 
     async fn file_fingerprint(&self, band: &str, fingerprint: &Fingerprint) -> Result<(), StoreError> {
-        let item = FingerprintItem {
+        let sk = keys::phash_sk(&fingerprint.phash, &fingerprint.ticket_id, &fingerprint.wamid);
+        self.put(FingerprintItem {
             pk: keys::phash_pk(band),
-            sk: keys::phash_sk(&fingerprint.phash, &fingerprint.ticket_id, &fingerprint.wamid),
+            sk,
             fingerprint: fingerprint.clone(),
-        };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+        })
+        .await
     }
 }
 
 impl TicketReader for DynamoStore {
     async fn attachments(&self, ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#sk", keys::SK)
-            .expression_attribute_values(":pk", s(keys::ticket_pk(ticket)))
-            .expression_attribute_values(":prefix", s(keys::MEDIA_PREFIX))
-            .consistent_read(true);
-        self.query_all(request, usize::MAX)
-            .await?
-            .into_iter()
-            .map(|item| {
-                serde_dynamo::from_item::<_, AttachmentItem>(item)
-                    .map(|a| a.attachment)
-                    .map_err(corrupt)
-            })
-            .collect()
+        let items: Vec<AttachmentItem> = self.query_prefix(keys::ticket_pk(ticket), keys::MEDIA_PREFIX).await?;
+        Ok(items.into_iter().map(|a| a.attachment).collect())
     }
 
     async fn profile(&self, customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::customer_pk(customer), keys::PROFILE_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        out.item
-            .map(|item| {
-                serde_dynamo::from_item::<_, ProfileItem>(item)
-                    .map(|p| p.profile)
-                    .map_err(corrupt)
-            })
-            .transpose()
+        let item: Option<ProfileItem> = self.get(keys::customer_pk(customer), keys::PROFILE_SK).await?;
+        Ok(item.map(|p| p.profile))
     }
 
     async fn ticket(&self, id: &TicketId) -> Result<Option<Ticket>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::ticket_pk(id), keys::TICKET_META_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        out.item
-            .map(|item| {
-                serde_dynamo::from_item::<_, TicketItem>(item)
-                    .map(|t| t.ticket)
-                    .map_err(corrupt)
-            })
-            .transpose()
+        let item: Option<TicketItem> = self.get(keys::ticket_pk(id), keys::TICKET_META_SK).await?;
+        Ok(item.map(|t| t.ticket))
     }
 
     async fn timeline(&self, id: &TicketId) -> Result<Vec<TimelineEntry>, StoreError> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#sk", keys::SK)
-            .expression_attribute_values(":pk", s(keys::ticket_pk(id)))
-            .expression_attribute_values(":prefix", s(keys::TIMELINE_PREFIX))
-            .consistent_read(true);
-        self.query_all(request, usize::MAX)
-            .await?
-            .into_iter()
-            .map(|item| {
-                serde_dynamo::from_item::<_, TimelineItem>(item)
-                    .map(|t| t.entry)
-                    .map_err(corrupt)
-            })
-            .collect()
+        let items: Vec<TimelineItem> = self.query_prefix(keys::ticket_pk(id), keys::TIMELINE_PREFIX).await?;
+        Ok(items.into_iter().map(|t| t.entry).collect())
     }
 
     async fn queue(&self, team: &str, status: TicketStatus, limit: usize) -> Result<Vec<Ticket>, StoreError> {
@@ -330,35 +310,23 @@ impl TicketReader for DynamoStore {
 
 impl TicketStore for DynamoStore {
     async fn save_attachment(&self, ticket: &TicketId, attachment: &MediaAttachment) -> Result<(), StoreError> {
-        let item = AttachmentItem {
+        let sk = keys::media_sk(&attachment.wamid);
+        self.put(AttachmentItem {
             pk: keys::ticket_pk(ticket),
-            sk: keys::media_sk(&attachment.wamid),
+            sk,
             attachment: attachment.clone(),
-        };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+        })
+        .await
     }
 
     async fn save_profile(&self, profile: &CustomerProfile) -> Result<(), StoreError> {
-        let item = ProfileItem {
-            pk: keys::customer_pk(&profile.customer),
+        let pk = keys::customer_pk(&profile.customer);
+        self.put(ProfileItem {
+            pk,
             sk: keys::PROFILE_SK.to_owned(),
             profile: profile.clone(),
-        };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+        })
+        .await
     }
 
     async fn save_ticket(&self, ticket: &Ticket, expected_version: Option<u64>) -> Result<(), StoreError> {
@@ -416,39 +384,19 @@ impl TicketStore for DynamoStore {
     }
 
     async fn link_outbound(&self, wamid: &str, ticket: &TicketId, at_ms: i64) -> Result<(), StoreError> {
-        let item = OutboundLinkItem {
+        let sk = keys::OUTBOUND_LINK_SK.to_owned();
+        self.put(OutboundLinkItem {
             pk: keys::wamid_pk(wamid),
-            sk: keys::OUTBOUND_LINK_SK.to_owned(),
+            sk,
             ticket_id: ticket.clone(),
             at_ms,
-        };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+        })
+        .await
     }
 
     async fn find_outbound(&self, wamid: &str) -> Result<Option<(TicketId, i64)>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::wamid_pk(wamid), keys::OUTBOUND_LINK_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        out.item
-            .map(|item| {
-                serde_dynamo::from_item::<_, OutboundLinkItem>(item)
-                    .map(|l| (l.ticket_id, l.at_ms))
-                    .map_err(corrupt)
-            })
-            .transpose()
+        let item: Option<OutboundLinkItem> = self.get(keys::wamid_pk(wamid), keys::OUTBOUND_LINK_SK).await?;
+        Ok(item.map(|l| (l.ticket_id, l.at_ms)))
     }
 
     async fn advance_delivery(
@@ -475,43 +423,15 @@ impl TicketStore for DynamoStore {
             #[serde(default)]
             delivery_error: Option<String>,
         }
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::wamid_pk(wamid), keys::PARKED_STATUS_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        out.item
-            .map(|item| {
-                serde_dynamo::from_item::<_, Parked>(item)
-                    .map(|p| (p.delivery, p.delivery_error))
-                    .map_err(corrupt)
-            })
-            .transpose()
+        let item: Option<Parked> = self.get(keys::wamid_pk(wamid), keys::PARKED_STATUS_SK).await?;
+        Ok(item.map(|p| (p.delivery, p.delivery_error)))
     }
 }
 
 impl ConversationStore for DynamoStore {
     async fn conversation(&self, customer: &CustomerId) -> Result<Option<Conversation>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::customer_pk(customer), keys::CONVERSATION_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        out.item
-            .map(|item| {
-                serde_dynamo::from_item::<_, ConversationItem>(item)
-                    .map(|c| c.conversation)
-                    .map_err(corrupt)
-            })
-            .transpose()
+        let item: Option<ConversationItem> = self.get(keys::customer_pk(customer), keys::CONVERSATION_SK).await?;
+        Ok(item.map(|c| c.conversation))
     }
 
     async fn save_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {

@@ -30,6 +30,18 @@ impl GraphClient {
     }
 }
 
+impl GraphClient {
+    /// The client a function's environment names: `WHATSAPP_GRAPH_URL` (Meta's by
+    /// default, the simulator locally) and `WHATSAPP_API_VERSION`.
+    pub fn from_env(env: &crate::config::Env, access_token: SecretString) -> Result<Self, reqwest::Error> {
+        GraphClient::new(
+            env.or("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"),
+            env.or("WHATSAPP_API_VERSION", "v21.0"),
+            access_token,
+        )
+    }
+}
+
 impl GraphApi for GraphClient {
     async fn send_message(
         &self,
@@ -38,12 +50,6 @@ impl GraphApi for GraphClient {
         body: &OutboundBody,
     ) -> Result<String, GraphError> {
         let url = format!("{}/{}/{}/messages", self.base_url, self.version, phone_number_id);
-        let network = |_| GraphError {
-            http_status: 0,
-            code: 0,
-            subcode: None,
-            retry_after: None,
-        };
         let response = self
             .http
             .post(url)
@@ -51,7 +57,7 @@ impl GraphApi for GraphClient {
             .json(&body.to_graph_json(to))
             .send()
             .await
-            .map_err(network)?;
+            .map_err(unreachable)?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -64,12 +70,17 @@ impl GraphApi for GraphClient {
         {
             return Ok(id.to_owned());
         }
-        Err(GraphError {
-            http_status: status,
-            code: json.pointer("/error/code").and_then(Value::as_i64).unwrap_or(0),
-            subcode: json.pointer("/error/error_subcode").and_then(Value::as_i64),
-            retry_after,
-        })
+        Err(GraphClient::error_of(status, &json, retry_after))
+    }
+}
+
+/// The Graph API could not be reached at all (transient: see [`GraphError::is_transient`]).
+fn unreachable(_: reqwest::Error) -> GraphError {
+    GraphError {
+        http_status: 0,
+        code: 0,
+        subcode: None,
+        retry_after: None,
     }
 }
 
@@ -96,19 +107,13 @@ impl GraphClient {
     /// Looks a customer's media up. Media ids expire after about 7 days.
     pub async fn media_info(&self, media_id: &str) -> Result<MediaInfo, GraphError> {
         let url = format!("{}/{}/{}", self.base_url, self.version, media_id);
-        let network = |_| GraphError {
-            http_status: 0,
-            code: 0,
-            subcode: None,
-            retry_after: None,
-        };
         let response = self
             .http
             .get(url)
             .bearer_auth(self.access_token.expose_secret())
             .send()
             .await
-            .map_err(network)?;
+            .map_err(unreachable)?;
         let status = response.status().as_u16();
         let json: Value = response.json().await.unwrap_or(Value::Null);
         let text = |k: &str| json.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -131,12 +136,6 @@ impl GraphClient {
     /// Starts downloading a media URL (valid about 5 minutes; needs the token).
     /// The caller reads the body in chunks, so a large file never sits whole in memory.
     pub async fn download(&self, url: &str) -> Result<reqwest::Response, GraphError> {
-        let network = |_| GraphError {
-            http_status: 0,
-            code: 0,
-            subcode: None,
-            retry_after: None,
-        };
         let response = self
             .http
             .get(url)
@@ -144,7 +143,7 @@ impl GraphClient {
             .bearer_auth(self.access_token.expose_secret())
             .send()
             .await
-            .map_err(network)?;
+            .map_err(unreachable)?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             Ok(response)
