@@ -54,7 +54,9 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
     }
 
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        Ok(handle_in_order(event.payload, |command: TicketCommand| self.apply(command)).await)
+        // Boxed: `apply` is a large state machine, and nesting it inline makes the
+        // handler's future too deep for the compiler's layout queries.
+        Ok(handle_in_order(event.payload, |command: TicketCommand| Box::pin(self.apply(command))).await)
     }
 
     /// Applies one command. Safe to repeat: each step is idempotent.
