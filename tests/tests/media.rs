@@ -271,3 +271,81 @@ async fn an_executable_named_pdf_and_a_file_over_its_limit_are_refused_and_the_c
     desk.stop().await;
     Ok(())
 }
+
+/// `jpeg` with an EXIF segment holding `fields`, right after the start-of-image marker.
+fn with_exif(jpeg: &[u8], fields: &[exif::Field]) -> Vec<u8> {
+    let mut writer = exif::experimental::Writer::new();
+    fields.iter().for_each(|field| writer.push_field(field));
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    writer.write(&mut tiff, false).unwrap();
+    let tiff = tiff.into_inner();
+    let mut out = jpeg[..2].to_vec();
+    out.extend([0xFF, 0xE1]);
+    out.extend(u16::try_from(2 + 6 + tiff.len()).unwrap().to_be_bytes());
+    out.extend(b"Exif\0\0");
+    out.extend(tiff);
+    out.extend(&jpeg[2..]);
+    out
+}
+
+fn ascii(tag: exif::Tag, text: &str) -> exif::Field {
+    exif::Field {
+        tag,
+        ifd_num: exif::In::PRIMARY,
+        value: exif::Value::Ascii(vec![text.as_bytes().to_vec()]),
+    }
+}
+
+#[tokio::test]
+async fn a_blurred_photo_and_a_tiny_one_get_specific_requests_and_an_edited_one_is_flagged_not_refused()
+-> anyhow::Result<()> {
+    let desk = Helpdesk::start().await?;
+    let dir = workdir("quality");
+    let customer = "15551239005";
+    let token = desk.token("ana", "support").await?;
+    desk.customer_says(customer, "hi").await?;
+    desk.inbox_of_at_least(customer, 1).await?;
+
+    let blurred = dir.join("blurred.jpg");
+    save_jpeg(&image::imageops::blur(&photo(3), 6.0), &blurred, 90);
+    let tiny = dir.join("tiny.jpg");
+    save_jpeg(
+        &image::imageops::resize(&photo(4), 200, 150, image::imageops::FilterType::Triangle),
+        &tiny,
+        90,
+    );
+    let edited = dir.join("edited.jpg");
+    let plain = dir.join("plain.jpg");
+    save_jpeg(&photo(5), &plain, 92);
+    let fields = [
+        ascii(exif::Tag::Software, "Adobe Photoshop 25.0"),
+        ascii(exif::Tag::Make, "Canon"),
+        ascii(exif::Tag::Model, "Canon EOS 90D"),
+        ascii(exif::Tag::DateTimeOriginal, "2019:03:02 10:00:00"),
+    ];
+    std::fs::write(&edited, with_exif(&std::fs::read(&plain)?, &fields))?;
+
+    let expected = [
+        (&blurred, "photo-blurred"),
+        (&tiny, "photo-too-small"),
+        (&edited, "received-media"),
+    ];
+    for (n, (path, key)) in expected.into_iter().enumerate() {
+        let sent = send_file(&desk, customer, "image", path).await?;
+        let inbox = desk.inbox_of_at_least(customer, n + 2).await?;
+        assert_eq!(text_of(&inbox[n + 1]), english(key), "{}", path.display());
+        let (_, item) = attachment(&desk, &token, customer, sent["wamid"].as_str().unwrap()).await?;
+        assert_eq!(item["refused"], Value::Null);
+        if key == "received-media" {
+            assert_eq!(item["exif"]["edited"], true, "{item}");
+            assert_eq!(item["exif"]["camera"], "Canon EOS 90D");
+            let signals = item["signals"].to_string();
+            assert!(
+                signals.contains("Photoshop") && signals.contains("taken long before"),
+                "{signals}"
+            );
+        }
+    }
+    desk.stop().await;
+    Ok(())
+}
