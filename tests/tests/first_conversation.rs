@@ -15,8 +15,13 @@ fn english(key: &str, args: &[(&str, &str)]) -> String {
     Catalog::builtin().text(Lang::En, key, &args)
 }
 
-fn greeting() -> String {
-    english("greeting", &[("name", "Acme Shop")])
+/// The greeting the simulator's customer gets: it names them by their
+/// WhatsApp profile name, "Customer <last four digits>" in the simulator.
+fn greeting(customer: &str) -> String {
+    english(
+        "greeting",
+        &[("name", &format!("Customer {}", &customer[customer.len() - 4..]))],
+    )
 }
 use serde_json::{Value, json};
 
@@ -29,7 +34,7 @@ async fn a_new_customer_who_says_hi_gets_the_menu_as_reply_buttons_and_a_ticket_
     // Assert
     let inbox = desk.inbox_of_at_least("15551230001", 1).await?;
     assert_eq!(inbox[0]["type"], "interactive");
-    assert_eq!(text_of(&inbox[0]), greeting());
+    assert_eq!(text_of(&inbox[0]), greeting("15551230001"));
     assert_eq!(choice_ids(&inbox[0]), MENU);
     assert_eq!(inbox[0]["phone_number_id"], helpdesk_tests::PHONE_NUMBER_ID);
 
@@ -105,7 +110,7 @@ async fn talk_to_an_agent_queues_the_ticket_for_humans_an_agent_replies_and_afte
         .await?;
     desk.customer_says(customer, "one more question").await?;
     let inbox = desk.inbox_of_at_least(customer, 4).await?;
-    assert_eq!(text_of(&inbox[3]), greeting());
+    assert_eq!(text_of(&inbox[3]), greeting(customer));
     desk.stop().await;
     Ok(())
 }
@@ -233,7 +238,7 @@ async fn a_transient_graph_error_is_retried_and_the_reply_still_arrives() -> any
         .error_for_status()?;
     desk.customer_says("15551230006", "hi").await?;
     let inbox = desk.inbox_of_at_least("15551230006", 1).await?;
-    assert_eq!(text_of(&inbox[0]), greeting());
+    assert_eq!(text_of(&inbox[0]), greeting("15551230006"));
     desk.stop().await;
     Ok(())
 }

@@ -414,10 +414,19 @@ impl<'a> Reply<'a> {
         }
     }
 
+    /// Greets the customer by the name on their WhatsApp profile, when it has one.
     fn greet(&mut self, conversation: &mut Conversation) {
         conversation.step = Step::Menu;
-        let name = self.desk.config.desk.name.clone();
-        let body = self.t("greeting", &[("name", name.into())]);
+        let name = self
+            .turn
+            .messages
+            .iter()
+            .find_map(|m| m.contact_name.clone())
+            .filter(|n| !n.trim().is_empty());
+        let body = match name {
+            Some(name) => self.t("greeting", &[("name", name.trim().to_owned().into())]),
+            None => self.t("greeting-anonymous", &[]),
+        };
         let menu = self.menu(body);
         self.reply(menu);
     }
@@ -915,7 +924,9 @@ mod tests {
             row_ids(&o.replies[0]),
             ["menu.order_status", "menu.faq", "menu.agent", "menu.language"]
         );
-        assert!(body_text(&o.replies[0]).contains("Acme Shop"));
+        let hello_ana = chat.catalog.text(Lang::En, "greeting", &[("name", "Ana".into())]);
+        assert_eq!(body_text(&o.replies[0]), hello_ana);
+        assert!(hello_ana.starts_with("Hi Ana!"), "{hello_ana}");
         o.replies.iter().for_each(|r| r.body.validate().unwrap());
     }
 
