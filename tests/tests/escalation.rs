@@ -1,6 +1,10 @@
 //! Escalations end to end: the customer is told, the ticket explains why, the
 //! team's Slack and Teams channels are notified, agents transfer to specialists.
 
+use helpdesk::adapters::dynamo::DynamoStore;
+use helpdesk::domain::ids::CustomerId;
+use helpdesk::domain::ticket::CustomerTier;
+use helpdesk::ports::TicketReader;
 use helpdesk_tests::{Helpdesk, eventually, text_of};
 use serde_json::{Value, json};
 
@@ -134,7 +138,15 @@ async fn a_vip_set_through_the_agent_api_skips_the_menu() -> anyhow::Result<()> 
         )
         .await?;
     assert_eq!(status, 202);
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&desk.aws.sdk().await),
+        desk.aws.output("HelpdeskTableName"),
+    );
+    let id = CustomerId::parse(customer)?;
+    eventually("the VIP tier on the profile", || async {
+        Ok(store.profile(&id).await?.filter(|p| p.tier == CustomerTier::Vip))
+    })
+    .await?;
 
     desk.customer_says(customer, "hello").await?;
 

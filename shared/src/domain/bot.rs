@@ -131,7 +131,9 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
     }
     if conversation.mode == Mode::Human {
         // A customer still waiting in the queue may go back to the bot.
-        let waiting = turn.ticket_status.unwrap_or(TicketStatus::Queued) == TicketStatus::Queued;
+        // Waiting: queued, or the escalation the bot just sent is not applied yet.
+        // Once an agent has answered, the customer is theirs.
+        let waiting = turn.ticket_status != Some(TicketStatus::Assigned);
         if waiting && is_cancel(desk, &words) {
             conversation.mode = Mode::Bot;
             conversation.step = Step::Menu;
@@ -1061,6 +1063,20 @@ mod tests {
                     .commands
                     .iter()
                     .any(|c| matches!(c, TicketCommand::ReturnToBot { .. }))
+        );
+    }
+
+    #[test]
+    fn cancel_works_even_before_the_escalation_reached_the_ticket() {
+        let mut chat = Chat::new();
+        chat.say("agent");
+        // The tickets function has not applied the escalation yet.
+        chat.status = Some(TicketStatus::Bot);
+        let o = chat.say("never mind");
+        assert!(
+            o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::ReturnToBot { .. }))
         );
     }
 
