@@ -54,26 +54,93 @@ mod tests {
     }
 }
 
-/// A short excerpt of a customer's message for notifications: at most 80
-/// characters, with any run of 6 or more digits (phone, card, account
-/// numbers; spaces, dots and dashes inside the run included) replaced by `•••`.
-pub fn excerpt(text: &str) -> String {
-    static DIGIT_RUN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let run = DIGIT_RUN.get_or_init(|| regex::Regex::new(r"\+?\d(?:[ .\-]?\d)+").expect("a valid pattern"));
-    let masked = run.replace_all(text, |m: &regex::Captures| {
-        let digits = m[0].chars().filter(char::is_ascii_digit).count();
-        if digits >= 6 {
-            "•••".to_owned()
-        } else {
-            m[0].to_owned()
+/// What a masked digit run becomes.
+pub const MASK: &str = "•••";
+
+/// Digits in a run from which the run is masked.
+const MASKED_RUN_DIGITS: usize = 6;
+
+/// The longest excerpt of a customer's message that leaves the timeline.
+pub const EXCERPT_MAX_CHARS: usize = 80;
+
+/// Replaces every run of six or more digits (phone, card, account numbers)
+/// with [`MASK`]. Digits joined by a single space, dot, dash, slash or
+/// parenthesis count as one run, since phone numbers are written that way
+/// (`+33 6 12 34 56 78`, `(555) 123-4567`); a leading `+` goes with its run.
+/// Shorter runs (`#12345`, `tier 2`) stay as they are.
+pub fn mask_digit_runs(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let digit_at = |k: usize| chars.get(k).is_some_and(char::is_ascii_digit);
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let opener = matches!(chars[i], '+' | '(') && digit_at(i + 1);
+        if !(chars[i].is_ascii_digit() || opener) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
         }
-    });
-    let flat = masked.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > 80 {
-        format!("{}…", flat.chars().take(79).collect::<String>())
-    } else {
-        flat
+        let mut j = if opener { i + 1 } else { i };
+        let mut digits = 0;
+        let end = loop {
+            while digit_at(j) {
+                digits += 1;
+                j += 1;
+            }
+            // At most two joiners in a row (`) ` in `(555) 123`), then a digit again.
+            let mut k = j;
+            while k < chars.len() && k - j < 2 && is_joiner(chars[k]) {
+                k += 1;
+            }
+            if k > j && digit_at(k) {
+                j = k;
+            } else {
+                break j;
+            }
+        };
+        if digits >= MASKED_RUN_DIGITS {
+            out.push_str(MASK);
+        } else {
+            out.extend(&chars[i..end]);
+        }
+        i = end;
     }
+    out
+}
+
+fn is_joiner(c: char) -> bool {
+    matches!(c, ' ' | '.' | '-' | '/' | '(' | ')')
+}
+
+/// Collapses every run of whitespace (newlines included) into one space and
+/// trims the ends, so a quote stays on one line.
+pub fn single_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// At most `max` characters, the last one `…` when something was cut.
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
+/// Free text as it may leave the helpdesk (notifications, events): on one
+/// line, digit runs masked, at most `max` characters. Masking comes first so
+/// that a cut cannot leave the visible part of a long number below the
+/// masking threshold.
+pub fn safe_text(text: &str, max: usize) -> String {
+    truncate_chars(&mask_digit_runs(&single_line(text)), max)
+}
+
+/// A short excerpt of a customer's message for notifications: [`safe_text`]
+/// at [`EXCERPT_MAX_CHARS`].
+pub fn excerpt(text: &str) -> String {
+    safe_text(text, EXCERPT_MAX_CHARS)
 }
 
 #[cfg(test)]
@@ -87,6 +154,12 @@ mod excerpt_tests {
             "call me on ••• about order 42"
         );
         assert_eq!(excerpt("card 4111-1111-1111-1111!"), "card •••!");
+    }
+
+    #[test]
+    fn a_phone_number_written_with_slashes_or_parentheses_is_masked_whole() {
+        assert_eq!(excerpt("(555) 123-4567 any time"), "••• any time");
+        assert_eq!(excerpt("2 boxes and 3 bags, 45 kg"), "2 boxes and 3 bags, 45 kg");
     }
 
     #[test]
