@@ -52,6 +52,12 @@ impl LocalAws {
         devstack::sdk_config(&self.stack).await
     }
 
+    /// The helpdesk table of this stack, through the same adapter the functions use.
+    pub async fn store(&self) -> helpdesk::adapters::dynamo::DynamoStore {
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk().await);
+        helpdesk::adapters::dynamo::DynamoStore::new(client, self.output("HelpdeskTableName"))
+    }
+
     pub fn output(&self, name: &str) -> String {
         self.stack
             .outputs

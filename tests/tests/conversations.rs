@@ -4,7 +4,6 @@
 //! their ticket escalated, its team, tier, priority and the context stored.
 //! All scripts run at once on one helpdesk, one customer each.
 
-use aws_sdk_dynamodb::Client as DynamoClient;
 use futures::StreamExt;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::domain::desk::{Desk, EMBEDDED_CONFIG};
@@ -662,10 +661,7 @@ async fn the_scripted_conversations_in_six_languages_get_the_right_replies_and_e
         );
     }
     let desk = Helpdesk::start().await?;
-    let store = DynamoStore::new(
-        DynamoClient::new(&desk.aws.sdk().await),
-        desk.aws.output("HelpdeskTableName"),
-    );
+    let store = desk.aws.store().await;
     let catalog = Catalog::builtin();
     let config = Desk::from_toml(EMBEDDED_CONFIG, &catalog)?;
 

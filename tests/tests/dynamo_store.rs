@@ -1,20 +1,12 @@
 //! The DynamoDB adapter against moto (the real wire protocol), on a table
 //! created from template.yaml: conditional writes, versions, indexes.
 
-use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::domain::conversation::Conversation;
 use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::outbound::Author;
 use helpdesk::domain::ticket::{DeliveryState, Direction, Escalation, Priority, Ticket, TicketStatus, TimelineEntry};
 use helpdesk::ports::{ConversationStore, StoreError, TicketReader, TicketStore};
 use helpdesk_tests::LocalAws;
-
-async fn store(aws: &LocalAws) -> DynamoStore {
-    DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&aws.sdk().await),
-        aws.output("HelpdeskTableName"),
-    )
-}
 
 fn ticket(id: &str, created_at_ms: i64) -> Ticket {
     Ticket::open(
@@ -43,7 +35,7 @@ fn entry(id: &str, at_ms: i64, delivery: Option<DeliveryState>) -> TimelineEntry
 #[tokio::test]
 async fn a_ticket_is_saved_once_as_new_then_only_with_the_version_it_was_read_at() -> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
-    let store = store(&aws).await;
+    let store = aws.store().await;
     let t = ticket("TK-AAAAAAAAAAAA", 1_000);
 
     store.save_ticket(&t, None).await?;
@@ -81,7 +73,7 @@ async fn a_ticket_is_saved_once_as_new_then_only_with_the_version_it_was_read_at
 #[tokio::test]
 async fn a_team_queue_lists_urgent_tickets_first_then_the_oldest() -> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
-    let store = store(&aws).await;
+    let store = aws.store().await;
     for (id, created, priority) in [
         ("TK-000000000001", 3, Priority::Normal),
         ("TK-000000000002", 1, Priority::Normal),
@@ -115,7 +107,7 @@ async fn a_team_queue_lists_urgent_tickets_first_then_the_oldest() -> anyhow::Re
 #[tokio::test]
 async fn a_timeline_entry_is_stored_once_and_comes_back_in_time_order() -> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
-    let store = store(&aws).await;
+    let store = aws.store().await;
     let id = TicketId::parse("TK-BBBBBBBBBBBB").unwrap();
     assert!(store.append_entry(&id, &entry("wamid.2", 2_000, None)).await?);
     assert!(store.append_entry(&id, &entry("wamid.1", 1_000, None)).await?);
@@ -135,7 +127,7 @@ async fn a_timeline_entry_is_stored_once_and_comes_back_in_time_order() -> anyho
 #[tokio::test]
 async fn a_delivery_state_only_moves_forward_even_when_statuses_arrive_out_of_order() -> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
-    let store = store(&aws).await;
+    let store = aws.store().await;
     let id = TicketId::parse("TK-CCCCCCCCCCCC").unwrap();
     store
         .append_entry(&id, &entry("wamid.OUT", 5_000, Some(DeliveryState::Accepted)))
@@ -179,7 +171,7 @@ async fn a_delivery_state_only_moves_forward_even_when_statuses_arrive_out_of_or
 #[tokio::test]
 async fn a_conversation_is_saved_with_optimistic_concurrency() -> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
-    let store = store(&aws).await;
+    let store = aws.store().await;
     let customer = CustomerId::parse("15550008888").unwrap();
     assert_eq!(store.conversation(&customer).await?, None);
 

@@ -1,7 +1,6 @@
 //! Escalations end to end: the customer is told, the ticket explains why, the
 //! team's Slack and Teams channels are notified, agents transfer to specialists.
 
-use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::domain::ids::CustomerId;
 use helpdesk::domain::ticket::CustomerTier;
 use helpdesk::ports::TicketReader;
@@ -138,10 +137,7 @@ async fn a_vip_set_through_the_agent_api_skips_the_menu() -> anyhow::Result<()> 
         )
         .await?;
     assert_eq!(status, 202);
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&desk.aws.sdk().await),
-        desk.aws.output("HelpdeskTableName"),
-    );
+    let store = desk.aws.store().await;
     let id = CustomerId::parse(customer)?;
     eventually("the VIP tier on the profile", || async {
         Ok(store.profile(&id).await?.filter(|p| p.tier == CustomerTier::Vip))

@@ -3,7 +3,6 @@
 //! by its own `from_env` against a stack in moto (no runner polling it).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::ids::TicketId;
@@ -108,7 +107,7 @@ async fn the_tickets_handler_opens_the_ticket_once_even_when_the_command_is_rede
         assert!(no_failures(&response));
     }
 
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), aws.output("HelpdeskTableName"));
+    let store = aws.store().await;
     let id = TicketId::parse("TK-3F9A0C51D2E7").unwrap();
     let ticket = store.ticket(&id).await?.expect("the ticket was opened");
     assert_eq!((ticket.tier, ticket.team.as_str(), ticket.version), (1, "support", 1));
