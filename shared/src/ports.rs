@@ -6,6 +6,8 @@ use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::outbound::OutboundBody;
+use crate::domain::reports::{AggregateRow, ReportFact};
+use crate::domain::sla::Deadline;
 use crate::domain::ticket::{CustomerProfile, DeliveryState, Ticket, TicketStatus, TimelineEntry};
 use serde::Serialize;
 use std::error::Error as StdError;
@@ -112,6 +114,50 @@ pub trait TicketStore: TicketReader {
     async fn save_attachment(&self, ticket: &TicketId, attachment: &MediaAttachment) -> Result<(), StoreError>;
     /// Stores a profile (the tickets function applies a customer's commands in order).
     async fn save_profile(&self, profile: &CustomerProfile) -> Result<(), StoreError>;
+}
+
+/// A deadline the sweep found in a due bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDeadline {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub deadline: Deadline,
+    /// A sweep claimed it and holds it until then.
+    pub claimed_until_ms: Option<i64>,
+}
+
+/// The SLA deadline index. `tickets` keeps it in step with each ticket; the
+/// `sla` sweep reads the due buckets and claims what it acts on.
+pub trait DeadlineIndex: Send + Sync {
+    /// Makes the index hold exactly `deadlines` for the ticket. With `previous`
+    /// (what the index held) only the differences are written; without it every
+    /// kind is rewritten (a repair). Idempotent.
+    async fn sync_deadlines(
+        &self,
+        ticket: &TicketId,
+        customer: &CustomerId,
+        deadlines: &[Deadline],
+        previous: Option<&[Deadline]>,
+    ) -> Result<(), StoreError>;
+    /// The deadlines of one minute bucket (every shard) due at `now_ms`, and
+    /// how many items the reads returned.
+    async fn due_in(&self, minute: i64, now_ms: i64) -> Result<(Vec<DueDeadline>, usize), StoreError>;
+    /// Claims a due deadline until `until_ms`. `false` when another sweep holds
+    /// it, or it has moved or gone since it was read.
+    async fn claim(&self, due: &DueDeadline, now_ms: i64, until_ms: i64) -> Result<bool, StoreError>;
+    /// The first minute bucket not yet fully handled.
+    async fn sweep_cursor(&self) -> Result<Option<i64>, StoreError>;
+    /// Moves the cursor from `previous` to `minute`; `false` when another sweep moved it first.
+    async fn move_sweep_cursor(&self, previous: Option<i64>, minute: i64) -> Result<bool, StoreError>;
+}
+
+/// KPI aggregates. `tickets` records facts; the agent API reads reports.
+pub trait ReportStore: Send + Sync {
+    /// Adds a fact's counters to its day, team and priority, once per fact id:
+    /// `false` when that fact was counted before.
+    async fn record_fact(&self, fact: &ReportFact) -> Result<bool, StoreError>;
+    /// The aggregates of the days from `from` to `to` (inclusive, `2026-11-21`).
+    async fn aggregates(&self, from: &str, to: &str) -> Result<Vec<AggregateRow>, StoreError>;
 }
 
 /// The bot's conversation state. Only the `bot` function holds one.

@@ -98,7 +98,6 @@ pub fn test_desk_config(orders_url: &str) -> anyhow::Result<String> {
         id = "night"
         name = {{ en = "night shift", fr = "équipe de nuit", es = "turno de noche", it = "turno di notte", pt = "turno da noite", de = "Nachtschicht" }}
         tier = 2
-        first_response_minutes = 15
         email = "night@acme.example"
         [calendar]
         time_zone = "UTC"

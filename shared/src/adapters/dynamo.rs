@@ -17,8 +17,8 @@ use std::collections::HashMap;
 type Item = HashMap<String, AttributeValue>;
 
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(crate) client: Client,
+    pub(crate) table: String,
 }
 
 impl DynamoStore {
@@ -90,28 +90,28 @@ struct OutboundLinkItem {
     at_ms: i64,
 }
 
-fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
+pub(crate) fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
-fn corrupt(e: serde_dynamo::Error) -> StoreError {
+pub(crate) fn corrupt(e: serde_dynamo::Error) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: impl ToString) -> AttributeValue {
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn key(pk: String, sk: &str) -> Item {
+pub(crate) fn key(pk: String, sk: &str) -> Item {
     HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
 }
 
 /// True when a write failed only because its condition did not hold.
-fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
+pub(crate) fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
@@ -129,7 +129,7 @@ fn forward_limit(state: DeliveryState) -> u8 {
 
 impl DynamoStore {
     /// One item by key (strongly consistent), mapped from its item type.
-    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+    pub(crate) async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -145,7 +145,7 @@ impl DynamoStore {
     }
 
     /// Stores an item unconditionally (idempotent by key).
-    async fn put<T: Serialize>(&self, item: T) -> Result<(), StoreError> {
+    pub(crate) async fn put<T: Serialize>(&self, item: T) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -157,7 +157,7 @@ impl DynamoStore {
     }
 
     /// Every item of a partition whose sort key starts with `prefix`, in sort-key order.
-    async fn query_prefix<T: DeserializeOwned>(&self, pk: String, prefix: &str) -> Result<Vec<T>, StoreError> {
+    pub(crate) async fn query_prefix<T: DeserializeOwned>(&self, pk: String, prefix: &str) -> Result<Vec<T>, StoreError> {
         let request = self
             .client
             .query()
@@ -175,7 +175,7 @@ impl DynamoStore {
             .collect()
     }
 
-    async fn query_all(
+    pub(crate) async fn query_all(
         &self,
         mut request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
         limit: usize,

@@ -62,9 +62,66 @@ pub fn queue_sk(priority: Priority, created_at_ms: i64, ticket: &TicketId) -> St
     format!("{}#{created_at_ms:013}#{}", priority.queue_rank(), ticket.as_str())
 }
 
+/// The SLA deadline index: one item per ticket and deadline kind,
+/// `TICKET#<id>` / `SLA#<kind>`, also in gsi2 under
+/// `DUE#<epoch minute>#<shard>` / `<deadline ms>#<ticket>#<kind>`. The sweep
+/// queries only the minute buckets that are due; shards spread a busy minute.
+pub const GSI_DUE: &str = "gsi2";
+pub const GSI_DUE_PK: &str = "gsi2pk";
+pub const GSI_DUE_SK: &str = "gsi2sk";
+pub const DUE_SHARDS: u32 = 4;
+pub const DEADLINE_PREFIX: &str = "SLA#";
+pub fn deadline_sk(kind: &str) -> String {
+    format!("{DEADLINE_PREFIX}{kind}")
+}
+pub fn due_pk(minute: i64, shard: u32) -> String {
+    format!("DUE#{minute}#{shard}")
+}
+/// Sorts by deadline; `due_sk_upto(now)` is the greatest key due at `now`.
+pub fn due_sk(at_ms: i64, ticket: &TicketId, kind: &str) -> String {
+    format!("{at_ms:013}#{}#{kind}", ticket.as_str())
+}
+pub fn due_sk_upto(now_ms: i64) -> String {
+    format!("{now_ms:013}#~")
+}
+/// The shard of a ticket's deadlines (FNV-1a of its id: stable across builds).
+pub fn due_shard(ticket: &TicketId) -> u32 {
+    let hash = ticket
+        .as_str()
+        .bytes()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    hash % DUE_SHARDS
+}
+/// Where the sweep has got to: the first minute bucket not fully handled.
+pub const SWEEP_PK: &str = "SLA#SWEEP";
+pub const SWEEP_SK: &str = "CURSOR";
+
+/// KPI aggregates: `REPORT#<yyyy-mm-dd>` / `<team>#<priority>`, counters added
+/// as events happen; `FACT#<fact id>` / `FACT` marks a fact as counted, so a
+/// repeated command adds nothing.
+pub fn report_pk(day: &str) -> String {
+    format!("REPORT#{day}")
+}
+pub fn report_sk(team: &str, priority: Priority) -> String {
+    format!("{team}#{}", priority.as_str())
+}
+pub fn fact_pk(fact: &str) -> String {
+    format!("FACT#{fact}")
+}
+pub const FACT_SK: &str = "FACT";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn due_keys_sort_by_deadline_and_the_upper_bound_covers_the_whole_millisecond() {
+        let t = TicketId::parse("TK-1").unwrap();
+        assert!(due_sk(999, &t, "resolution") < due_sk(1_000, &t, "first_response"));
+        assert!(due_sk(1_000, &t, "resolution") <= due_sk_upto(1_000));
+        assert!(due_sk(1_001, &t, "first_response") > due_sk_upto(1_000));
+        assert!(due_shard(&t) < DUE_SHARDS);
+    }
 
     #[test]
     fn timeline_keys_sort_in_time_order() {

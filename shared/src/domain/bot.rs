@@ -11,7 +11,7 @@ use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::{InboundMessage, MessageContent};
 use crate::domain::outbound::{Author, Button, OutboundBody, OutboundRequest, Row, Section};
 use crate::domain::privacy::excerpt;
-use crate::domain::ticket::{Priority, TicketStatus};
+use crate::domain::ticket::{CustomerTier, Priority, TicketStatus};
 use crate::domain::triggers::{FrustrationScore, Normalised, TriggerHit};
 use jiff::Timestamp;
 
@@ -639,7 +639,9 @@ impl<'a> Reply<'a> {
         let team_name = team.name(self.lang).to_owned();
         let open = team.calendar.is_open(self.turn.now);
         let body = if open {
-            let wait = self.wait(team.config.first_response_minutes);
+            let tier = if self.turn.vip { CustomerTier::Vip } else { CustomerTier::Standard };
+            let policy = desk.sla_context(&team.config.id, priority, tier).policy;
+            let wait = self.wait(policy.first_response.minutes);
             let key = if hits.iter().any(|h| h.name == "vip") {
                 "handoff-vip"
             } else if hits.iter().any(|h| h.name == "failed_replies") {

@@ -3,6 +3,7 @@
 
 use crate::domain::ids::{CustomerId, TicketId, fifo_key};
 use crate::domain::outbound::{Author, OutboundBody};
+use crate::domain::sla::Deadline;
 use crate::domain::ticket::{CustomerTier, Priority};
 use crate::domain::triggers::{FrustrationScore, TriggerHit};
 use serde::{Deserialize, Serialize};
@@ -138,6 +139,29 @@ pub enum TicketCommand {
         at_ms: i64,
         request_id: String,
     },
+    /// The SLA sweep found one of the ticket's deadlines due.
+    SlaDue {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        deadline: Deadline,
+        at_ms: i64,
+    },
+    /// The customer answered the satisfaction survey (1 to 5).
+    RecordCsat {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        score: u8,
+        wamid: String,
+        at_ms: i64,
+    },
+    /// The customer's optional comment after their score.
+    RecordCsatComment {
+        ticket_id: TicketId,
+        customer: CustomerId,
+        comment: String,
+        wamid: String,
+        at_ms: i64,
+    },
 }
 
 /// One item of `media.fifo`: a file a customer sent, for the media function to
@@ -187,7 +211,10 @@ impl TicketCommand {
             | SetCustomerLanguage { customer, .. }
             | SetCustomerTier { customer, .. }
             | AttachMedia { customer, .. }
-            | Resolve { customer, .. } => fifo_key(customer.as_str()),
+            | Resolve { customer, .. }
+            | SlaDue { customer, .. }
+            | RecordCsat { customer, .. }
+            | RecordCsatComment { customer, .. } => fifo_key(customer.as_str()),
             RecordStatus { recipient: Some(c), .. } => fifo_key(c.as_str()),
             RecordStatus { wamid, .. } => fifo_key(wamid),
         }
@@ -220,6 +247,16 @@ impl TicketCommand {
             }
             SetCustomerTier { request_id, .. } => format!("tier:{request_id}"),
             AttachMedia { attachment, .. } => format!("media:{}", attachment.wamid),
+            SlaDue {
+                ticket_id, deadline, ..
+            } => format!(
+                "sla:{ticket_id}:{}:{}:{}",
+                deadline.kind.as_str(),
+                deadline.stage.as_str(),
+                deadline.at_ms
+            ),
+            RecordCsat { wamid, .. } => format!("csat:{wamid}"),
+            RecordCsatComment { wamid, .. } => format!("csat-comment:{wamid}"),
         })
     }
 
@@ -238,6 +275,9 @@ impl TicketCommand {
             SetCustomerLanguage { .. } => "set_customer_language",
             SetCustomerTier { .. } => "set_customer_tier",
             AttachMedia { .. } => "attach_media",
+            SlaDue { .. } => "sla_due",
+            RecordCsat { .. } => "record_csat",
+            RecordCsatComment { .. } => "record_csat_comment",
         }
     }
 }

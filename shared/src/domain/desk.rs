@@ -7,7 +7,8 @@ use crate::domain::calendar::{BusinessCalendar, CalendarSpec};
 use crate::domain::i18n::{Catalog, Lang};
 use crate::domain::media::QualityThresholds;
 use crate::domain::outbound::{MAX_BUTTON_TITLE, MAX_BUTTONS};
-use crate::domain::ticket::Priority;
+use crate::domain::sla::{SlaConfig, SlaContext};
+use crate::domain::ticket::{CustomerTier, Priority};
 use crate::domain::triggers::{FrustrationConfig, Normalised};
 use crate::domain::vision::VisionReport;
 use regex::Regex;
@@ -44,6 +45,8 @@ pub struct DeskConfig {
     pub order_lookup: OrderLookupConfig,
     #[serde(default)]
     pub media: MediaConfig,
+    /// Service levels: policies, warning, escalation levels, surveys.
+    pub sla: SlaConfig,
 }
 
 /// What the media function does with photos.
@@ -100,8 +103,6 @@ pub struct TeamConfig {
     pub name: LangMap<String>,
     /// 2 for agents, 3 for specialists.
     pub tier: u8,
-    /// The answer time promised at handoff, in business minutes.
-    pub first_response_minutes: u32,
     /// Opening hours; absent means always open.
     #[serde(default)]
     pub calendar: Option<CalendarSpec>,
@@ -349,6 +350,7 @@ pub struct Desk {
     teams: BTreeMap<String, Team>,
     order_pattern: Regex,
     media_rules: Vec<(String, Vec<String>, Vec<Regex>)>,
+    always: BusinessCalendar,
 }
 
 impl Desk {
@@ -368,9 +370,6 @@ impl Desk {
                     field("tier"),
                     format!("must be 2 (agents) or 3 (specialists), not {}", team.tier),
                 ));
-            }
-            if team.first_response_minutes == 0 {
-                return Err(invalid(field("first_response_minutes"), "must be at least 1"));
             }
             if !team.name.contains_key(&Lang::En) {
                 return Err(invalid(field("name"), "needs an English name (`en`)"));
@@ -569,12 +568,26 @@ impl Desk {
                 "dark_below must be below bright_above, and blur_below not negative",
             ));
         }
+        let team_tiers: Vec<(&str, u8)> = teams.values().map(|t| (t.config.id.as_str(), t.config.tier)).collect();
+        config.sla.check(&team_tiers).map_err(|(field, why)| invalid(field, why))?;
         Ok(Desk {
             config,
             teams,
             order_pattern,
             media_rules,
+            always: BusinessCalendar::always_open(),
         })
+    }
+
+    /// The SLA policy and calendar of a ticket on `team` (the default team when unknown).
+    pub fn sla_context(&self, team: &str, priority: Priority, tier: CustomerTier) -> SlaContext<'_> {
+        let team = self.team(team).unwrap_or_else(|| self.default_team());
+        SlaContext {
+            config: &self.config.sla,
+            policy: self.config.sla.policy(&team.config.id, priority, tier),
+            calendar: &team.calendar,
+            always: &self.always,
+        }
     }
 
     pub fn team(&self, id: &str) -> Option<&Team> {

@@ -3,6 +3,7 @@
 
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::outbound::Author;
+use crate::domain::sla::TicketSla;
 use crate::domain::triggers::{FrustrationScore, TriggerHit};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -57,6 +58,21 @@ pub enum Priority {
 }
 
 impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
     /// Sorts a queue: urgent first.
     pub fn queue_rank(self) -> u8 {
         match self {
@@ -88,6 +104,28 @@ pub enum CustomerTier {
     #[default]
     Standard,
     Vip,
+}
+
+impl CustomerTier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerTier::Standard => "standard",
+            CustomerTier::Vip => "vip",
+        }
+    }
+}
+
+/// The satisfaction survey of a resolution: asked once, answered once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Csat {
+    pub asked_at_ms: i64,
+    /// 1 (very poor) to 5 (excellent).
+    #[serde(default)]
+    pub score: Option<u8>,
+    #[serde(default)]
+    pub answered_at_ms: Option<i64>,
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 /// What the bot learnt before the handoff, so the agent starts with it.
@@ -154,6 +192,14 @@ pub struct Ticket {
     pub resolved_at_ms: Option<i64>,
     #[serde(default)]
     pub resolved_by: Option<Author>,
+    /// The customer's tier when the ticket reached humans (chooses the SLA policy).
+    #[serde(default)]
+    pub customer_tier: CustomerTier,
+    /// Service-level clocks, while humans own the ticket.
+    #[serde(default)]
+    pub sla: Option<TicketSla>,
+    #[serde(default)]
+    pub csat: Option<Csat>,
     /// Optimistic concurrency: bumped by every save.
     #[serde(default)]
     pub version: u64,
@@ -190,6 +236,9 @@ impl Ticket {
             first_response_at_ms: None,
             resolved_at_ms: None,
             resolved_by: None,
+            customer_tier: CustomerTier::Standard,
+            sla: None,
+            csat: None,
             version: 0,
         }
     }
@@ -256,6 +305,17 @@ impl Ticket {
         self.first_response_at_ms.get_or_insert(at_ms);
         self.touch(at_ms);
         Ok(())
+    }
+
+    /// The assignee stayed silent too long: the ticket goes back to its team's queue.
+    /// Returns the agent it was taken from.
+    pub fn unassign(&mut self, at_ms: i64) -> Option<String> {
+        if self.status != TicketStatus::Assigned {
+            return None;
+        }
+        self.status = TicketStatus::Queued;
+        self.touch(at_ms);
+        self.assignee.take()
     }
 
     /// Resolves the ticket. Resolving a resolved ticket is a no-op (returns false).
