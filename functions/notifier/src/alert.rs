@@ -30,6 +30,8 @@ pub enum AlertKind {
     SlaWarning,
     /// A ticket missed one of its SLA deadlines.
     SlaBreached,
+    /// An assignee stayed silent too long: the ticket went back to the queue.
+    TicketReassigned,
 }
 
 impl AlertKind {
@@ -39,6 +41,7 @@ impl AlertKind {
             AlertKind::TicketEscalated => "TicketEscalated",
             AlertKind::SlaWarning => "SlaWarning",
             AlertKind::SlaBreached => "SlaBreached",
+            AlertKind::TicketReassigned => "TicketReassigned",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The notifier function: tells agents about ticket events. Each record of the
 //! notify queue is one EventBridge event (`TicketEscalated`, `SlaWarning`,
-//! `SlaBreached`); the owning team's Slack and Microsoft Teams incoming
+//! `SlaBreached`, `TicketReassigned`); the owning team's Slack and Microsoft Teams incoming
 //! webhooks each get one message about it.
 //!
 //! Delivery is at least once. Slack and Teams webhooks take no deduplication

@@ -50,6 +50,7 @@ impl Summary {
             AlertKind::TicketEscalated => format!("Ticket {ticket_id} escalated to {team}"),
             AlertKind::SlaWarning => format!("SLA deadline near for ticket {ticket_id}"),
             AlertKind::SlaBreached => format!("SLA deadline missed for ticket {ticket_id}"),
+            AlertKind::TicketReassigned => format!("Ticket {ticket_id} is back in the {team} queue"),
         };
         let mut facts = vec![("Team", team)];
         if let Some(priority) = label(&detail.priority) {
@@ -112,6 +113,7 @@ impl Summary {
             AlertKind::TicketEscalated => "🙋",
             AlertKind::SlaWarning => "⏳",
             AlertKind::SlaBreached => "🚨",
+            AlertKind::TicketReassigned => "↩️",
         }
     }
 }

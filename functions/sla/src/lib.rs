@@ -7,11 +7,12 @@
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use futures::stream::{self, StreamExt};
+use helpdesk::adapters::clock::SharedClock;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::TicketCommand;
-use helpdesk::ports::{Clock, DeadlineIndex, DueDeadline, Queue, StoreError, SystemClock};
+use helpdesk::ports::{Clock, DeadlineIndex, DueDeadline, Queue, StoreError};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 
@@ -54,11 +55,11 @@ pub struct Sweep<I, Q, C> {
     clock: C,
 }
 
-impl Sweep<DynamoStore, SqsQueue<TicketCommand>, SystemClock> {
+impl Sweep<DynamoStore, SqsQueue<TicketCommand>, SharedClock> {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
         let index = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let tickets = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), env.require("TICKETS_QUEUE_URL")?);
-        Ok(Sweep::new(index, tickets, SystemClock))
+        Ok(Sweep::new(index, tickets, env.clock()))
     }
 }
 

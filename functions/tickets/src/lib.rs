@@ -1,20 +1,38 @@
 //! The tickets function: the one writer of tickets. Applies each command from
-//! `tickets.fifo` idempotently (a redelivered command leaves one effect) and
-//! publishes domain events for escalations and resolutions.
+//! `tickets.fifo` idempotently (a redelivered command leaves one effect),
+//! keeps every ticket's SLA clocks and its entries in the deadline index,
+//! counts the KPI facts, and publishes domain events (escalations,
+//! resolutions, SLA warnings and breaches, reassignments).
+
+mod effects;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use effects::{Effects, deadline_fired, escalated_event, language, window_open};
+use helpdesk::adapters::desk::load_desk;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::events::EventBridgePublisher;
 use helpdesk::adapters::lambda_sqs::handle_in_order;
+use helpdesk::adapters::metrics::{self, Metric as EmfMetric, Unit};
+use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::desk::Desk;
+use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::ids::{CustomerId, TicketId};
-use helpdesk::domain::outbound::{Author, OutboundBody};
-use helpdesk::domain::ticket::{CustomerProfile, DeliveryState, Direction, Escalation, Ticket, TimelineEntry};
+use helpdesk::domain::notices;
+use helpdesk::domain::outbound::{Author, OutboundBody, OutboundRequest};
+use helpdesk::domain::reports::Counters;
+use helpdesk::domain::sla::{Deadline, Escalated, Fired, Metric, SlaContext, TicketSla};
+use helpdesk::domain::ticket::{
+    Csat, CustomerProfile, CustomerTier, DeliveryState, Direction, Escalation, Ticket, TicketStatus, TimelineEntry,
+};
 use helpdesk::domain::triggers::TriggerHit;
-use helpdesk::ports::{BoxError, DomainEvent, EventPublisher, StoreError, TicketStore};
+use helpdesk::ports::{
+    BoxError, DeadlineIndex, DomainEvent, EventPublisher, Queue, QueueError, ReportStore, StoreError, TicketStore,
+};
 use lambda_runtime::LambdaEvent;
 use serde_json::json;
+use std::sync::Arc;
 
 /// Attempts at an optimistic-concurrency save before the command is redelivered.
 const SAVE_ATTEMPTS: usize = 5;
@@ -27,26 +45,45 @@ pub enum TicketsError {
     Store(#[from] StoreError),
     #[error("event bus failed")]
     Events(#[source] BoxError),
+    #[error("outbound queue failed")]
+    Outbound(#[from] QueueError),
     #[error("ticket {0} kept changing under concurrent writes")]
     Contended(TicketId),
 }
 
-pub struct Tickets<S, E> {
+pub struct Tickets<S, E, O> {
     store: S,
     events: E,
+    outbound: O,
+    desk: Arc<Desk>,
+    catalog: Arc<Catalog>,
 }
 
-impl Tickets<DynamoStore, EventBridgePublisher> {
+impl Tickets<DynamoStore, EventBridgePublisher, SqsQueue<OutboundRequest>> {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
+        let catalog = Catalog::builtin();
+        let desk = load_desk(env, &catalog)?;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let events = EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(sdk), env.require("EVENT_BUS_NAME")?);
-        Ok(Tickets::new(store, events))
+        let outbound = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), env.require("OUTBOUND_QUEUE_URL")?);
+        Ok(Tickets::new(store, events, outbound, Arc::new(desk), Arc::new(catalog)))
     }
 }
 
-impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
-    pub fn new(store: S, events: E) -> Self {
-        Tickets { store, events }
+impl<S, E, O> Tickets<S, E, O>
+where
+    S: TicketStore + DeadlineIndex + ReportStore,
+    E: EventPublisher,
+    O: Queue<OutboundRequest>,
+{
+    pub fn new(store: S, events: E, outbound: O, desk: Arc<Desk>, catalog: Arc<Catalog>) -> Self {
+        Tickets {
+            store,
+            events,
+            outbound,
+            desk,
+            catalog,
+        }
     }
 
     pub fn store(&self) -> &S {
@@ -57,6 +94,10 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
         // Boxed: `apply` is a large state machine, and nesting it inline makes the
         // handler's future too deep for the compiler's layout queries.
         Ok(handle_in_order(event.payload, |command: TicketCommand| Box::pin(self.apply(command))).await)
+    }
+
+    fn sla_context(&self, t: &Ticket) -> SlaContext<'_> {
+        self.desk.sla_context(&t.team, t.priority, t.customer_tier)
     }
 
     /// Applies one command. Safe to repeat: each step is idempotent.
@@ -76,23 +117,35 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
                 message,
             } => {
                 let opened = Ticket::open(ticket_id.clone(), customer, phone_number_id, team, at_ms);
-                self.update(&ticket_id, Some(opened), |t| {
+                self.update(&ticket_id, Some(opened), name, |t, fx| {
+                    if t.version == 0 {
+                        fx.fact(t, "opened".into(), at_ms, Counters {
+                            tickets: 1,
+                            ..Counters::default()
+                        });
+                    }
                     t.customer_wrote(at_ms, contact_name.clone());
-                    Ok(Vec::new())
+                    if t.status.human_owned() {
+                        let ctx = self.sla_context(t);
+                        let assigned = t.status == TicketStatus::Assigned;
+                        if let Some(sla) = &mut t.sla {
+                            sla.customer_wrote(&ctx, at_ms, assigned);
+                        }
+                    }
+                    fx.entries.push(TimelineEntry {
+                        id: wamid.clone(),
+                        at_ms,
+                        direction: Direction::Inbound,
+                        author: Author::Customer,
+                        kind: message_type.clone(),
+                        summary: summary.clone(),
+                        message: Some(message.clone()),
+                        delivery: None,
+                        delivery_error: None,
+                    });
+                    Ok(())
                 })
                 .await?;
-                let entry = TimelineEntry {
-                    id: wamid,
-                    at_ms,
-                    direction: Direction::Inbound,
-                    author: Author::Customer,
-                    kind: message_type,
-                    summary,
-                    message: Some(message),
-                    delivery: None,
-                    delivery_error: None,
-                };
-                self.append(&ticket_id, &entry, name).await?;
             }
             TicketCommand::RecordOutbound {
                 ticket_id,
@@ -158,6 +211,7 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
             }
             TicketCommand::Escalate {
                 ticket_id,
+                customer,
                 tier,
                 team,
                 priority,
@@ -173,37 +227,30 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
                 excerpt,
                 ..
             } => {
+                let customer_tier = self.store.profile(&customer).await?.map(|p| p.tier).unwrap_or_default();
                 let escalation = Escalation {
                     trigger: trigger.clone(),
                     reason: reason.clone(),
                     at_ms,
                     triggers,
                 };
-                let changed = self
-                    .update(&ticket_id, None, |t| {
-                        if order_number.is_some() {
-                            t.order_number = order_number.clone();
-                        }
-                        let context = &mut t.context;
-                        context.intent = intent.clone().or(context.intent.take());
-                        context.category = category.clone().or(context.category.take());
-                        context.language = language.clone().or(context.language.take());
-                        context.frustration = frustration.clone().or(context.frustration.take());
-                        match t.escalate(tier, &team, priority, escalation.clone()) {
-                            Ok(true) => Ok(vec![escalated_event(t, &trigger, &reason, at_ms, excerpt.as_deref())]),
-                            Ok(false) => Ok(Vec::new()),
-                            Err(e) => {
-                                tracing::warn!(ticket = %t.id, error = %e, "escalation ignored");
-                                Ok(Vec::new())
-                            }
-                        }
-                    })
-                    .await?;
-                if changed {
-                    let summary = format!("Escalated to {team} (tier {tier}): {reason}");
-                    let entry = event_entry(format!("escalated.{at_ms}"), at_ms, Author::Bot, "escalated", summary);
-                    self.append(&ticket_id, &entry, name).await?;
-                }
+                self.update(&ticket_id, None, name, |t, fx| {
+                    if order_number.is_some() {
+                        t.order_number = order_number.clone();
+                    }
+                    let context = &mut t.context;
+                    context.intent = intent.clone().or(context.intent.take());
+                    context.category = category.clone().or(context.category.take());
+                    context.language = language.clone().or(context.language.take());
+                    context.frustration = frustration.clone().or(context.frustration.take());
+                    self.move_to_queue(t, fx, tier, &team, priority, escalation.clone(), customer_tier, |t, fx| {
+                        fx.events.push(escalated_event(t, &trigger, &reason, at_ms, excerpt.as_deref()));
+                        let summary = format!("Escalated to {team} (tier {tier}): {reason}");
+                        fx.entry(format!("escalated.{at_ms}"), at_ms, Author::Bot, "escalated", summary);
+                    });
+                    Ok(())
+                })
+                .await?;
             }
             TicketCommand::Transfer {
                 ticket_id,
@@ -222,50 +269,35 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
                     at_ms,
                     triggers: vec![hit],
                 };
-                let changed = self
-                    .update(&ticket_id, None, |t| {
-                        match t.escalate(tier, &team, t.priority, escalation.clone()) {
-                            Ok(true) => Ok(vec![escalated_event(t, "transfer", &why, at_ms, None)]),
-                            Ok(false) => Ok(Vec::new()),
-                            Err(e) => {
-                                tracing::warn!(ticket = %t.id, error = %e, "transfer ignored");
-                                Ok(Vec::new())
-                            }
-                        }
-                    })
-                    .await?;
-                if changed {
-                    let summary = format!("Transferred to {team} (tier {tier}) by {agent}: {reason}");
-                    let entry = event_entry(
-                        format!("transferred.{at_ms}"),
-                        at_ms,
-                        Author::Agent(agent),
-                        "transferred",
-                        summary,
-                    );
-                    self.append(&ticket_id, &entry, name).await?;
-                }
+                self.update(&ticket_id, None, name, |t, fx| {
+                    let (priority, customer_tier) = (t.priority, t.customer_tier);
+                    self.move_to_queue(t, fx, tier, &team, priority, escalation.clone(), customer_tier, |t, fx| {
+                        fx.events.push(escalated_event(t, "transfer", &why, at_ms, None));
+                        let summary = format!("Transferred to {team} (tier {tier}) by {agent}: {reason}");
+                        fx.entry(
+                            format!("transferred.{at_ms}"),
+                            at_ms,
+                            Author::Agent(agent.clone()),
+                            "transferred",
+                            summary,
+                        );
+                    });
+                    Ok(())
+                })
+                .await?;
             }
             TicketCommand::ReturnToBot {
                 ticket_id, team, at_ms, ..
             } => {
-                let changed = self
-                    .update(&ticket_id, None, |t| {
-                        t.return_to_bot(&team, at_ms);
-                        Ok(Vec::new())
-                    })
-                    .await?;
-                if changed {
-                    let summary = "The customer cancelled the request for an agent".to_owned();
-                    let entry = event_entry(
-                        format!("returned.{at_ms}"),
-                        at_ms,
-                        Author::Customer,
-                        "returned_to_bot",
-                        summary,
-                    );
-                    self.append(&ticket_id, &entry, name).await?;
-                }
+                self.update(&ticket_id, None, name, |t, fx| {
+                    if t.return_to_bot(&team, at_ms) {
+                        t.sla = None;
+                        let summary = "The customer cancelled the request for an agent".to_owned();
+                        fx.entry(format!("returned.{at_ms}"), at_ms, Author::Customer, "returned_to_bot", summary);
+                    }
+                    Ok(())
+                })
+                .await?;
             }
             TicketCommand::SetCustomerLanguage {
                 customer,
@@ -282,9 +314,9 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
                 if let Some(id) = ticket_id
                     && self.store.ticket(&id).await?.is_some()
                 {
-                    self.update(&id, None, |t| {
+                    self.update(&id, None, name, |t, _| {
                         t.context.language = Some(language.clone());
-                        Ok(Vec::new())
+                        Ok(())
                     })
                     .await?;
                 }
@@ -327,55 +359,274 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
                 at_ms,
                 ..
             } => {
-                self.update(&ticket_id, None, |t| {
+                self.update(&ticket_id, None, name, |t, fx| {
                     if let Err(e) = t.agent_replied(&agent, at_ms) {
                         tracing::warn!(ticket = %t.id, error = %e, "agent reply not applied");
+                        return Ok(());
                     }
-                    Ok(Vec::new())
+                    let ctx = self.sla_context(t);
+                    if let Some(sla) = &mut t.sla {
+                        let outcomes = sla.agent_replied(&ctx, at_ms);
+                        fx.clock_outcomes(t, outcomes);
+                    }
+                    Ok(())
                 })
                 .await?;
             }
             TicketCommand::Resolve {
                 ticket_id, by, at_ms, ..
             } => {
-                let changed = self
-                    .update(&ticket_id, None, |t| {
-                        Ok(if t.resolve(by.clone(), at_ms) {
-                            vec![DomainEvent {
-                                kind: "TicketResolved",
-                                detail: json!({"ticket_id": t.id, "team": t.team, "tier": t.tier, "at_ms": at_ms}),
-                            }]
-                        } else {
-                            Vec::new()
-                        })
-                    })
-                    .await?;
-                if changed {
+                self.update(&ticket_id, None, name, |t, fx| {
+                    let ctx = self.sla_context(t);
+                    let outcomes = t.sla.as_mut().map(|sla| sla.resolved(&ctx, at_ms)).unwrap_or_default();
+                    if !t.resolve(by.clone(), at_ms) {
+                        return Ok(());
+                    }
+                    t.sla = None;
+                    fx.clock_outcomes(t, outcomes);
+                    fx.events.push(DomainEvent {
+                        kind: "TicketResolved",
+                        detail: json!({"ticket_id": t.id, "team": t.team, "tier": t.tier, "at_ms": at_ms}),
+                    });
+                    let by_bot = by == Author::Bot;
+                    fx.fact(t, "resolved".into(), at_ms, Counters {
+                        resolved: 1,
+                        resolved_by_bot: u64::from(by_bot),
+                        ..Counters::default()
+                    });
                     let who = match &by {
                         Author::Agent(name) => name.clone(),
                         other => format!("{other:?}").to_lowercase(),
                     };
-                    let entry = event_entry(
-                        format!("resolved.{at_ms}"),
-                        at_ms,
-                        by,
-                        "resolved",
-                        format!("Resolved by {who}"),
-                    );
-                    self.append(&ticket_id, &entry, name).await?;
+                    fx.entry(format!("resolved.{at_ms}"), at_ms, by.clone(), "resolved", format!("Resolved by {who}"));
+                    if self.desk.config.sla.csat && matches!(by, Author::Agent(_)) && t.csat.is_none() {
+                        t.csat = Some(Csat {
+                            asked_at_ms: at_ms,
+                            score: None,
+                            answered_at_ms: None,
+                            comment: None,
+                        });
+                        let lang = language(t, &self.desk);
+                        let survey =
+                            notices::csat_survey(&self.desk.config.sla, &self.catalog, lang, &t.id, window_open(t, at_ms));
+                        fx.tell_customer(t, format!("csat:{}", t.id), survey);
+                    }
+                    Ok(())
+                })
+                .await?;
+            }
+            TicketCommand::SlaDue {
+                ticket_id,
+                deadline,
+                at_ms,
+                ..
+            } => {
+                let mut fired = false;
+                self.update(&ticket_id, None, name, |t, fx| {
+                    fired = self.deadline_due(t, fx, &deadline, at_ms);
+                    Ok(())
+                })
+                .await?;
+                if !fired {
+                    // Not (or no longer) this ticket's deadline: make the index
+                    // hold exactly what the ticket says, so it is not swept again.
+                    let t = self
+                        .store
+                        .ticket(&ticket_id)
+                        .await?
+                        .ok_or_else(|| TicketsError::UnknownTicket(ticket_id.clone()))?;
+                    let deadlines = t.sla.as_ref().map(TicketSla::deadlines).unwrap_or_default();
+                    self.store.sync_deadlines(&t.id, &t.customer, &deadlines, None).await?;
+                    tracing::info!(ticket = %ticket_id, kind = deadline.kind.as_str(), "stale deadline repaired");
                 }
+            }
+            TicketCommand::RecordCsat {
+                ticket_id, score, at_ms, ..
+            } => {
+                self.update(&ticket_id, None, name, |t, fx| {
+                    let Some(csat) = t.csat.as_mut().filter(|c| c.score.is_none()) else {
+                        tracing::info!(ticket = %t.id, "satisfaction score ignored: not asked, or answered already");
+                        return Ok(());
+                    };
+                    if !(1..=5).contains(&score) {
+                        tracing::warn!(ticket = %t.id, score, "satisfaction score out of range ignored");
+                        return Ok(());
+                    }
+                    csat.score = Some(score);
+                    csat.answered_at_ms = Some(at_ms);
+                    let mut counters = Counters {
+                        csat_count: 1,
+                        csat_sum: u64::from(score),
+                        ..Counters::default()
+                    };
+                    match score {
+                        1 => counters.csat_1 = 1,
+                        2 => counters.csat_2 = 1,
+                        3 => counters.csat_3 = 1,
+                        4 => counters.csat_4 = 1,
+                        _ => counters.csat_5 = 1,
+                    }
+                    fx.fact(t, "csat".into(), at_ms, counters);
+                    let summary = format!("The customer rated the help {score}/5");
+                    fx.entry(format!("csat.{at_ms}"), at_ms, Author::Customer, "csat", summary);
+                    metrics::emit(
+                        metrics::NAMESPACE,
+                        &[("Team", t.team.as_str())],
+                        &[EmfMetric::new("CsatScore", f64::from(score), Unit::None)],
+                    );
+                    Ok(())
+                })
+                .await?;
+            }
+            TicketCommand::RecordCsatComment {
+                ticket_id,
+                comment,
+                at_ms,
+                ..
+            } => {
+                self.update(&ticket_id, None, name, |t, fx| {
+                    if let Some(csat) = t.csat.as_mut().filter(|c| c.score.is_some() && c.comment.is_none()) {
+                        csat.comment = Some(comment.chars().take(1000).collect());
+                        let summary = "The customer commented on their rating".to_owned();
+                        fx.entry(format!("csat-comment.{at_ms}"), at_ms, Author::Customer, "csat_comment", summary);
+                    }
+                    Ok(())
+                })
+                .await?;
             }
         }
         Ok(())
     }
 
-    /// Loads, changes and saves a ticket with optimistic concurrency, publishing
-    /// the events the change produced before saving it (so an event is never lost:
-    /// if the save fails the command is retried and the event may repeat). Creates
-    /// the ticket from `open` when it does not exist. Returns whether anything changed.
-    async fn update<F>(&self, id: &TicketId, open: Option<Ticket>, mut change: F) -> Result<bool, TicketsError>
+    /// Moves a ticket to a human queue (an escalation or a transfer) and keeps
+    /// its SLA in step: clocks start when it leaves the bot, and carry on under
+    /// the new team's policy and calendar when it moves between teams.
+    #[allow(clippy::too_many_arguments)]
+    fn move_to_queue(
+        &self,
+        t: &mut Ticket,
+        fx: &mut Effects,
+        tier: u8,
+        team: &str,
+        priority: helpdesk::domain::ticket::Priority,
+        escalation: Escalation,
+        customer_tier: CustomerTier,
+        announce: impl FnOnce(&Ticket, &mut Effects),
+    ) {
+        let at_ms = escalation.at_ms;
+        let (was_tier, was_human) = (t.tier, t.status.human_owned());
+        let old = (t.team.clone(), t.priority, t.customer_tier);
+        match t.escalate(tier, team, priority, escalation) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(ticket = %t.id, error = %e, "escalation ignored");
+                return;
+            }
+        }
+        if !was_human || t.sla.is_none() {
+            t.customer_tier = customer_tier;
+            t.sla = Some(TicketSla::start(&self.sla_context(t), at_ms));
+            fx.fact(t, format!("to_human:{at_ms}"), at_ms, Counters {
+                to_human: 1,
+                ..Counters::default()
+            });
+        } else if let Some(sla) = &mut t.sla {
+            let before = self.desk.sla_context(&old.0, old.1, old.2);
+            let after = self.desk.sla_context(&t.team, t.priority, t.customer_tier);
+            sla.retarget(&before, &after, at_ms);
+        }
+        if was_tier == 2 && t.tier == 3 {
+            fx.fact(t, format!("to_tier3:{at_ms}"), at_ms, Counters {
+                to_tier3: 1,
+                ..Counters::default()
+            });
+        }
+        announce(t, fx);
+    }
+
+    /// Acts on a deadline the sweep found due; false when it is stale.
+    fn deadline_due(&self, t: &mut Ticket, fx: &mut Effects, deadline: &Deadline, at_ms: i64) -> bool {
+        if !t.status.human_owned() {
+            return false;
+        }
+        let ctx = self.sla_context(t);
+        let Some(fired) = t.sla.as_mut().and_then(|sla| sla.fire(&ctx, deadline, at_ms)) else {
+            return false;
+        };
+        let mut previous_assignee = None;
+        match &fired {
+            Fired::Breached {
+                metric,
+                action: Escalated::Team(team),
+                ..
+            } => {
+                let specialists = self.desk.team(team).map_or(3, |s| s.config.tier);
+                let why = format!("the {} target was missed", metric.label());
+                let escalation = Escalation {
+                    trigger: "sla_breach".into(),
+                    reason: why.clone(),
+                    at_ms,
+                    triggers: vec![TriggerHit::new("sla_breach", why)],
+                };
+                let (was_tier, priority) = (t.tier, t.priority);
+                if let Ok(true) = t.escalate(specialists, team, priority, escalation) {
+                    let ctx = self.sla_context(t);
+                    if let Some(sla) = &mut t.sla {
+                        // The specialists owe what was missed, on their own target.
+                        sla.restart_clock(&ctx, *metric, at_ms);
+                    }
+                    if was_tier == 2 && t.tier == 3 {
+                        fx.fact(t, format!("to_tier3:{at_ms}"), at_ms, Counters {
+                            to_tier3: 1,
+                            ..Counters::default()
+                        });
+                    }
+                }
+            }
+            Fired::Breached {
+                metric,
+                action: Escalated::Level { name, .. },
+                ..
+            } => {
+                let why = format!("the {} target was missed: the {name} was alerted", metric.label());
+                t.escalations.push(Escalation {
+                    trigger: "sla_breach".into(),
+                    reason: why.clone(),
+                    at_ms,
+                    triggers: vec![TriggerHit::new("sla_breach", why)],
+                });
+            }
+            Fired::Reassign => previous_assignee = t.unassign(at_ms),
+            Fired::Warning { .. } | Fired::Level { .. } => {}
+        }
+        deadline_fired(
+            fx,
+            &self.desk,
+            &self.catalog,
+            t,
+            deadline,
+            &fired,
+            previous_assignee.as_deref(),
+            at_ms,
+        );
+        true
+    }
+
+    /// Loads, changes and saves a ticket with optimistic concurrency. The
+    /// change's effects (events, customer messages, KPI facts, timeline entries,
+    /// deadline index) are carried out before the save, each idempotent, so a
+    /// retried command never loses one. Creates the ticket from `open` when it
+    /// does not exist. Returns whether the ticket changed.
+    async fn update<F>(
+        &self,
+        id: &TicketId,
+        open: Option<Ticket>,
+        command: &str,
+        mut change: F,
+    ) -> Result<bool, TicketsError>
     where
-        F: FnMut(&mut Ticket) -> Result<Vec<DomainEvent>, TicketsError>,
+        F: FnMut(&mut Ticket, &mut Effects) -> Result<(), TicketsError>,
     {
         for _ in 0..SAVE_ATTEMPTS {
             let (mut ticket, expected) = match self.store.ticket(id).await? {
@@ -389,16 +640,20 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
                 },
             };
             let before = ticket.clone();
-            let events = change(&mut ticket)?;
+            let mut fx = Effects::default();
+            change(&mut ticket, &mut fx)?;
             if expected.is_some() && ticket == before {
+                // Nothing changed, but a redelivered command still completes its entries.
+                for entry in &fx.entries {
+                    self.append(id, entry, command).await?;
+                }
                 return Ok(false);
             }
-            if !events.is_empty() {
-                self.events.publish(&events).await.map_err(TicketsError::Events)?;
-            }
+            self.carry_out(&before, &ticket, &fx, command, expected.is_none()).await?;
             match self.store.save_ticket(&ticket, expected).await {
                 Ok(()) => {
                     tracing::info!(ticket = %id, status = ticket.status.as_str(), tier = ticket.tier, team = %ticket.team, "ticket saved");
+                    emit_metrics(&ticket, &fx);
                     return Ok(true);
                 }
                 Err(StoreError::Conflict) => continue,
@@ -406,6 +661,39 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
             }
         }
         Err(TicketsError::Contended(id.clone()))
+    }
+
+    async fn carry_out(
+        &self,
+        before: &Ticket,
+        after: &Ticket,
+        fx: &Effects,
+        command: &str,
+        created: bool,
+    ) -> Result<(), TicketsError> {
+        if !fx.events.is_empty() {
+            self.events.publish(&fx.events).await.map_err(TicketsError::Events)?;
+        }
+        for fact in &fx.facts {
+            self.store.record_fact(fact).await?;
+        }
+        if !fx.outbound.is_empty() {
+            self.outbound.send(&fx.outbound).await?;
+        }
+        for entry in &fx.entries {
+            self.append(&after.id, entry, command).await?;
+        }
+        let held = before.sla.as_ref().map(TicketSla::deadlines).unwrap_or_default();
+        let wanted = after.sla.as_ref().map(TicketSla::deadlines).unwrap_or_default();
+        if held != wanted || created {
+            let previous = (!created).then_some(held.as_slice());
+            if !(created && wanted.is_empty()) {
+                self.store
+                    .sync_deadlines(&after.id, &after.customer, &wanted, previous)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn profile_of(&self, customer: &CustomerId, at_ms: i64) -> Result<CustomerProfile, TicketsError> {
@@ -421,6 +709,27 @@ impl<S: TicketStore, E: EventPublisher> Tickets<S, E> {
         tracing::info!(ticket = %id, command, kind = %entry.kind, duplicate = !added, "timeline entry");
         Ok(())
     }
+}
+
+/// SLA figures as CloudWatch embedded metrics, once the change is saved.
+fn emit_metrics(t: &Ticket, fx: &Effects) {
+    if fx.outcomes.is_empty() && fx.breaches == 0 {
+        return;
+    }
+    let mut figures = vec![
+        EmfMetric::new("SlaClocksDecided", fx.outcomes.len() as f64, Unit::Count),
+        EmfMetric::new("SlaBreaches", fx.breaches as f64, Unit::Count),
+    ];
+    for outcome in fx.outcomes.iter().filter(|o| o.met) {
+        let name = match outcome.metric {
+            Metric::FirstResponse => "FirstResponseMinutes",
+            Metric::NextResponse => "NextResponseMinutes",
+            Metric::Resolution => "ResolutionMinutes",
+        };
+        figures.push(EmfMetric::new(name, outcome.minutes as f64, Unit::None));
+    }
+    metrics::emit(metrics::NAMESPACE, &[], &figures);
+    metrics::emit(metrics::NAMESPACE, &[("Team", t.team.as_str())], &figures);
 }
 
 fn outbound_entry(
@@ -446,30 +755,5 @@ fn outbound_entry(
         message: serde_json::to_value(body).ok(),
         delivery: Some(state),
         delivery_error: error,
-    }
-}
-
-/// `TicketEscalated` on the bus: what the notifier tells the team. No phone
-/// number; the customer's words only as the bot's short masked excerpt.
-fn escalated_event(t: &Ticket, trigger: &str, reason: &str, at_ms: i64, excerpt: Option<&str>) -> DomainEvent {
-    DomainEvent {
-        kind: "TicketEscalated",
-        detail: json!({"ticket_id": t.id, "team": t.team, "tier": t.tier, "priority": t.priority,
-            "trigger": trigger, "reason": reason, "at_ms": at_ms, "excerpt": excerpt,
-            "language": t.context.language}),
-    }
-}
-
-fn event_entry(id: String, at_ms: i64, author: Author, kind: &str, summary: String) -> TimelineEntry {
-    TimelineEntry {
-        id,
-        at_ms,
-        direction: Direction::Event,
-        author,
-        kind: kind.to_owned(),
-        summary,
-        message: None,
-        delivery: None,
-        delivery_error: None,
     }
 }

@@ -92,9 +92,14 @@ pub fn due_shard(ticket: &TicketId) -> u32 {
         .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     hash % DUE_SHARDS
 }
+/// Attributes of a deadline item that conditions test.
+pub const DEADLINE_AT: &str = "at_ms";
+pub const DEADLINE_STAGE: &str = "stage_key";
+pub const DEADLINE_CLAIMED_UNTIL: &str = "claimed_until_ms";
 /// Where the sweep has got to: the first minute bucket not fully handled.
 pub const SWEEP_PK: &str = "SLA#SWEEP";
 pub const SWEEP_SK: &str = "CURSOR";
+pub const SWEEP_MINUTE: &str = "minute";
 
 /// KPI aggregates: `REPORT#<yyyy-mm-dd>` / `<team>#<priority>`, counters added
 /// as events happen; `FACT#<fact id>` / `FACT` marks a fact as counted, so a

@@ -590,6 +590,14 @@ impl TicketSla {
         }
     }
 
+    /// Starts `metric` afresh under `ctx` (a specialist team took the ticket
+    /// over after a breach: they owe the customer an answer of their own).
+    pub fn restart_clock(&mut self, ctx: &SlaContext<'_>, metric: Metric, now_ms: i64) {
+        self.policy = ctx.policy.name.clone();
+        self.clocks.retain(|c| c.metric != metric);
+        self.clocks.push(SlaClock::start(ctx, metric, now_ms));
+    }
+
     /// A customer message: the wait on the customer ends; while an agent owns
     /// the ticket and has answered before, a next response is now owed.
     pub fn customer_wrote(&mut self, ctx: &SlaContext<'_>, now_ms: i64, assigned: bool) {
