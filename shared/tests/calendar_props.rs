@@ -95,6 +95,28 @@ fn ordered_triple() -> impl Strategy<Value = (Timestamp, Timestamp, Timestamp)> 
     })
 }
 
+/// A start and up to four paused spans around it: before it, across it, up to three weeks after it;
+/// minutes to days long, some empty (ending before they start), some overlapping, all with seconds.
+fn start_and_pauses() -> impl Strategy<Value = (Timestamp, Vec<(Timestamp, Timestamp)>)> {
+    const DAY: i64 = 24 * 60 * 60;
+    let span = (-3 * DAY..21 * DAY, prop_oneof![-60 * 60..4 * 60 * 60i64, 0..8 * DAY]);
+    (instants(), prop::collection::vec(span, 0..5)).prop_map(|(start, spans)| {
+        let pauses = spans
+            .into_iter()
+            .map(|(offset, length)| {
+                let from = start + SignedDuration::from_secs(offset);
+                (from, from + SignedDuration::from_secs(length))
+            })
+            .collect();
+        (start, pauses)
+    })
+}
+
+/// Business minutes to add: from none to about two months of office hours.
+fn minutes() -> impl Strategy<Value = i64> {
+    0..4000i64
+}
+
 fn wall_minutes(from: Timestamp, to: Timestamp) -> i64 {
     to.as_second().div_euclid(60) - from.as_second().div_euclid(60)
 }
@@ -192,6 +214,113 @@ proptest! {
         prop_assert!(paused <= calendar.business_minutes_between(a, b));
         prop_assert!(paused >= unpaused - calendar.business_minutes_between(b, c) - calendar.business_minutes_between(p.min(q), p.max(q)));
         prop_assert_eq!(calendar.business_minutes_between_with_pauses(a, c, &[(a, c)]), 0);
+    }
+
+    #[test]
+    fn counting_back_from_a_paused_deadline_gives_its_minutes_and_one_minute_earlier_falls_short(
+        calendar in calendars(),
+        (start, pauses) in start_and_pauses(),
+        n in minutes(),
+    ) {
+        // Arrange / Act
+        let due = calendar.add_business_minutes_with_pauses(start, n, &pauses);
+
+        // Assert
+        match due {
+            Some(due) => {
+                prop_assert!(due >= start, "{due} is before {start}");
+                prop_assert_eq!(calendar.business_minutes_between_with_pauses(start, due, &pauses), n);
+                if n > 0 {
+                    let a_minute_earlier = due - SignedDuration::from_mins(1);
+                    prop_assert_eq!(
+                        calendar.business_minutes_between_with_pauses(start, a_minute_earlier, &pauses),
+                        n - 1
+                    );
+                }
+            }
+            None => {
+                // The generated pauses end within a month: only a calendar that never opens has no deadline.
+                let year_later = start + SignedDuration::from_hours(24 * 366);
+                prop_assert_eq!(calendar.business_minutes_between(start, year_later), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn adding_the_unpaused_minutes_up_to_an_instant_is_due_by_that_instant(
+        calendar in calendars(),
+        (start, pauses) in start_and_pauses(),
+        t in instants(),
+    ) {
+        // Arrange: the bounds of the pauses, where an off-by-one would show, and a random instant.
+        let targets = pauses.iter().flat_map(|&(a, b)| [a, b]).chain([t]).filter(|&target| target >= start);
+
+        for target in targets {
+            let minutes = calendar.business_minutes_between_with_pauses(start, target, &pauses);
+
+            // Act
+            let due = calendar.add_business_minutes_with_pauses(start, minutes, &pauses);
+
+            // Assert
+            let due = due.expect("enough unpaused opening time exists before the target");
+            prop_assert!(due <= target, "{minutes} minutes due at {due}, after {target}");
+            prop_assert_eq!(calendar.business_minutes_between_with_pauses(start, due, &pauses), minutes);
+        }
+    }
+
+    #[test]
+    fn more_paused_minutes_are_never_due_earlier(
+        calendar in calendars(),
+        (start, pauses) in start_and_pauses(),
+        (m, n) in (minutes(), minutes()),
+    ) {
+        // Arrange
+        let (fewer, more) = (m.min(n), m.max(n));
+
+        // Act
+        let sooner = calendar.add_business_minutes_with_pauses(start, fewer, &pauses);
+        let later = calendar.add_business_minutes_with_pauses(start, more, &pauses);
+
+        // Assert
+        if let Some(later) = later {
+            let sooner = sooner.expect("fewer minutes are due whenever more are");
+            prop_assert!(sooner <= later, "{fewer} minutes due at {sooner}, {more} at {later}");
+        }
+    }
+
+    #[test]
+    fn without_pauses_or_with_only_empty_or_past_ones_the_deadline_is_the_unpaused_one(
+        calendar in calendars(),
+        (start, pauses) in start_and_pauses(),
+        n in minutes(),
+    ) {
+        // Arrange
+        let mut ineffective: Vec<(Timestamp, Timestamp)> = pauses.iter().map(|&(a, b)| (a.max(b), a.min(b))).collect();
+        ineffective.push((start - SignedDuration::from_hours(48), start - SignedDuration::from_mins(1)));
+
+        // Act
+        let unpaused = calendar.add_business_minutes(start, n);
+
+        // Assert
+        prop_assert_eq!(calendar.add_business_minutes_with_pauses(start, n, &[]), unpaused);
+        prop_assert_eq!(calendar.add_business_minutes_with_pauses(start, n, &ineffective), unpaused);
+    }
+
+    #[test]
+    fn pauses_never_bring_a_deadline_forward(
+        calendar in calendars(),
+        (start, pauses) in start_and_pauses(),
+        n in minutes(),
+    ) {
+        // Arrange / Act
+        let paused = calendar.add_business_minutes_with_pauses(start, n, &pauses);
+        let unpaused = calendar.add_business_minutes(start, n);
+
+        // Assert
+        if let Some(paused) = paused {
+            let unpaused = unpaused.expect("a deadline without the pauses exists whenever one with them does");
+            prop_assert!(unpaused <= paused, "{unpaused} without pauses, {paused} with them");
+        }
     }
 }
 

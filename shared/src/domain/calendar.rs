@@ -220,25 +220,78 @@ impl BusinessCalendar {
         if to <= from {
             return 0;
         }
-        let mut clipped: Vec<(i64, i64)> = pauses
-            .iter()
-            .map(|&(start, end)| (minute_of(start).max(from), minute_of(end).min(to)))
-            .filter(|(start, end)| start < end)
-            .collect();
-        clipped.sort_unstable();
-        // Merged so that a minute paused twice is subtracted once.
-        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(clipped.len());
-        for (start, end) in clipped {
-            match merged.last_mut() {
-                Some(last) if start <= last.1 => last.1 = last.1.max(end),
-                _ => merged.push((start, end)),
-            }
-        }
-        let paused: i64 = merged
+        let paused: i64 = merge_pauses(pauses, from, to)
             .iter()
             .map(|&(start, end)| self.minutes_between(start, end))
             .sum();
         self.minutes_between(from, to) - paused
+    }
+
+    /// Like [`Self::add_business_minutes`] but without counting the minutes inside the paused spans
+    /// `[start, end)`: the earliest instant by which `minutes` business minutes outside every span
+    /// have elapsed since `start`. Spans may overlap each other, the calendar's closed times and
+    /// `start`; a span whose end is at or before its start is empty. The result is the end of the last
+    /// counted minute, so a pause that begins right then does not delay it. `start` itself for 0
+    /// minutes. `None` for negative minutes, or when the calendar stops opening (no opening within
+    /// about 400 days, counted again from the end of each pause) before enough minutes have elapsed.
+    /// The inverse of [`Self::business_minutes_between_with_pauses`]: counting from `start` to the
+    /// result with the same spans gives `minutes`.
+    pub fn add_business_minutes_with_pauses(
+        &self,
+        start: Timestamp,
+        minutes: i64,
+        pauses: &[(Timestamp, Timestamp)],
+    ) -> Option<Timestamp> {
+        if minutes < 0 {
+            return None;
+        }
+        if minutes == 0 {
+            return Some(start);
+        }
+        let from = minute_of(start);
+        let bound = Bound::DaysWithoutOpening(MAX_DAYS_WITHOUT_OPENING);
+        let mut pauses = merge_pauses(pauses, from, i64::MAX).into_iter().peekable();
+        let mut openings = self.openings(from, bound);
+        // Nothing before `resume` counts: the start, then the end of a pause the walk jumped over.
+        let mut resume = from;
+        let mut remaining = minutes;
+        loop {
+            let (open, close) = openings.next()?;
+            // Counts the opening's unpaused stretches, from `at` to the next pause or the close.
+            let mut at = open.max(resume);
+            let mut paused_past_close = None;
+            while let Some(&(pause_start, pause_end)) = pauses.peek() {
+                if pause_start >= close {
+                    break;
+                }
+                if pause_start > at {
+                    let available = pause_start - at;
+                    if remaining <= available {
+                        return instant(at + remaining);
+                    }
+                    remaining -= available;
+                }
+                if pause_end > close {
+                    paused_past_close = Some(pause_end);
+                    break;
+                }
+                at = at.max(pause_end);
+                pauses.next();
+            }
+            if let Some(pause_end) = paused_past_close {
+                // The walk resumes where the pause ends, skipping the openings inside it at once
+                // (a pause can last for weeks).
+                pauses.next();
+                resume = pause_end;
+                openings = self.openings(pause_end, bound);
+                continue;
+            }
+            let available = close - at;
+            if remaining <= available {
+                return instant(at + remaining);
+            }
+            remaining -= available;
+        }
     }
 
     fn has_hours(&self) -> bool {
@@ -456,6 +509,25 @@ fn parse_date(text: &str) -> Option<Date> {
         return None;
     }
     text.parse().ok()
+}
+
+/// Paused spans as epoch minutes clipped to `[from, to)`, without the empty ones, sorted and merged
+/// (also when they only touch) so that a minute paused twice counts once.
+fn merge_pauses(pauses: &[(Timestamp, Timestamp)], from: i64, to: i64) -> Vec<(i64, i64)> {
+    let mut clipped: Vec<(i64, i64)> = pauses
+        .iter()
+        .map(|&(start, end)| (minute_of(start).max(from), minute_of(end).min(to)))
+        .filter(|(start, end)| start < end)
+        .collect();
+    clipped.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(clipped.len());
+    for (start, end) in clipped {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
 }
 
 /// The epoch minute containing `at`.
@@ -1044,5 +1116,176 @@ mod tests {
             calendar.business_minutes_between(utc("2026-03-30T00:00Z"), utc("2026-04-01T00:00Z")),
             17 * 60
         );
+    }
+
+    #[test]
+    fn a_pause_inside_an_opening_pushes_the_deadline_by_its_business_length() {
+        // Arrange
+        let desk = paris_office(&[]);
+        let start = local(&desk, "2026-03-31T11:00");
+        // Mostly over lunch: only 12:00-12:30 and 13:30-14:00 are business time.
+        let pauses = [(local(&desk, "2026-03-31T12:00"), local(&desk, "2026-03-31T14:00"))];
+
+        // Act
+        let unpaused = desk.add_business_minutes(start, 120);
+        let paused = desk.add_business_minutes_with_pauses(start, 120, &pauses);
+
+        // Assert
+        assert_eq!(unpaused, Some(local(&desk, "2026-03-31T14:00")));
+        assert_eq!(paused, Some(local(&desk, "2026-03-31T15:00")));
+    }
+
+    #[test]
+    fn a_pause_spanning_a_weekend_and_a_holiday_resumes_the_count_when_it_ends() {
+        // Arrange: Monday 6 April 2026 is Easter Monday.
+        let desk = paris_office(&["2026-04-06"]);
+        let thursday_evening = local(&desk, "2026-04-02T17:00");
+        let pauses = [(local(&desk, "2026-04-03T10:00"), local(&desk, "2026-04-07T11:00"))];
+
+        // Act
+        let due = desk.add_business_minutes_with_pauses(thursday_evening, 180, &pauses);
+
+        // Assert: an hour on Thursday, an hour on Friday morning, the last hour after the pause.
+        assert_eq!(due, Some(local(&desk, "2026-04-07T12:00")));
+        assert_eq!(
+            desk.add_business_minutes(thursday_evening, 180),
+            Some(local(&desk, "2026-04-03T11:00"))
+        );
+        assert_eq!(
+            desk.business_minutes_between_with_pauses(thursday_evening, due.unwrap(), &pauses),
+            180
+        );
+    }
+
+    #[test]
+    fn only_the_part_of_a_pause_after_the_start_delays_the_deadline() {
+        // Arrange
+        let desk = paris_office(&[]);
+        let start = local(&desk, "2026-03-31T10:00");
+        let pauses = [(local(&desk, "2026-03-31T08:00"), local(&desk, "2026-03-31T10:30"))];
+
+        // Act
+        let due = desk.add_business_minutes_with_pauses(start, 60, &pauses);
+
+        // Assert
+        assert_eq!(due, Some(local(&desk, "2026-03-31T11:30")));
+    }
+
+    #[test]
+    fn overlapping_pauses_delay_the_deadline_once_and_empty_ones_not_at_all() {
+        // Arrange
+        let desk = paris_office(&[]);
+        let start = local(&desk, "2026-03-31T09:00");
+        let pauses = [
+            (local(&desk, "2026-03-31T09:30"), local(&desk, "2026-03-31T10:30")),
+            (local(&desk, "2026-03-31T10:00"), local(&desk, "2026-03-31T11:00")),
+            (local(&desk, "2026-03-31T10:15"), local(&desk, "2026-03-31T10:45")),
+            (local(&desk, "2026-03-31T09:30"), local(&desk, "2026-03-31T10:30")),
+            // Ends before it starts: empty.
+            (local(&desk, "2026-03-31T16:00"), local(&desk, "2026-03-31T11:00")),
+        ];
+
+        // Act
+        let due = desk.add_business_minutes_with_pauses(start, 120, &pauses);
+
+        // Assert: 90 paused minutes; the last counted minute is the last of the morning.
+        assert_eq!(due, Some(local(&desk, "2026-03-31T12:30")));
+    }
+
+    #[test]
+    fn a_deadline_falling_where_a_pause_begins_is_not_delayed_by_it() {
+        // Arrange
+        let desk = paris_office(&[]);
+        let start = local(&desk, "2026-03-31T09:00");
+        let pauses = [(local(&desk, "2026-03-31T10:00"), local(&desk, "2026-04-02T10:00"))];
+
+        // Act
+        let due = desk.add_business_minutes_with_pauses(start, 60, &pauses);
+
+        // Assert
+        assert_eq!(due, Some(local(&desk, "2026-03-31T10:00")));
+    }
+
+    #[test]
+    fn zero_paused_minutes_are_due_at_once_and_negative_minutes_are_refused() {
+        // Arrange
+        let desk = paris_office(&[]);
+        let paused_sunday = local(&desk, "2026-03-29T11:00:42");
+        let pauses = [(local(&desk, "2026-03-28T00:00"), local(&desk, "2026-04-03T00:00"))];
+
+        // Act
+        let zero = desk.add_business_minutes_with_pauses(paused_sunday, 0, &pauses);
+        let negative = desk.add_business_minutes_with_pauses(paused_sunday, -1, &pauses);
+
+        // Assert
+        assert_eq!(zero, Some(paused_sunday));
+        assert_eq!(negative, None);
+    }
+
+    #[test]
+    fn a_pause_that_never_ends_or_a_calendar_that_never_opens_leaves_no_deadline() {
+        // Arrange
+        let desk = paris_office(&[]);
+        let closed = calendar("Europe/Paris", &[], &[]);
+        let start = local(&desk, "2026-03-31T10:00");
+        let forever = [(local(&desk, "2026-03-31T11:00"), Timestamp::MAX)];
+
+        // Act
+        let never_resumed = desk.add_business_minutes_with_pauses(start, 120, &forever);
+        let never_open = closed.add_business_minutes_with_pauses(start, 1, &[]);
+
+        // Assert
+        assert_eq!(never_resumed, None);
+        assert_eq!(never_open, None);
+    }
+
+    #[test]
+    fn a_pause_across_midnight_in_a_night_shift_delays_the_deadline_past_midnight() {
+        // Arrange
+        let night = every_day("Europe/Paris", &["22:00-02:00"]);
+        let start = local(&night, "2026-03-31T22:00");
+        let pauses = [(local(&night, "2026-03-31T23:30"), local(&night, "2026-04-01T00:30"))];
+
+        // Act
+        let unpaused = night.add_business_minutes(start, 150);
+        let paused = night.add_business_minutes_with_pauses(start, 150, &pauses);
+        let next_night = night.add_business_minutes_with_pauses(start, 200, &pauses);
+
+        // Assert
+        assert_eq!(unpaused, Some(local(&night, "2026-04-01T00:30")));
+        assert_eq!(paused, Some(local(&night, "2026-04-01T01:30")));
+        assert_eq!(next_night, Some(local(&night, "2026-04-01T22:20")));
+    }
+
+    #[test]
+    fn a_paused_night_shift_counts_real_minutes_when_paris_springs_forward() {
+        // Arrange: 22:00 CET to 06:00 CEST lasts seven hours; 02:00 CET jumps to 03:00 CEST.
+        let night = every_day("Europe/Paris", &["22:00-06:00"]);
+        let start = local(&night, "2026-03-28T22:00");
+        // 01:30 CET to 03:30 CEST: an hour of real time across the jump.
+        let pauses = [(utc("2026-03-29T00:30Z"), utc("2026-03-29T01:30Z"))];
+
+        // Act
+        let due = night.add_business_minutes_with_pauses(start, 330, &pauses);
+
+        // Assert: 210 minutes before the pause, 120 after it.
+        assert_eq!(due, Some(utc("2026-03-29T03:30Z")));
+        assert_eq!(due, Some(local(&night, "2026-03-29T05:30")));
+    }
+
+    #[test]
+    fn a_paused_night_shift_counts_real_minutes_when_paris_falls_back() {
+        // Arrange: 22:00 CEST to 06:00 CET lasts nine hours; 03:00 CEST falls back to 02:00 CET.
+        let night = every_day("Europe/Paris", &["22:00-06:00"]);
+        let start = local(&night, "2026-10-24T22:00");
+        // From the first 02:30 (CEST) to the second (CET): an hour of real time.
+        let pauses = [(utc("2026-10-25T00:30Z"), utc("2026-10-25T01:30Z"))];
+
+        // Act
+        let due = night.add_business_minutes_with_pauses(start, 330, &pauses);
+
+        // Assert: 270 minutes before the pause, 60 after it.
+        assert_eq!(due, Some(utc("2026-10-25T02:30Z")));
+        assert_eq!(due, Some(local(&night, "2026-10-25T03:30")));
     }
 }

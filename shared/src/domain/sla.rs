@@ -197,7 +197,10 @@ impl SlaConfig {
             }
             for metric in Metric::ALL {
                 if policy.target(metric).minutes == 0 {
-                    return bad(field(&format!("{}.minutes", metric.as_str())), "must be at least 1".into());
+                    return bad(
+                        field(&format!("{}.minutes", metric.as_str())),
+                        "must be at least 1".into(),
+                    );
                 }
             }
             if policy.warn_at_percent.is_some_and(|p| !(1..=99).contains(&p)) {
@@ -524,7 +527,11 @@ pub enum Fired {
         action: Escalated,
     },
     /// A further hierarchical level was reached.
-    Level { metric: Metric, level: u8, name: String },
+    Level {
+        metric: Metric,
+        level: u8,
+        name: String,
+    },
     Reassign,
 }
 
@@ -772,10 +779,11 @@ pub enum Expected {
 pub fn expected_first_response(ctx: &SlaContext<'_>, now: Timestamp) -> Expected {
     let target = ctx.policy.first_response;
     let now_ms = now.as_millisecond();
-    if target.clock == ClockMode::Business && !ctx.calendar.is_open(now) {
-        if let Some(at) = ctx.calendar.next_open(now) {
-            return Expected::Reopens(at);
-        }
+    if target.clock == ClockMode::Business
+        && !ctx.calendar.is_open(now)
+        && let Some(at) = ctx.calendar.next_open(now)
+    {
+        return Expected::Reopens(at);
     }
     match ctx.add_minutes(target.clock, now_ms, i64::from(target.minutes)) {
         Some(due) if due - now_ms <= i64::from(target.minutes) * MS_PER_MINUTE + MS_PER_MINUTE => {
@@ -942,7 +950,11 @@ mod tests {
             sla.fire(&ctx, &warn, warn.at_ms),
             Some(Fired::Warning { percent: 80, .. })
         ));
-        assert_eq!(sla.fire(&ctx, &warn, warn.at_ms + 1), None, "a repeated sweep does nothing");
+        assert_eq!(
+            sla.fire(&ctx, &warn, warn.at_ms + 1),
+            None,
+            "a repeated sweep does nothing"
+        );
         let breach = due(&sla, DeadlineKind::FirstResponse).unwrap();
         assert_eq!((breach.stage, breach.at_ms), (Stage::Breach, start + 10 * MIN));
         assert_eq!(
@@ -958,8 +970,15 @@ mod tests {
         );
         let level2 = due(&sla, DeadlineKind::FirstResponse).unwrap();
         assert_eq!((level2.stage, level2.at_ms), (Stage::Level(2), start + 70 * MIN));
-        assert!(matches!(sla.fire(&ctx, &level2, level2.at_ms), Some(Fired::Level { level: 2, .. })));
-        assert_eq!(due(&sla, DeadlineKind::FirstResponse), None, "no third level configured");
+        assert!(matches!(
+            sla.fire(&ctx, &level2, level2.at_ms),
+            Some(Fired::Level { level: 2, .. })
+        ));
+        assert_eq!(
+            due(&sla, DeadlineKind::FirstResponse),
+            None,
+            "no third level configured"
+        );
     }
 
     #[test]
@@ -996,18 +1015,33 @@ mod tests {
         let mut sla = TicketSla::start(&ctx, start);
         let met = sla.agent_replied(&ctx, start + 4 * MIN);
         assert_eq!(met.len(), 1);
-        assert_eq!((met[0].metric, met[0].minutes, met[0].within), (Metric::FirstResponse, 4, true));
+        assert_eq!(
+            (met[0].metric, met[0].minutes, met[0].within),
+            (Metric::FirstResponse, 4, true)
+        );
         assert!(sla.deadlines().is_empty(), "nothing runs while waiting on the customer");
         // The customer answers a day later: 116 resolution minutes remain, a next response is owed.
         let back = at("2026-11-24T10:00:00Z");
         sla.customer_wrote(&ctx, back, true);
         assert_eq!(sla.clock(Metric::Resolution).unwrap().due_at_ms, Some(back + 116 * MIN));
-        assert_eq!(sla.clock(Metric::NextResponse).unwrap().due_at_ms, Some(back + 30 * MIN));
-        assert_eq!(due(&sla, DeadlineKind::Reassign).map(|d| d.at_ms), Some(back + 20 * MIN));
+        assert_eq!(
+            sla.clock(Metric::NextResponse).unwrap().due_at_ms,
+            Some(back + 30 * MIN)
+        );
+        assert_eq!(
+            due(&sla, DeadlineKind::Reassign).map(|d| d.at_ms),
+            Some(back + 20 * MIN)
+        );
         let met = sla.agent_replied(&ctx, back + 45 * MIN);
-        assert_eq!((met[0].metric, met[0].minutes, met[0].within), (Metric::NextResponse, 45, false));
+        assert_eq!(
+            (met[0].metric, met[0].minutes, met[0].within),
+            (Metric::NextResponse, 45, false)
+        );
         let done = sla.resolved(&ctx, back + 50 * MIN);
-        assert_eq!((done[0].metric, done[0].minutes, done[0].within), (Metric::Resolution, 49, true));
+        assert_eq!(
+            (done[0].metric, done[0].minutes, done[0].within),
+            (Metric::Resolution, 49, true)
+        );
         assert!(sla.deadlines().is_empty());
     }
 
