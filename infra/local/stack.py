@@ -15,9 +15,11 @@ Local limits handled here (moto 5.2.5):
   disabled after creation, otherwise every message sent counts as a failed receive.
   The local runner polls the queues itself.
 - Some resource types are skipped silently (Secrets Manager secrets, Cognito,
-  API Gateway v2); they are listed in "skipped_resources". Environment variables
-  and outputs that would point at them are left out and listed in
-  "unresolved_environment" and "unresolved_outputs".
+  API Gateway v2, S3 bucket and SQS queue policies, SNS subscriptions, CloudWatch
+  alarms); they are listed in "skipped_resources". Environment variables and
+  outputs that would point at them are left out and listed in
+  "unresolved_environment" and "unresolved_outputs". The alarms' SNS topic is
+  created; locally nothing publishes to it, since no alarm exists.
 - moto's CloudFormation hands out AWS-style queue URLs; they are rewritten to the
   same queues' URLs on the local endpoint, in outputs and environments alike.
 - A table's TTL and point-in-time recovery are ignored by moto's CloudFormation;

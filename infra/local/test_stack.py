@@ -23,6 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 STACK_PY = HERE / "stack.py"
+TEMPLATE = HERE.parents[1] / "template.yaml"
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 
 
@@ -158,17 +159,81 @@ class StackOnMoto(unittest.TestCase):
                 "MediaFunction": "media",
                 "AgentApiFunction": "agent-api",
                 "NotifierFunction": "notifier",
+                "SlaFunction": "sla",
             },
         )
         outputs = self.descriptions["alpha"]["outputs"]
         self.assertEqual(functions["WebhookFunction"]["environment"]["INBOUND_QUEUE_URL"], outputs["InboundQueueUrl"])
         self.assertEqual(functions["TicketsFunction"]["environment"]["EVENT_BUS_NAME"], "alpha-helpdesk")
+        self.assertEqual(functions["TicketsFunction"]["environment"]["OUTBOUND_QUEUE_URL"], outputs["OutboundQueueUrl"])
         http = [(e["method"], e["path"]) for e in functions["WebhookFunction"]["events"]]
         self.assertEqual(sorted(http), [("GET", "/webhook"), ("POST", "/webhook")])
         (bot_source,) = functions["BotFunction"]["events"]
         self.assertEqual(bot_source["type"], "sqs")
         self.assertEqual(bot_source["queue_url"], outputs["InboundQueueUrl"])
         self.assertTrue(bot_source["report_batch_item_failures"])
+
+    def test_the_sla_sweep_is_the_one_function_on_a_schedule_every_minute(self) -> None:
+        functions = self.descriptions["alpha"]["functions"]
+        outputs = self.descriptions["alpha"]["outputs"]
+        schedules = {
+            logical: [e for e in fn["events"] if e["type"] == "schedule"]
+            for logical, fn in functions.items()
+            if any(e["type"] == "schedule" for e in fn["events"])
+        }
+        self.assertEqual(
+            schedules,
+            {"SlaFunction": [{"type": "schedule", "expression": "rate(1 minute)", "rate_seconds": 60}]},
+        )
+        env = functions["SlaFunction"]["environment"]
+        self.assertEqual(env["TICKETS_QUEUE_URL"], outputs["TicketsQueueUrl"])
+        self.assertEqual(env["HELPDESK_TABLE_NAME"], outputs["HelpdeskTableName"])
+
+    def test_the_agent_api_serves_reports_behind_the_jwt_authorizer(self) -> None:
+        events = self.descriptions["alpha"]["functions"]["AgentApiFunction"]["events"]
+        self.assertIn(
+            {"type": "http", "method": "GET", "path": "/api/reports/{report}", "authorizer": "default"}, events
+        )
+
+    def test_the_alarm_topic_is_encrypted_with_the_project_key(self) -> None:
+        outputs = self.descriptions["alpha"]["outputs"]
+        attrs = self.client("sns").get_topic_attributes(TopicArn=outputs["AlarmTopicArn"])["Attributes"]
+        # !Ref of a key is its id, the last part of its ARN.
+        self.assertEqual(attrs["KmsMasterKeyId"], outputs["HelpdeskKeyArn"].rsplit("/", 1)[-1])
+
+    def test_every_function_and_every_dlq_has_an_alarm_that_notifies_the_alarm_topic(self) -> None:
+        from samtranslator.yaml_helper import yaml_parse
+
+        resources = yaml_parse(TEMPLATE.read_text())["Resources"]
+        alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+        for alarm in alarms:
+            self.assertEqual(alarm["AlarmActions"], [{"Ref": "AlarmTopic"}])
+            self.assertEqual(alarm["OKActions"], [{"Ref": "AlarmTopic"}])
+        watched = {d["Value"].get("Ref") or d["Value"]["Fn::GetAtt"][0] for a in alarms for d in a.get("Dimensions", [])}
+        functions = {k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+        dlqs = {k for k, r in resources.items() if r["Type"] == "AWS::SQS::Queue" and k.endswith("Dlq")}
+        self.assertEqual(watched, functions | dlqs)
+        (breach_rate,) = [a for a in alarms if "Metrics" in a]
+        self.assertEqual(
+            {m["MetricStat"]["Metric"]["MetricName"] for m in breach_rate["Metrics"] if "MetricStat" in m},
+            {"SlaBreaches", "SlaClocksDecided"},
+        )
+
+    def test_moto_skips_the_alarms_and_the_email_subscription_only_when_an_address_is_given(self) -> None:
+        skipped = set(self.descriptions["alpha"]["skipped_resources"])
+        self.assertIn("SlaBreachRateAlarm", skipped)
+        self.assertIn("SlaFunctionErrorsAlarm", skipped)
+        self.assertNotIn("AlarmEmailSubscription", skipped)
+        self.assertNotIn("AlarmTopic", skipped)
+
+        out = Path(self.tmp.name) / "delta.json"
+        result = run_stack(
+            "create", "--endpoint", self.endpoint, "--stack-name", "delta",
+            "--param", "AlarmEmail=ops@example.com", "--out", str(out),
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("AlarmEmailSubscription", json.loads(out.read_text())["skipped_resources"])
+        run_stack("delete", "--endpoint", self.endpoint, "--stack-name", "delta")
 
     def test_the_media_bucket_is_encrypted_with_the_project_key(self) -> None:
         s3 = self.client("s3")
