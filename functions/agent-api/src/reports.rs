@@ -1,0 +1,375 @@
+//! `GET /api/reports/{report}`: KPIs over a range of UTC dates, built from the
+//! aggregates `tickets` keeps as events happen (never a scan of tickets), in
+//! JSON or CSV. Any authenticated agent may read them, for every team:
+//! aggregates hold no customer data.
+
+use crate::{AgentApi, Answer, ApiError};
+use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::outbound::OutboundRequest;
+use helpdesk::domain::reports::{DateRange, ReportKind};
+use helpdesk::ports::{Clock, Queue, ReportStore, TicketReader};
+use lambda_http::Request;
+use lambda_http::http::{StatusCode, header};
+use serde_json::json;
+
+/// How a report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+}
+
+impl Format {
+    /// `format=json|csv`, else CSV when the client accepts `text/csv`, else JSON.
+    fn of(request: &Request, param: Option<String>) -> Result<Format, ApiError> {
+        match param.as_deref() {
+            Some("json") => Ok(Format::Json),
+            Some("csv") => Ok(Format::Csv),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "format must be json or csv, not {other:?}"
+            ))),
+            None => {
+                let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+                Ok(match accept {
+                    Some(accept) if accept.contains("text/csv") => Format::Csv,
+                    _ => Format::Json,
+                })
+            }
+        }
+    }
+}
+
+/// The first value of a query parameter.
+fn query_param(request: &Request, name: &str) -> Option<String> {
+    let query = request.uri().query().unwrap_or("");
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+impl<S, T, O, C> AgentApi<S, T, O, C>
+where
+    S: TicketReader + ReportStore,
+    T: Queue<TicketCommand>,
+    O: Queue<OutboundRequest>,
+    C: Clock,
+{
+    /// `GET /api/reports/{report}?from=2026-11-01&to=2026-11-30&team=support&format=csv`:
+    /// `from` and `to` inclusive (the last 30 days by default, at most 366),
+    /// all teams unless `team` names one.
+    pub(crate) async fn report(&self, request: &Request, name: &str) -> Result<Answer, ApiError> {
+        let kind = ReportKind::parse(name).ok_or_else(|| ApiError::NoReport(name.to_owned()))?;
+        let from = query_param(request, "from");
+        let to = query_param(request, "to");
+        let range = DateRange::parse(from.as_deref(), to.as_deref(), self.clock.now_ms())
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let team = match query_param(request, "team") {
+            Some(team) => Some(
+                self.desk
+                    .team(&team)
+                    .map(|t| t.config.id.clone())
+                    .ok_or_else(|| ApiError::BadRequest(format!("team: no team has the id {team:?}")))?,
+            ),
+            None => None,
+        };
+        let format = Format::of(request, query_param(request, "format"))?;
+
+        let rows = self.store.aggregates(&range.from(), &range.to()).await?;
+        let report = kind.build(&range, team.as_deref(), &rows);
+        Ok(match format {
+            Format::Json => Answer::Json(StatusCode::OK, json!(report)),
+            Format::Csv => Answer::Csv {
+                filename: format!("{}_{}_{}.csv", kind.as_str(), range.from(), range.to()),
+                body: report.to_csv(),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use helpdesk::adapters::desk::load_desk;
+    use helpdesk::adapters::memory::MemoryQueue;
+    use helpdesk::adapters::s3::{S3MediaStore, s3_client};
+    use helpdesk::config::Env;
+    use helpdesk::domain::attachment::MediaAttachment;
+    use helpdesk::domain::i18n::Catalog;
+    use helpdesk::domain::ids::{CustomerId, TicketId};
+    use helpdesk::domain::reports::{AggregateRow, Counters, ReportFact};
+    use helpdesk::domain::ticket::{CustomerProfile, Priority, Ticket, TicketStatus, TimelineEntry};
+    use helpdesk::ports::StoreError;
+    use serde_json::Value;
+    use std::sync::Mutex;
+
+    /// Aggregates in memory; remembers the ranges it was asked for.
+    #[derive(Default)]
+    struct MemoryReports {
+        rows: Vec<AggregateRow>,
+        asked: Mutex<Vec<(String, String)>>,
+    }
+
+    impl ReportStore for MemoryReports {
+        async fn record_fact(&self, _fact: &ReportFact) -> Result<bool, StoreError> {
+            unreachable!("the agent API only reads reports")
+        }
+
+        async fn aggregates(&self, from: &str, to: &str) -> Result<Vec<AggregateRow>, StoreError> {
+            self.asked.lock().unwrap().push((from.to_owned(), to.to_owned()));
+            Ok(self
+                .rows
+                .iter()
+                .filter(|r| (from..=to).contains(&r.day.as_str()))
+                .cloned()
+                .collect())
+        }
+    }
+
+    /// No tickets: the report routes read none.
+    impl TicketReader for MemoryReports {
+        async fn ticket(&self, _id: &TicketId) -> Result<Option<Ticket>, StoreError> {
+            Ok(None)
+        }
+        async fn timeline(&self, _id: &TicketId) -> Result<Vec<TimelineEntry>, StoreError> {
+            Ok(vec![])
+        }
+        async fn queue(&self, _team: &str, _status: TicketStatus, _limit: usize) -> Result<Vec<Ticket>, StoreError> {
+            Ok(vec![])
+        }
+        async fn profile(&self, _customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError> {
+            Ok(None)
+        }
+        async fn attachments(&self, _ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError> {
+            Ok(vec![])
+        }
+    }
+
+    struct FixedClock(i64);
+
+    impl Clock for FixedClock {
+        fn now_ms(&self) -> i64 {
+            self.0
+        }
+    }
+
+    /// 2026-11-21T05:00:00Z, the time of the sample event.
+    const NOW_MS: i64 = 1_795_237_200_000;
+
+    type Api = AgentApi<MemoryReports, MemoryQueue<TicketCommand>, MemoryQueue<OutboundRequest>, FixedClock>;
+
+    fn api(rows: Vec<AggregateRow>) -> Api {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        AgentApi {
+            store: MemoryReports {
+                rows,
+                ..MemoryReports::default()
+            },
+            tickets: MemoryQueue::default(),
+            outbound: MemoryQueue::default(),
+            clock: FixedClock(NOW_MS),
+            claims: crate::ClaimNames {
+                name: "cognito:username".into(),
+                teams: "cognito:groups".into(),
+            },
+            desk: load_desk(&Env::from_map(Default::default()), &Catalog::builtin()).unwrap(),
+            media: S3MediaStore::new(s3_client(&sdk), "media"),
+        }
+    }
+
+    fn row(day: &str, team: &str, priority: Priority, counters: Counters) -> AggregateRow {
+        AggregateRow {
+            day: day.into(),
+            team: team.into(),
+            priority,
+            counters,
+        }
+    }
+
+    fn sample_rows() -> Vec<AggregateRow> {
+        let answered = |within, missed| Counters {
+            tickets: within + missed,
+            to_human: within + missed,
+            first_response_count: within + missed,
+            first_response_minutes: 10 * (within + missed),
+            first_response_within: within,
+            first_response_missed: missed,
+            sla_breaches: missed,
+            ..Counters::default()
+        };
+        vec![
+            row("2026-10-01", "support", Priority::Normal, answered(5, 5)),
+            row("2026-11-01", "support", Priority::Normal, answered(3, 1)),
+            row("2026-11-02", "billing", Priority::Urgent, answered(1, 0)),
+        ]
+    }
+
+    /// The sample agent API event (agent `ana`, teams support and billing) for
+    /// another path and query, with extra headers.
+    fn get(path_and_query: &str, headers: &[(&str, &str)]) -> Request {
+        let mut event: Value = serde_json::from_str(include_str!("../../../events/agent-api-queue.json")).unwrap();
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        event["rawPath"] = path.into();
+        event["rawQueryString"] = query.into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["queryStringParameters"] = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        event.as_object_mut().unwrap().remove("pathParameters");
+        for (name, value) in headers {
+            event["headers"][*name] = (*value).into();
+        }
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    async fn call(api: &Api, request: Request) -> (u16, String, String) {
+        let response = api.handle(request).await.unwrap();
+        let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+        let body = String::from_utf8(response.body().to_vec()).unwrap();
+        (response.status().as_u16(), content_type, body)
+    }
+
+    async fn json_of(api: &Api, path_and_query: &str) -> (u16, Value) {
+        let (status, content_type, body) = call(api, get(path_and_query, &[])).await;
+        assert_eq!(content_type, "application/json");
+        (status, serde_json::from_str(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_sla_report_adds_up_the_aggregates_of_the_range_only() {
+        let api = api(sample_rows());
+
+        let (status, body) = json_of(&api, "/api/reports/sla?from=2026-11-01&to=2026-11-30").await;
+
+        assert_eq!(status, 200);
+        assert_eq!(
+            api.store.asked.lock().unwrap().as_slice(),
+            [("2026-11-01".to_owned(), "2026-11-30".to_owned())]
+        );
+        assert_eq!(
+            (body["report"].as_str(), body["from"].as_str()),
+            (Some("sla"), Some("2026-11-01"))
+        );
+        let overall = &body["overall"];
+        assert_eq!(overall["first_response_count"], 5);
+        assert_eq!(overall["first_response_compliance_percent"], 80.0);
+        assert_eq!(overall["first_response_average_minutes"], 10.0);
+        assert_eq!(overall["breaches"], 1);
+        assert_eq!(body["by_team"][0]["team"], "billing");
+        assert_eq!(body["by_priority"][0]["priority"], "urgent");
+    }
+
+    #[tokio::test]
+    async fn without_dates_a_report_covers_the_last_30_days_by_the_handlers_clock() {
+        let api = api(sample_rows());
+
+        let (status, body) = json_of(&api, "/api/reports/summary").await;
+
+        assert_eq!(status, 200);
+        assert_eq!(
+            (body["from"].as_str(), body["to"].as_str()),
+            (Some("2026-10-23"), Some("2026-11-21"))
+        );
+        assert_eq!(body["overall"]["tickets"], 5);
+        assert_eq!(body["overall"]["bot_to_human_percent"], 100.0);
+    }
+
+    #[tokio::test]
+    async fn a_team_filter_limits_the_report_and_an_unknown_team_is_refused() {
+        let api = api(sample_rows());
+
+        let (status, body) = json_of(
+            &api,
+            "/api/reports/escalations?from=2026-10-01&to=2026-11-30&team=billing",
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(body["team"], "billing");
+        assert_eq!(body["overall"]["tickets"], 1);
+
+        let (status, body) = json_of(&api, "/api/reports/escalations?team=nobody").await;
+        assert_eq!(status, 400);
+        assert!(body["error"].as_str().unwrap().starts_with("team:"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_report_is_csv_when_asked_by_parameter_or_accept_header() {
+        let api = api(sample_rows());
+
+        for request in [
+            get("/api/reports/csat?from=2026-11-01&to=2026-11-02&format=csv", &[]),
+            get(
+                "/api/reports/csat?from=2026-11-01&to=2026-11-02",
+                &[("accept", "text/csv")],
+            ),
+        ] {
+            let response = api.handle(request).await.unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+            assert_eq!(response.headers()[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+            assert_eq!(
+                response.headers()[header::CONTENT_DISPOSITION],
+                "attachment; filename=\"csat_2026-11-01_2026-11-02.csv\""
+            );
+            let body = String::from_utf8(response.body().to_vec()).unwrap();
+            assert!(body.starts_with("from,to,group,name,count,average,score_1,"), "{body}");
+            assert!(body.contains("\r\n2026-11-01,2026-11-02,overall,all,0,,0,"), "{body}");
+        }
+        let (status, _, body) = call(&api, get("/api/reports/csat?format=json", &[("accept", "text/csv")])).await;
+        assert_eq!(status, 200);
+        assert!(body.starts_with('{'), "format wins over Accept: {body}");
+    }
+
+    #[tokio::test]
+    async fn bad_parameters_are_refused_with_a_message_naming_them() {
+        let api = api(sample_rows());
+
+        for (query, start) in [
+            ("from=2026-13-01", "from must be a UTC date written YYYY-MM-DD"),
+            ("to=21/11/2026", "to must be a UTC date written YYYY-MM-DD"),
+            (
+                "from=2026-11-02&to=2026-11-01",
+                "from (2026-11-02) must not be after to (2026-11-01)",
+            ),
+            (
+                "from=2025-01-01&to=2026-11-01",
+                "from 2025-01-01 to 2026-11-01 covers 670 days",
+            ),
+            ("format=xml", "format must be json or csv"),
+        ] {
+            let (status, body) = json_of(&api, &format!("/api/reports/sla?{query}")).await;
+            assert_eq!(status, 400, "{query}");
+            let error = body["error"].as_str().unwrap();
+            assert!(error.starts_with(start), "{query}: {error}");
+        }
+        assert!(api.store.asked.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_report_is_not_found_and_the_answer_lists_the_reports() {
+        let api = api(vec![]);
+
+        let (status, body) = json_of(&api, "/api/reports/revenue").await;
+
+        assert_eq!(status, 404);
+        assert_eq!(
+            body["error"],
+            "no report named \"revenue\"; the reports are sla, times, escalations, csat, summary"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_report_needs_the_agents_identity() {
+        let api = api(sample_rows());
+        let mut event: Value = serde_json::from_str(include_str!("../../../events/agent-api-queue.json")).unwrap();
+        event["rawPath"] = "/api/reports/sla".into();
+        event["requestContext"].as_object_mut().unwrap().remove("authorizer");
+
+        let (status, _, _) = call(&api, lambda_http::request::from_str(&event.to_string()).unwrap()).await;
+
+        assert_eq!(status, 401);
+        assert!(api.store.asked.lock().unwrap().is_empty());
+    }
+}
