@@ -137,6 +137,16 @@ pub fn test_desk_config(orders_url: &str) -> anyhow::Result<String> {
         .as_table_mut()
         .context("order_lookup")?
         .insert("source".into(), source.into());
+    // Short targets so the SLA suites move the clock by minutes, not days:
+    // the catch-all policy answers in 30 minutes and resolves in 90.
+    let policies = desk["sla"]["policies"].as_array_mut().context("sla.policies")?;
+    for policy in policies.iter_mut() {
+        let policy = policy.as_table_mut().context("policy")?;
+        if policy.get("name").and_then(|n| n.as_str()) == Some("standard") {
+            let resolution: toml::Table = toml::from_str("minutes = 90\nclock = \"calendar\"")?;
+            policy.insert("resolution".into(), resolution.into());
+        }
+    }
     Ok(toml::to_string(&desk)?)
 }
 
@@ -224,6 +234,7 @@ impl Helpdesk {
                 secrets,
                 poll_wait_seconds: 1,
                 extra_env,
+                simulator_url: Some(sim.url.clone()),
             },
         )
         .await?;
@@ -311,6 +322,37 @@ impl Helpdesk {
         let status = response.status().as_u16();
         let text = response.text().await?;
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+    }
+
+    /// Moves the clock of this helpdesk (and of its simulator) `minutes`
+    /// forward; answers after every schedule (the SLA sweep) ran once at the
+    /// new time, with the runner's report: the clock, and what fired (`fired`,
+    /// each with `ok` and the sweep's report). Fails when a schedule failed.
+    pub async fn advance_clock(&self, minutes: i64) -> anyhow::Result<Value> {
+        let url = format!("{}/_local/clock/advance?minutes={minutes}", self.runner.http_url);
+        let response = self.http.post(url).send().await?;
+        let status = response.status();
+        let answer: Value = response.json().await?;
+        if !status.is_success() {
+            bail!("the clock could not be moved ({status}): {answer}");
+        }
+        // A failed sweep would otherwise only show as a later timeout.
+        let failed = answer["fired"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["ok"] == json!(false));
+        if failed {
+            bail!("a schedule failed after the clock moved: {answer}");
+        }
+        Ok(answer)
+    }
+
+    /// The time this helpdesk's functions see, in milliseconds since the epoch.
+    pub async fn now_ms(&self) -> anyhow::Result<i64> {
+        let url = format!("{}/_local/clock", self.runner.http_url);
+        let clock: Value = self.http.get(url).send().await?.error_for_status()?.json().await?;
+        clock["now_ms"].as_i64().context("no now_ms in the clock")
     }
 
     /// Waits for the ticket the customer's messages opened to satisfy `check`.

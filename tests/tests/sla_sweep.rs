@@ -28,13 +28,17 @@ impl Clock for At {
 
 fn ticket(n: usize) -> (TicketId, CustomerId) {
     (
-        TicketId::parse(&format!("TK-{n:012X}")).unwrap(),
-        CustomerId::parse(&format!("1555{n:07}")).unwrap(),
+        TicketId::parse(format!("TK-{n:012X}")).unwrap(),
+        CustomerId::parse(format!("1555{n:07}")).unwrap(),
     )
 }
 
 /// What `tickets` writes when a ticket reaches a human queue: its first-response warning.
-async fn file_deadlines(aws: &LocalAws, range: std::ops::Range<usize>, at: impl Fn(usize) -> i64) -> anyhow::Result<()> {
+async fn file_deadlines(
+    aws: &LocalAws,
+    range: std::ops::Range<usize>,
+    at: impl Fn(usize) -> i64,
+) -> anyhow::Result<()> {
     let store = aws.store().await;
     stream::iter(range)
         .map(|n| {
@@ -83,7 +87,10 @@ async fn handed_over(aws: &LocalAws) -> anyhow::Result<Vec<TicketCommand>> {
     }
 }
 
-async fn sweep_at(aws: &LocalAws, now_ms: i64) -> anyhow::Result<Sweep<helpdesk::adapters::dynamo::DynamoStore, SqsQueue<TicketCommand>, At>> {
+async fn sweep_at(
+    aws: &LocalAws,
+    now_ms: i64,
+) -> anyhow::Result<Sweep<helpdesk::adapters::dynamo::DynamoStore, SqsQueue<TicketCommand>, At>> {
     let sqs = aws_sdk_sqs::Client::new(&aws.sdk().await);
     Ok(Sweep::new(
         aws.store().await,
@@ -97,7 +104,10 @@ async fn with_ten_thousand_open_tickets_and_ten_due_the_sweep_reads_about_ten_it
 -> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
     // 10,000 open tickets whose deadlines are spread over the next week…
-    file_deadlines(&aws, 0..10_000, |n| NOW + 5 * MINUTE + (n as i64 * 61_000) % (7 * 24 * 60 * MINUTE)).await?;
+    file_deadlines(&aws, 0..10_000, |n| {
+        NOW + 5 * MINUTE + (n as i64 * 61_000) % (7 * 24 * 60 * MINUTE)
+    })
+    .await?;
     // …and 10 due in the last few minutes.
     file_deadlines(&aws, 10_000..10_010, |n| NOW - (n as i64 % 5) * MINUTE - 1_000).await?;
 
@@ -112,12 +122,18 @@ async fn with_ten_thousand_open_tickets_and_ten_due_the_sweep_reads_about_ten_it
     assert!(a.items_read <= 12, "the first sweep read {} items", a.items_read);
     assert!(b.items_read <= 12, "the overlapping sweep read {} items", b.items_read);
     assert!(c.items_read <= 12, "the next sweep read {} items", c.items_read);
-    assert_eq!(a.acted + b.acted + c.acted, 10, "each due deadline is claimed once: {a:?} {b:?} {c:?}");
+    assert_eq!(
+        a.acted + b.acted + c.acted,
+        10,
+        "each due deadline is claimed once: {a:?} {b:?} {c:?}"
+    );
     let commands = handed_over(&aws).await?;
     let tickets: HashSet<String> = commands
         .iter()
         .map(|c| match c {
-            TicketCommand::SlaDue { ticket_id, deadline, .. } => {
+            TicketCommand::SlaDue {
+                ticket_id, deadline, ..
+            } => {
                 assert_eq!(deadline.stage, Stage::Warn);
                 ticket_id.to_string()
             }
@@ -130,7 +146,8 @@ async fn with_ten_thousand_open_tickets_and_ten_due_the_sweep_reads_about_ten_it
 }
 
 #[tokio::test]
-async fn a_late_sweep_catches_up_on_the_minutes_it_missed_and_a_claim_left_by_a_crashed_sweep_expires() -> anyhow::Result<()> {
+async fn a_late_sweep_catches_up_on_the_minutes_it_missed_and_a_claim_left_by_a_crashed_sweep_expires()
+-> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
     file_deadlines(&aws, 0..3, |n| NOW + n as i64 * 20 * MINUTE).await?;
     let first = sweep_at(&aws, NOW - MINUTE).await?.sweep().await?;
@@ -138,7 +155,10 @@ async fn a_late_sweep_catches_up_on_the_minutes_it_missed_and_a_claim_left_by_a_
 
     // The schedule stalls for 45 minutes: the next sweep reads every bucket it missed.
     let late = sweep_at(&aws, NOW + 45 * MINUTE).await?.sweep().await?;
-    assert_eq!((late.from_minute, late.to_minute), ((NOW - MINUTE) / MINUTE + 1, (NOW + 45 * MINUTE) / MINUTE));
+    assert_eq!(
+        (late.from_minute, late.to_minute),
+        ((NOW - MINUTE) / MINUTE + 1, (NOW + 45 * MINUTE) / MINUTE)
+    );
     assert_eq!(late.acted, 3);
     assert_eq!(handed_over(&aws).await?.len(), 3);
 
@@ -146,7 +166,10 @@ async fn a_late_sweep_catches_up_on_the_minutes_it_missed_and_a_claim_left_by_a_
     // held while the claim lasts, and are handed over again once it expires.
     let held = sweep_at(&aws, NOW + 46 * MINUTE).await?.sweep().await?;
     assert_eq!((held.acted, held.held_elsewhere), (0, 3));
-    let retried = sweep_at(&aws, NOW + 45 * MINUTE + CLAIM_LEASE_MS + MINUTE).await?.sweep().await?;
+    let retried = sweep_at(&aws, NOW + 45 * MINUTE + CLAIM_LEASE_MS + MINUTE)
+        .await?
+        .sweep()
+        .await?;
     assert_eq!(retried.acted, 3);
     aws.stop().await;
     Ok(())

@@ -1,8 +1,12 @@
 //! The agent API (`/api/...`, behind the JWT authorizer): a team's queue, a
 //! ticket with its whole timeline, replying and resolving. It reads DynamoDB and
 //! writes only through `tickets.fifo` and `outbound.fifo`, so `tickets` stays
-//! the single writer. Agents see only the tickets of their own teams.
+//! the single writer. Agents see only the tickets of their own teams. KPI
+//! reports are in `reports.rs`.
 
+mod reports;
+
+use helpdesk::adapters::clock::SharedClock;
 use helpdesk::adapters::desk::load_desk;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::s3::{S3MediaStore, s3_client};
@@ -13,8 +17,9 @@ use helpdesk::domain::desk::Desk;
 use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::outbound::{Author, OutboundBody, OutboundError, OutboundRequest};
+use helpdesk::domain::reports::ReportKind;
 use helpdesk::domain::ticket::{CustomerTier, Ticket, TicketStatus};
-use helpdesk::ports::{Clock, Queue, QueueError, StoreError, SystemClock, TicketReader};
+use helpdesk::ports::{Clock, Queue, QueueError, ReportStore, StoreError, TicketReader};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayRequestAuthorizerJwtDescription;
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -36,6 +41,8 @@ pub enum ApiError {
     NotInTeam(String),
     #[error("not found")]
     NotFound,
+    #[error("no report named {0:?}; the reports are {names}", names = ReportKind::ALL.map(ReportKind::as_str).join(", "))]
+    NoReport(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("ticket {0} is resolved")]
@@ -51,7 +58,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::NotInTeam(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NoReport(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Resolved(_) => StatusCode::CONFLICT,
             ApiError::Store(_) | ApiError::Queue(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -132,6 +139,12 @@ fn parse_body<T: serde::de::DeserializeOwned>(request: &Request, shape: &str) ->
         .map_err(|e| ApiError::BadRequest(format!("body must be {shape}: {e}")))
 }
 
+/// What a route answers: JSON, or a CSV file to download.
+pub(crate) enum Answer {
+    Json(StatusCode, Value),
+    Csv { filename: String, body: String },
+}
+
 pub struct AgentApi<S, T, O, C> {
     store: S,
     tickets: T,
@@ -145,7 +158,7 @@ pub struct AgentApi<S, T, O, C> {
 /// How long a media link stays valid: agents see files only through short-lived links.
 pub const MEDIA_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
-impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, SystemClock> {
+impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, SharedClock> {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_http::Error> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -161,7 +174,7 @@ impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, S
             store,
             tickets,
             outbound,
-            clock: SystemClock,
+            clock: env.clock(),
             claims,
             desk,
             media,
@@ -171,7 +184,7 @@ impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, S
 
 impl<S, T, O, C> AgentApi<S, T, O, C>
 where
-    S: TicketReader,
+    S: TicketReader + ReportStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
@@ -180,7 +193,8 @@ where
         let started = self.clock.now_ms();
         let result = self.route(&request).await;
         let response = match result {
-            Ok((status, body)) => json_response(status, body),
+            Ok(Answer::Json(status, body)) => json_response(status, body),
+            Ok(Answer::Csv { filename, body }) => csv_response(&filename, body),
             Err(error) => {
                 if error.status().is_server_error() {
                     tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "agent API request failed");
@@ -215,10 +229,11 @@ where
         }
     }
 
-    async fn route(&self, request: &Request) -> Result<(StatusCode, Value), ApiError> {
+    async fn route(&self, request: &Request) -> Result<Answer, ApiError> {
         let agent = self.agent(request)?;
         let path: Vec<&str> = request.uri().path().trim_matches('/').split('/').collect();
-        match (request.method(), path.as_slice()) {
+        let json = match (request.method(), path.as_slice()) {
+            (&Method::GET, ["api", "reports", report]) => return self.report(request, report).await,
             (&Method::GET, ["api", "me"]) => Ok((StatusCode::OK, json!({"agent": agent.name, "teams": agent.teams}))),
             (&Method::GET, ["api", "tickets"]) => self.list(request, &agent).await,
             (&Method::GET, ["api", "tickets", id]) => self.show(id, &agent).await,
@@ -228,7 +243,8 @@ where
             (&Method::GET, ["api", "tickets", id, "media", wamid]) => self.media_link(id, wamid, &agent).await,
             (&Method::PUT, ["api", "customers", customer, "tier"]) => self.set_tier(request, customer, &agent).await,
             _ => Err(ApiError::NotFound),
-        }
+        };
+        json.map(|(status, body)| Answer::Json(status, body))
     }
 
     /// `GET /api/tickets?status=queued&team=support&limit=50`: urgent first, then oldest.
@@ -352,7 +368,7 @@ where
 
 impl<S, T, O, C> AgentApi<S, T, O, C>
 where
-    S: TicketReader,
+    S: TicketReader + ReportStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
@@ -479,6 +495,7 @@ fn route_name(path: &str) -> &'static str {
         ["api", "tickets", _, "transfer"] => "/api/tickets/{id}/transfer",
         ["api", "customers", _, "tier"] => "/api/customers/{id}/tier",
         ["api", "tickets", _, "media", _] => "/api/tickets/{id}/media/{wamid}",
+        ["api", "reports", _] => "/api/reports/{report}",
         _ => "unknown",
     }
 }
@@ -488,6 +505,19 @@ fn json_response(status: StatusCode, body: Value) -> Response<Body> {
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
+        .expect("static response parts are valid")
+}
+
+/// `filename` is ours (a report name and dates), never the client's text.
+fn csv_response(filename: &str, body: String) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        )
+        .body(Body::from(body))
         .expect("static response parts are valid")
 }
 

@@ -4,13 +4,14 @@
 //! delivery statuses pass through to `tickets`.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use helpdesk::adapters::clock::SharedClock;
 use helpdesk::adapters::desk::load_desk;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::lambda_sqs::handle_grouped;
 use helpdesk::adapters::orders::OrderClient;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
-use helpdesk::domain::bot::{OrderAnswer, Turn, order_to_look_up, respond};
+use helpdesk::domain::bot::{OrderAnswer, Turn, order_to_look_up, rated_ticket_to_look_up, respond};
 use helpdesk::domain::commands::{MediaJob, TicketCommand};
 use helpdesk::domain::conversation::Conversation;
 use helpdesk::domain::desk::Desk;
@@ -18,9 +19,7 @@ use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::inbound::{InboundEvent, InboundMessage};
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::domain::ticket::CustomerTier;
-use helpdesk::ports::{
-    Clock, ConversationStore, OrderLookup, Queue, QueueError, StoreError, SystemClock, TicketReader,
-};
+use helpdesk::ports::{Clock, ConversationStore, OrderLookup, Queue, QueueError, StoreError, TicketReader};
 use lambda_runtime::LambdaEvent;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +41,7 @@ pub struct Bot<S, T, O, L, C> {
     catalog: Catalog,
 }
 
-impl Bot<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, OrderClient, SystemClock> {
+impl Bot<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, OrderClient, SharedClock> {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
         let catalog = Catalog::builtin();
         let desk = load_desk(env, &catalog)?;
@@ -58,7 +57,7 @@ impl Bot<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, OrderC
             outbound,
             media,
             orders,
-            clock: SystemClock,
+            clock: env.clock(),
             desk,
             catalog,
         })
@@ -154,6 +153,16 @@ where
             }),
             None => None,
         };
+        // A survey reply counts only for a ticket of this customer's that exists.
+        let rated_ticket = match rated_ticket_to_look_up(&fresh) {
+            Some(id) => self
+                .store
+                .ticket(&id)
+                .await?
+                .filter(|t| &t.customer == customer)
+                .map(|t| t.id),
+            None => None,
+        };
         let now = self.clock.now();
         let turn = Turn {
             customer,
@@ -161,6 +170,7 @@ where
             ticket_status,
             vip,
             order,
+            rated_ticket,
             now,
         };
         let outcome = respond(conversation, &turn, &self.desk, &self.catalog);

@@ -5,6 +5,7 @@
 //! to the ticket, and tell the customer what to fix, in their language.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use helpdesk::adapters::clock::SharedClock;
 use helpdesk::adapters::desk::load_desk;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::graph::GraphClient;
@@ -23,9 +24,7 @@ use helpdesk::domain::media::{
 };
 use helpdesk::domain::outbound::{Author, OutboundBody, OutboundRequest};
 use helpdesk::domain::triggers::Normalised;
-use helpdesk::ports::{
-    BoxError, Clock, FingerprintIndex, GraphError, Queue, QueueError, StoreError, SystemClock, Vision,
-};
+use helpdesk::ports::{BoxError, Clock, FingerprintIndex, GraphError, Queue, QueueError, StoreError, Vision};
 use lambda_runtime::LambdaEvent;
 use sha2::{Digest, Sha256};
 
@@ -71,7 +70,7 @@ pub struct Media<V, I, C> {
     catalog: Catalog,
 }
 
-impl Media<RekognitionVision, DynamoStore, SystemClock> {
+impl Media<RekognitionVision, DynamoStore, SharedClock> {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
         let catalog = Catalog::builtin();
         let desk = load_desk(env, &catalog)?;
@@ -94,7 +93,7 @@ impl Media<RekognitionVision, DynamoStore, SystemClock> {
             index,
             tickets,
             outbound,
-            clock: SystemClock,
+            clock: env.clock(),
             desk,
             catalog,
         })

@@ -3,6 +3,7 @@
 //! `tickets` what happened (accepted under a wamid, or refused for good).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use helpdesk::adapters::clock::SharedClock;
 use helpdesk::adapters::graph::GraphClient;
 use helpdesk::adapters::lambda_sqs::handle_in_order;
 use helpdesk::adapters::secrets::whatsapp_secrets;
@@ -10,7 +11,7 @@ use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::outbound::OutboundRequest;
-use helpdesk::ports::{Clock, GraphApi, GraphError, Queue, QueueError, SystemClock};
+use helpdesk::ports::{Clock, GraphApi, GraphError, Queue, QueueError};
 use lambda_runtime::LambdaEvent;
 use std::time::Duration;
 
@@ -56,12 +57,12 @@ pub struct Sender<G, T, C> {
     retry: RetryPolicy,
 }
 
-impl Sender<GraphClient, SqsQueue<TicketCommand>, SystemClock> {
+impl Sender<GraphClient, SqsQueue<TicketCommand>, SharedClock> {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
         let secrets = whatsapp_secrets(env, sdk).await?;
         let graph = GraphClient::from_env(env, secrets.access_token)?;
         let tickets = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), env.require("TICKETS_QUEUE_URL")?);
-        Ok(Sender::new(graph, tickets, SystemClock, RetryPolicy::default()))
+        Ok(Sender::new(graph, tickets, env.clock(), RetryPolicy::default()))
     }
 }
 

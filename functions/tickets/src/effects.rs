@@ -78,7 +78,12 @@ impl Effects {
             } else {
                 *missed = 1;
             }
-            self.fact(t, format!("{}:{}", outcome.metric.as_str(), outcome.at_ms), outcome.at_ms, c);
+            self.fact(
+                t,
+                format!("{}:{}", outcome.metric.as_str(), outcome.at_ms),
+                outcome.at_ms,
+                c,
+            );
             self.outcomes.push(outcome);
         }
     }
@@ -98,7 +103,8 @@ impl Effects {
 
 /// Whether free-form messages may still reach the customer at `at_ms`.
 pub fn window_open(t: &Ticket, at_ms: i64) -> bool {
-    t.last_customer_message_at_ms.is_some_and(|last| at_ms - last < WINDOW_MS)
+    t.last_customer_message_at_ms
+        .is_some_and(|last| at_ms - last < WINDOW_MS)
 }
 
 pub fn language(t: &Ticket, desk: &Desk) -> Lang {
@@ -144,7 +150,14 @@ fn clock_time(desk: &Desk, t: &Ticket, at_ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn sla_event(kind: &'static str, t: &Ticket, metric: Metric, reason: &str, at_ms: i64, extra: serde_json::Value) -> DomainEvent {
+fn sla_event(
+    kind: &'static str,
+    t: &Ticket,
+    metric: Metric,
+    reason: &str,
+    at_ms: i64,
+    extra: serde_json::Value,
+) -> DomainEvent {
     let mut detail = json!({"ticket_id": t.id, "team": t.team, "tier": t.tier, "priority": t.priority,
         "trigger": format!("sla_{}", metric.as_str()), "reason": reason, "at_ms": at_ms,
         "metric": metric.as_str(), "assignee": t.assignee, "language": t.context.language});
@@ -156,6 +169,7 @@ fn sla_event(kind: &'static str, t: &Ticket, metric: Metric, reason: &str, at_ms
 
 /// The effects of a deadline the sweep found due, after `fired` changed the
 /// ticket's clocks (and, for a functional escalation, its team).
+#[allow(clippy::too_many_arguments)] // the deadline, what it set off, and where it happened
 pub fn deadline_fired(
     fx: &mut Effects,
     desk: &Desk,
@@ -166,7 +180,12 @@ pub fn deadline_fired(
     previous_assignee: Option<&str>,
     at_ms: i64,
 ) {
-    let key = format!("{}.{}.{}", deadline.kind.as_str(), deadline.stage.as_str(), deadline.at_ms);
+    let key = format!(
+        "{}.{}.{}",
+        deadline.kind.as_str(),
+        deadline.stage.as_str(),
+        deadline.at_ms
+    );
     let owner = match &t.assignee {
         Some(agent) => format!("assigned to {agent}"),
         None => format!("waiting in the {} queue", t.team),
@@ -190,11 +209,22 @@ pub fn deadline_fired(
                 at_ms,
                 json!({"percent": percent, "due_at_ms": due_at_ms}),
             ));
-            fx.entry(format!("sla.{key}"), at_ms, Author::System, "sla_warning", format!("SLA warning: {reason}"));
-            fx.fact(t, format!("warn:{key}"), at_ms, Counters {
-                sla_warnings: 1,
-                ..Counters::default()
-            });
+            fx.entry(
+                format!("sla.{key}"),
+                at_ms,
+                Author::System,
+                "sla_warning",
+                format!("SLA warning: {reason}"),
+            );
+            fx.fact(
+                t,
+                format!("warn:{key}"),
+                at_ms,
+                Counters {
+                    sla_warnings: 1,
+                    ..Counters::default()
+                },
+            );
         }
         Fired::Breached {
             metric,
@@ -218,16 +248,30 @@ pub fn deadline_fired(
                 at_ms,
                 json!({"due_at_ms": due_at_ms, "escalation": escalated_to}),
             ));
-            fx.entry(format!("sla.{key}"), at_ms, Author::System, "sla_breached", format!("SLA breached: {reason}"));
-            fx.fact(t, format!("breach:{key}"), at_ms, Counters {
-                sla_breaches: 1,
-                ..Counters::default()
-            });
+            fx.entry(
+                format!("sla.{key}"),
+                at_ms,
+                Author::System,
+                "sla_breached",
+                format!("SLA breached: {reason}"),
+            );
+            fx.fact(
+                t,
+                format!("breach:{key}"),
+                at_ms,
+                Counters {
+                    sla_breaches: 1,
+                    ..Counters::default()
+                },
+            );
             fx.breaches += 1;
             tell_about_breach(fx, desk, catalog, t, notice_team, &key, at_ms);
         }
         Fired::Level { metric, level, name } => {
-            let reason = format!("{} still missed ({owner}); escalated to the {name} (level {level})", metric.label());
+            let reason = format!(
+                "{} still missed ({owner}); escalated to the {name} (level {level})",
+                metric.label()
+            );
             fx.events.push(sla_event(
                 "SlaBreached",
                 t,
@@ -236,11 +280,20 @@ pub fn deadline_fired(
                 at_ms,
                 json!({"level": level, "escalation": name}),
             ));
-            fx.entry(format!("sla.{key}"), at_ms, Author::System, "sla_escalated", format!("SLA escalation: {reason}"));
+            fx.entry(
+                format!("sla.{key}"),
+                at_ms,
+                Author::System,
+                "sla_escalated",
+                format!("SLA escalation: {reason}"),
+            );
         }
         Fired::Reassign => {
             let agent = previous_assignee.unwrap_or("the assignee");
-            let reason = format!("{agent} did not answer the customer in time; the ticket is back in the {} queue", t.team);
+            let reason = format!(
+                "{agent} did not answer the customer in time; the ticket is back in the {} queue",
+                t.team
+            );
             fx.events.push(DomainEvent {
                 kind: "TicketReassigned",
                 detail: json!({"ticket_id": t.id, "team": t.team, "tier": t.tier, "priority": t.priority,
@@ -248,10 +301,15 @@ pub fn deadline_fired(
                     "language": t.context.language}),
             });
             fx.entry(format!("sla.{key}"), at_ms, Author::System, "reassigned", reason);
-            fx.fact(t, format!("reassign:{key}"), at_ms, Counters {
-                reassigned: 1,
-                ..Counters::default()
-            });
+            fx.fact(
+                t,
+                format!("reassign:{key}"),
+                at_ms,
+                Counters {
+                    reassigned: 1,
+                    ..Counters::default()
+                },
+            );
         }
     }
 }
@@ -278,6 +336,13 @@ fn tell_about_breach(
         Some(_) => BreachNotice::Specialists { team_name },
         None => BreachNotice::Senior { team_name },
     };
-    let body = notices::breach_notice(&desk.config.sla, catalog, lang, notice, &expected, window_open(t, at_ms));
+    let body = notices::breach_notice(
+        &desk.config.sla,
+        catalog,
+        lang,
+        notice,
+        &expected,
+        window_open(t, at_ms),
+    );
     fx.tell_customer(t, format!("sla:{}:{key}", t.id), body);
 }

@@ -119,10 +119,15 @@ where
                 let opened = Ticket::open(ticket_id.clone(), customer, phone_number_id, team, at_ms);
                 self.update(&ticket_id, Some(opened), name, |t, fx| {
                     if t.version == 0 {
-                        fx.fact(t, "opened".into(), at_ms, Counters {
-                            tickets: 1,
-                            ..Counters::default()
-                        });
+                        fx.fact(
+                            t,
+                            "opened".into(),
+                            at_ms,
+                            Counters {
+                                tickets: 1,
+                                ..Counters::default()
+                            },
+                        );
                     }
                     t.customer_wrote(at_ms, contact_name.clone());
                     if t.status.human_owned() {
@@ -243,11 +248,21 @@ where
                     context.category = category.clone().or(context.category.take());
                     context.language = language.clone().or(context.language.take());
                     context.frustration = frustration.clone().or(context.frustration.take());
-                    self.move_to_queue(t, fx, tier, &team, priority, escalation.clone(), customer_tier, |t, fx| {
-                        fx.events.push(escalated_event(t, &trigger, &reason, at_ms, excerpt.as_deref()));
-                        let summary = format!("Escalated to {team} (tier {tier}): {reason}");
-                        fx.entry(format!("escalated.{at_ms}"), at_ms, Author::Bot, "escalated", summary);
-                    });
+                    self.move_to_queue(
+                        t,
+                        fx,
+                        tier,
+                        &team,
+                        priority,
+                        escalation.clone(),
+                        customer_tier,
+                        |t, fx| {
+                            fx.events
+                                .push(escalated_event(t, &trigger, &reason, at_ms, excerpt.as_deref()));
+                            let summary = format!("Escalated to {team} (tier {tier}): {reason}");
+                            fx.entry(format!("escalated.{at_ms}"), at_ms, Author::Bot, "escalated", summary);
+                        },
+                    );
                     Ok(())
                 })
                 .await?;
@@ -271,17 +286,26 @@ where
                 };
                 self.update(&ticket_id, None, name, |t, fx| {
                     let (priority, customer_tier) = (t.priority, t.customer_tier);
-                    self.move_to_queue(t, fx, tier, &team, priority, escalation.clone(), customer_tier, |t, fx| {
-                        fx.events.push(escalated_event(t, "transfer", &why, at_ms, None));
-                        let summary = format!("Transferred to {team} (tier {tier}) by {agent}: {reason}");
-                        fx.entry(
-                            format!("transferred.{at_ms}"),
-                            at_ms,
-                            Author::Agent(agent.clone()),
-                            "transferred",
-                            summary,
-                        );
-                    });
+                    self.move_to_queue(
+                        t,
+                        fx,
+                        tier,
+                        &team,
+                        priority,
+                        escalation.clone(),
+                        customer_tier,
+                        |t, fx| {
+                            fx.events.push(escalated_event(t, "transfer", &why, at_ms, None));
+                            let summary = format!("Transferred to {team} (tier {tier}) by {agent}: {reason}");
+                            fx.entry(
+                                format!("transferred.{at_ms}"),
+                                at_ms,
+                                Author::Agent(agent.clone()),
+                                "transferred",
+                                summary,
+                            );
+                        },
+                    );
                     Ok(())
                 })
                 .await?;
@@ -293,7 +317,13 @@ where
                     if t.return_to_bot(&team, at_ms) {
                         t.sla = None;
                         let summary = "The customer cancelled the request for an agent".to_owned();
-                        fx.entry(format!("returned.{at_ms}"), at_ms, Author::Customer, "returned_to_bot", summary);
+                        fx.entry(
+                            format!("returned.{at_ms}"),
+                            at_ms,
+                            Author::Customer,
+                            "returned_to_bot",
+                            summary,
+                        );
                     }
                     Ok(())
                 })
@@ -389,16 +419,27 @@ where
                         detail: json!({"ticket_id": t.id, "team": t.team, "tier": t.tier, "at_ms": at_ms}),
                     });
                     let by_bot = by == Author::Bot;
-                    fx.fact(t, "resolved".into(), at_ms, Counters {
-                        resolved: 1,
-                        resolved_by_bot: u64::from(by_bot),
-                        ..Counters::default()
-                    });
+                    fx.fact(
+                        t,
+                        "resolved".into(),
+                        at_ms,
+                        Counters {
+                            resolved: 1,
+                            resolved_by_bot: u64::from(by_bot),
+                            ..Counters::default()
+                        },
+                    );
                     let who = match &by {
                         Author::Agent(name) => name.clone(),
                         other => format!("{other:?}").to_lowercase(),
                     };
-                    fx.entry(format!("resolved.{at_ms}"), at_ms, by.clone(), "resolved", format!("Resolved by {who}"));
+                    fx.entry(
+                        format!("resolved.{at_ms}"),
+                        at_ms,
+                        by.clone(),
+                        "resolved",
+                        format!("Resolved by {who}"),
+                    );
                     if self.desk.config.sla.csat && matches!(by, Author::Agent(_)) && t.csat.is_none() {
                         t.csat = Some(Csat {
                             asked_at_ms: at_ms,
@@ -407,8 +448,13 @@ where
                             comment: None,
                         });
                         let lang = language(t, &self.desk);
-                        let survey =
-                            notices::csat_survey(&self.desk.config.sla, &self.catalog, lang, &t.id, window_open(t, at_ms));
+                        let survey = notices::csat_survey(
+                            &self.desk.config.sla,
+                            &self.catalog,
+                            lang,
+                            &t.id,
+                            window_open(t, at_ms),
+                        );
                         fx.tell_customer(t, format!("csat:{}", t.id), survey);
                     }
                     Ok(())
@@ -441,7 +487,10 @@ where
                 }
             }
             TicketCommand::RecordCsat {
-                ticket_id, score, at_ms, ..
+                ticket_id,
+                score,
+                at_ms,
+                ..
             } => {
                 self.update(&ticket_id, None, name, |t, fx| {
                     let Some(csat) = t.csat.as_mut().filter(|c| c.score.is_none()) else {
@@ -488,7 +537,13 @@ where
                     if let Some(csat) = t.csat.as_mut().filter(|c| c.score.is_some() && c.comment.is_none()) {
                         csat.comment = Some(comment.chars().take(1000).collect());
                         let summary = "The customer commented on their rating".to_owned();
-                        fx.entry(format!("csat-comment.{at_ms}"), at_ms, Author::Customer, "csat_comment", summary);
+                        fx.entry(
+                            format!("csat-comment.{at_ms}"),
+                            at_ms,
+                            Author::Customer,
+                            "csat_comment",
+                            summary,
+                        );
                     }
                     Ok(())
                 })
@@ -527,20 +582,30 @@ where
         if !was_human || t.sla.is_none() {
             t.customer_tier = customer_tier;
             t.sla = Some(TicketSla::start(&self.sla_context(t), at_ms));
-            fx.fact(t, format!("to_human:{at_ms}"), at_ms, Counters {
-                to_human: 1,
-                ..Counters::default()
-            });
+            fx.fact(
+                t,
+                format!("to_human:{at_ms}"),
+                at_ms,
+                Counters {
+                    to_human: 1,
+                    ..Counters::default()
+                },
+            );
         } else if let Some(sla) = &mut t.sla {
             let before = self.desk.sla_context(&old.0, old.1, old.2);
             let after = self.desk.sla_context(&t.team, t.priority, t.customer_tier);
             sla.retarget(&before, &after, at_ms);
         }
         if was_tier == 2 && t.tier == 3 {
-            fx.fact(t, format!("to_tier3:{at_ms}"), at_ms, Counters {
-                to_tier3: 1,
-                ..Counters::default()
-            });
+            fx.fact(
+                t,
+                format!("to_tier3:{at_ms}"),
+                at_ms,
+                Counters {
+                    to_tier3: 1,
+                    ..Counters::default()
+                },
+            );
         }
         announce(t, fx);
     }
@@ -577,10 +642,15 @@ where
                         sla.restart_clock(&ctx, *metric, at_ms);
                     }
                     if was_tier == 2 && t.tier == 3 {
-                        fx.fact(t, format!("to_tier3:{at_ms}"), at_ms, Counters {
-                            to_tier3: 1,
-                            ..Counters::default()
-                        });
+                        fx.fact(
+                            t,
+                            format!("to_tier3:{at_ms}"),
+                            at_ms,
+                            Counters {
+                                to_tier3: 1,
+                                ..Counters::default()
+                            },
+                        );
                     }
                 }
             }
@@ -649,7 +719,8 @@ where
                 }
                 return Ok(false);
             }
-            self.carry_out(&before, &ticket, &fx, command, expected.is_none()).await?;
+            self.carry_out(&before, &ticket, &fx, command, expected.is_none())
+                .await?;
             match self.store.save_ticket(&ticket, expected).await {
                 Ok(()) => {
                     tracing::info!(ticket = %id, status = ticket.status.as_str(), tier = ticket.tier, team = %ticket.team, "ticket saved");

@@ -1,8 +1,10 @@
 //! The HTTP side of the runner: serves every `http` route of the stack on
 //! 127.0.0.1 the way API Gateway HTTP API (payload 2.0) would, plus the local
-//! token issuer, the local Slack and Teams webhooks and a health check.
+//! token issuer, the local Slack and Teams webhooks, the local clock and a
+//! health check.
 
 use crate::auth::{TOKEN_TTL, TokenIssuer, api_gateway_claims};
+use crate::clock::ClockControl;
 use crate::hooks::{self, Notifications};
 use crate::registry::HttpFn;
 use aws_lambda_events::apigw::{
@@ -14,6 +16,7 @@ use axum::body::Body as AxumBody;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::routing::get;
+use helpdesk::ports::Clock;
 use http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::request::RequestContext;
@@ -177,6 +180,8 @@ pub struct HttpState {
     pub account_id: String,
     /// What the local Slack and Teams webhooks received.
     pub notifications: Notifications,
+    /// The stack's clock: requests are timed by it, and it can be moved.
+    pub clock: ClockControl,
 }
 
 /// The axum app: local endpoints first, then every stack route.
@@ -185,6 +190,7 @@ pub fn app(state: Arc<HttpState>) -> Router {
         .route("/_local/token", get(token))
         .route("/_local/health", get(health))
         .merge(hooks::routes(state.notifications.clone()))
+        .merge(crate::clock::routes(state.clock.clone()))
         .fallback(dispatch)
         .with_state(state)
 }
@@ -286,7 +292,7 @@ async fn dispatch(
         );
     };
 
-    let lambda_request = to_lambda_request(parts, body, route, path_params, claims, peer, &state.account_id);
+    let lambda_request = to_lambda_request(parts, body, route, path_params, claims, peer, &state);
     let started = Instant::now();
     // A panicking handler must not take the runner down; Lambda would answer 500 too.
     let outcome = tokio::spawn(handler(lambda_request)).await;
@@ -321,7 +327,7 @@ fn to_lambda_request(
     path_params: HashMap<String, String>,
     claims: Option<HashMap<String, String>>,
     peer: SocketAddr,
-    account_id: &str,
+    state: &HttpState,
 ) -> lambda_http::Request {
     let raw_path = parts.uri.path().to_owned();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
@@ -352,10 +358,11 @@ fn to_lambda_request(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
 
-    let now = jiff::Timestamp::now();
+    // The stack's clock, which the local clock control may have moved.
+    let now = state.clock.clock().now();
     let mut context = ApiGatewayV2httpRequestContext::default();
     context.route_key = Some(route.route_key());
-    context.account_id = Some(account_id.to_owned());
+    context.account_id = Some(state.account_id.clone());
     context.stage = Some("$default".to_owned());
     context.request_id = Some(crate::random_id());
     context.apiid = Some("local".to_owned());

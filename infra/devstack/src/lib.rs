@@ -3,8 +3,24 @@
 //! API Gateway HTTP API would, SQS queues are long-polled as an event source
 //! mapping would, schedules fire on their rate; the handlers are the same code
 //! that runs on Lambda.
+//!
+//! Local-only endpoints on the same port, for people and tests (none exists in
+//! the deployed stack):
+//! - `GET /_local/token?agent=<name>&teams=<a,b>[&format=raw]`: a JWT the agent
+//!   API accepts.
+//! - `GET` / `DELETE /_local/notifications`: what the notifier posted to the
+//!   local Slack and Teams webhooks, newest last.
+//! - `GET /_local/clock`: the time the stack's functions see,
+//!   `{"now_ms", "now", "offset_ms"}`.
+//! - `POST /_local/clock/advance?minutes=N` (or `hours=N`, or both): moves that
+//!   clock forward, and the WhatsApp simulator's with it, then fires every
+//!   schedule once and answers after it ran, listing what fired and how each
+//!   did (`fired`: function, `ok`, the sweep's report or the error). A missing,
+//!   negative or non-numeric amount is refused with 400.
+//! - `GET /_local/health`: the functions and whether each has a local handler.
 
 pub mod auth;
+pub mod clock;
 pub mod description;
 pub mod hooks;
 pub mod http;

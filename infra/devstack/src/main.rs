@@ -100,9 +100,12 @@ async fn up() -> anyhow::Result<()> {
         }
     };
 
+    let graph_url = env_or("WHATSAPP_GRAPH_URL", sim.url.clone());
     let options = RunnerOptions {
         http_port,
-        graph_url: env_or("WHATSAPP_GRAPH_URL", sim.url.clone()),
+        // The simulator's clock follows the runner's only when it is the Graph API the functions call.
+        simulator_url: (graph_url.trim_end_matches('/') == sim.url).then(|| sim.url.clone()),
+        graph_url,
         phone_number_id,
         secrets,
         poll_wait_seconds: 20,
@@ -126,6 +129,7 @@ async fn up() -> anyhow::Result<()> {
          \n  webhook       {url}/webhook\
          \n  agent API     {url}/api/\
          \n  notifications {url}/_local/notifications\
+         \n  clock         {url}/_local/clock\
          \n  simulator     {sim_url}\
          \n  moto          {moto_url}\
          \n  description   {description_path}\
@@ -134,6 +138,7 @@ async fn up() -> anyhow::Result<()> {
          \n  cargo run -p wa-sim -- chat --as 15551230001\
          \n  TOKEN=$(curl -s '{url}/_local/token?agent=ana&teams=support&format=raw')\
          \n  curl -H \"Authorization: Bearer $TOKEN\" {url}/api/tickets?status=queued\
+         \n  curl -X POST '{url}/_local/clock/advance?minutes=30'\
          \n\nCtrl-C stops everything.\n",
         sim_url = sim.url,
         moto_url = moto.endpoint,

@@ -21,9 +21,10 @@ pub type HttpFn = Arc<dyn Fn(Request) -> BoxFuture<'static, Result<Response<Body
 pub type SqsFn =
     Arc<dyn Fn(LambdaEvent<SqsEvent>) -> BoxFuture<'static, Result<SqsBatchResponse, BoxError>> + Send + Sync>;
 
-/// A schedule handler: an EventBridge "Scheduled Event" in, nothing out.
+/// A schedule handler: an EventBridge "Scheduled Event" in, the handler's
+/// answer out as JSON (EventBridge drops it; the local clock's advance shows it).
 pub type ScheduleFn =
-    Arc<dyn Fn(LambdaEvent<EventBridgeEvent>) -> BoxFuture<'static, Result<(), BoxError>> + Send + Sync>;
+    Arc<dyn Fn(LambdaEvent<EventBridgeEvent>) -> BoxFuture<'static, Result<serde_json::Value, BoxError>> + Send + Sync>;
 
 /// A function's handler, by the kind of event it takes.
 #[derive(Clone)]
@@ -63,17 +64,22 @@ impl Handler {
         }))
     }
 
-    /// Wraps an async schedule handler; whatever it answers on success is dropped,
-    /// as EventBridge drops it.
+    /// Wraps an async schedule handler such as `Sweep::handle`. What it answers
+    /// on success is kept as JSON (`null` if it does not serialise), for the
+    /// answer of `POST /_local/clock/advance`.
     pub fn schedule<F, Fut, T, E>(handler: F) -> Handler
     where
         F: Fn(LambdaEvent<EventBridgeEvent>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: serde::Serialize,
         E: Into<BoxError>,
     {
         Handler::Schedule(Arc::new(move |event| {
             let future = handler(event);
-            Box::pin(async move { future.await.map(|_| ()).map_err(Into::into) })
+            Box::pin(async move {
+                let answer = future.await.map_err(Into::into)?;
+                Ok(serde_json::to_value(answer).unwrap_or(serde_json::Value::Null))
+            })
         }))
     }
 
@@ -88,8 +94,8 @@ impl Handler {
 }
 
 /// Builds the handler of the function built from `binary`, from its
-/// environment, the way that function's `main` does at init. `Ok(None)` when
-/// there is no local handler for that binary.
+/// environment (variables and clock), the way that function's `main` does at
+/// init. `Ok(None)` when there is no local handler for that binary.
 pub async fn build(binary: &str, env: &Env, sdk: &SdkConfig) -> Result<Option<Handler>, BoxError> {
     // Each arm builds the function once, as its `main` does at init, and shares it between invocations.
     macro_rules! wire {
@@ -109,6 +115,7 @@ pub async fn build(binary: &str, env: &Env, sdk: &SdkConfig) -> Result<Option<Ha
         "sender" => wire!(sqs, sender::Sender::from_env(env, sdk)),
         "media" => wire!(sqs, media::Media::from_env(env, sdk)),
         "notifier" => wire!(sqs, notifier::Notifier::from_env(env, sdk)),
+        "sla" => wire!(schedule, sla::Sweep::from_env(env, sdk)),
         _ => return Ok(None),
     };
     Ok(Some(handler))

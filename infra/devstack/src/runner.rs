@@ -1,7 +1,9 @@
 //! The runner: builds each function's handler from its environment, then
-//! serves its HTTP routes, polls its queues and fires its schedules.
+//! serves its HTTP routes, polls its queues and fires its schedules. Each
+//! runner has its own clock, which all its functions read time through.
 
 use crate::auth::TokenIssuer;
+use crate::clock::ClockControl;
 use crate::description::{EventSource, StackDescription};
 use crate::hooks::{HOOKS_PATH, Notifications};
 use crate::http::{FunctionStatus, HttpState, Route};
@@ -10,6 +12,7 @@ use crate::schedule::{self, ScheduleSource};
 use crate::sqs::{self, SqsSource};
 use anyhow::Context as _;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use helpdesk::adapters::clock::SharedClock;
 use helpdesk::config::Env;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -81,6 +84,11 @@ pub struct RunnerOptions {
     /// over the stack's and the runner's own (`LOCAL_HOOKS_URL` included);
     /// for example `DESK_CONFIG_FILE` naming a test configuration.
     pub extra_env: BTreeMap<String, String>,
+    /// The WhatsApp simulator playing the customers, when there is one: moving
+    /// the runner's clock moves its clock too, so message timestamps and the
+    /// 24-hour window agree with the helpdesk's time. `None` when `graph_url`
+    /// is another Cloud API (its clock is its own).
+    pub simulator_url: Option<String>,
 }
 
 impl Default for RunnerOptions {
@@ -92,6 +100,7 @@ impl Default for RunnerOptions {
             secrets: LocalSecrets::default(),
             poll_wait_seconds: 20,
             extra_env: BTreeMap::new(),
+            simulator_url: None,
         }
     }
 }
@@ -155,6 +164,9 @@ pub struct Runner {
     pub notifications: Notifications,
     /// The address the HTTP server listens on.
     pub addr: SocketAddr,
+    /// The clock this stack's functions read time through (its own, not
+    /// shared with other runners); `POST /_local/clock/advance` moves it.
+    pub clock: SharedClock,
     stop: watch::Sender<bool>,
     server: JoinHandle<()>,
     tasks: Vec<JoinHandle<()>>,
@@ -187,6 +199,7 @@ impl Runner {
             .or_insert_with(|| format!("{http_url}{HOOKS_PATH}"))
             .clone();
         let notifications = Notifications::default();
+        let clock = SharedClock::system();
 
         let sdk = sdk_config(stack).await;
         let sqs_client = aws_sdk_sqs::Client::new(&sdk);
@@ -200,7 +213,8 @@ impl Runner {
             let handler = match extra.get(&function.binary) {
                 Some(handler) => Some(handler.clone()),
                 None => {
-                    let env = Env::from_map(function_environment(stack, logical_id, &options));
+                    let env =
+                        Env::from_map(function_environment(stack, logical_id, &options)).with_clock(clock.clone());
                     registry::build(&function.binary, &env, &sdk)
                         .await
                         .map_err(|e| anyhow::anyhow!("{logical_id} ({}) failed to initialise: {e}", function.binary))?
@@ -298,6 +312,7 @@ impl Runner {
             functions,
             account_id: stack.account_id.clone(),
             notifications: notifications.clone(),
+            clock: ClockControl::new(clock.clone(), schedules.clone(), options.simulator_url.clone()),
         });
         let app = crate::http::app(state).into_make_service_with_connect_info::<SocketAddr>();
         let mut server_stop = stop_rx.clone();
@@ -323,7 +338,12 @@ impl Runner {
         }
         for (source, handler) in schedules {
             tracing::info!(function = %source.function, schedule = %source.expression, "scheduled");
-            tasks.push(tokio::spawn(schedule::fire(source, handler, stop_rx.clone())));
+            tasks.push(tokio::spawn(schedule::fire(
+                source,
+                handler,
+                clock.clone(),
+                stop_rx.clone(),
+            )));
         }
 
         tracing::info!(url = %http_url, "runner listening");
@@ -332,6 +352,7 @@ impl Runner {
             hooks_url,
             notifications,
             addr,
+            clock,
             stop,
             server,
             tasks,
