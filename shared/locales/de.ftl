@@ -1,5 +1,6 @@
 ### Bot-Texte auf Deutsch (Sie-Form). Quelle: en.ftl.
-### Titel von Schaltflächen (menu-*, faq-yes, faq-no, list-button): höchstens 20 Zeichen.
+### Titel von Schaltflächen (menu-*, faq-yes, faq-no, list-button, csat-button, csat-no-comment): höchstens 20 Zeichen;
+### Zeilen der Umfrage (Sterne, ein Leerzeichen und ein csat-score): höchstens 24.
 
 greeting = Hallo { $name }! Ich bin der virtuelle Assistent. Wie kann ich Ihnen heute helfen?
 greeting-anonymous = Hallo! Ich bin der virtuelle Assistent. Wie kann ich Ihnen heute helfen?
@@ -37,6 +38,9 @@ handoff = Ich verbinde Sie mit unserem Team { $team }. Sie erhalten innerhalb vo
 handoff-failures = Es tut mir leid, dass ich Ihnen nicht helfen konnte. Ich verbinde Sie mit unserem Team { $team }; Sie erhalten innerhalb von { $wait } eine Antwort.
 handoff-out-of-hours = Ich verbinde Sie mit unserem Team { $team }. Das Team ist gerade nicht erreichbar und antwortet Ihnen ab { $when }. Sie können auch an { $email } schreiben.
 handoff-vip = Vielen Dank für Ihre Treue. Ich verbinde Sie direkt mit unserem Team { $team }; Sie erhalten innerhalb von { $wait } eine Antwort.
+handoff-by = Ich verbinde Sie mit unserem Team { $team }. Sie erhalten bis { $when } eine Antwort. Das Team sieht unseren bisherigen Chat, Sie müssen also nichts wiederholen.
+handoff-failures-by = Es tut mir leid, dass ich Ihnen nicht helfen konnte. Ich verbinde Sie mit unserem Team { $team }; Sie erhalten bis { $when } eine Antwort.
+handoff-vip-by = Vielen Dank für Ihre Treue. Ich verbinde Sie direkt mit unserem Team { $team }; Sie erhalten bis { $when } eine Antwort.
 back-to-bot = Kein Problem, ich habe die Weiterleitung an einen Berater abgebrochen. Wie kann ich Ihnen helfen?
 
 ## Sprache
@@ -97,3 +101,27 @@ photo-too-dark = Danke! Das Foto ist zu dunkel: Bitte fotografieren Sie erneut a
 photo-overexposed = Danke! Das Foto ist zu hell, um Details zu erkennen: Bitte fotografieren Sie erneut ohne direktes Licht.
 photo-blurred = Danke! Das Foto ist unscharf: Bitte halten Sie das Telefon ruhig, tippen Sie zum Scharfstellen auf den Bildschirm und fotografieren Sie erneut.
 photo-request = Bitte senden Sie ein Foto des Produkts, auf dem das Problem zu sehen ist, bei gutem Licht und mit sichtbarem Etikett.
+
+## Servicelevel und Zufriedenheitsumfragen
+
+# Wann der Kunde von uns hört, mitten im Satz: $wait ist ein wait-*-Text, $when ein when-at-Text.
+expected-within = innerhalb von { $wait }
+expected-from = ab { $when }
+expected-by = bis { $when }
+# Eine überschrittene Frist, dem Kunden mitgeteilt; $expected ist einer der expected-*-Texte.
+breach-senior = Entschuldigen Sie bitte die Wartezeit. Ihre Anfrage wurde an eine erfahrene Ansprechperson in unserem Team { $team } weitergeleitet; Sie hören { $expected } von uns.
+breach-specialists = Ihre Anfrage wurde an unsere { $team } weitergeleitet; Sie hören { $expected } von uns.
+# Die Umfrage nach der Lösung: eine Liste mit fünf Bewertungen.
+csat-question = Wie bewerten Sie die Hilfe, die Sie erhalten haben?
+csat-button = Bewertung wählen
+csat-score =
+    { $score ->
+        [1] Sehr schlecht
+        [2] Schlecht
+        [3] In Ordnung
+        [4] Gut
+       *[5] Ausgezeichnet
+    }
+csat-thanks-ask = Vielen Dank! Möchten Sie noch etwas ergänzen? Schreiben Sie es einfach hier.
+csat-no-comment = Nein, danke
+csat-thanks = Vielen Dank für Ihr Feedback.

@@ -1,5 +1,6 @@
 ### English bot texts: the source of truth. Every other catalogue carries the same keys.
-### Button and list-button titles (menu-*, faq-yes, faq-no, list-button) are at most 20 characters.
+### Button and list-button titles (menu-*, faq-yes, faq-no, list-button, csat-button, csat-no-comment) are at most
+### 20 characters; the survey's row titles (stars, a space and a csat-score) at most 24.
 
 greeting = Hi { $name }! I'm the virtual assistant. How can I help you today?
 greeting-anonymous = Hi! I'm the virtual assistant. How can I help you today?
@@ -37,6 +38,9 @@ handoff = I'm passing you to our { $team } team. You'll get an answer within { $
 handoff-failures = I'm sorry I couldn't help. I'm passing you to our { $team } team; you'll get an answer within { $wait }.
 handoff-out-of-hours = I'm passing you to our { $team } team. They're away right now and will answer from { $when }. You can also write to { $email }.
 handoff-vip = Thank you for being a valued customer. I'm passing you straight to our { $team } team; you'll get an answer within { $wait }.
+handoff-by = I'm passing you to our { $team } team. You'll get an answer by { $when }. They'll see our conversation, so you won't need to repeat yourself.
+handoff-failures-by = I'm sorry I couldn't help. I'm passing you to our { $team } team; you'll get an answer by { $when }.
+handoff-vip-by = Thank you for being a valued customer. I'm passing you straight to our { $team } team; you'll get an answer by { $when }.
 back-to-bot = No problem, I've cancelled your request for an agent. How can I help?
 
 ## Language
@@ -96,3 +100,27 @@ photo-too-dark = Thanks! The photo is too dark: please take it again near a wind
 photo-overexposed = Thanks! The photo is too bright to see the details: please take it again out of direct light.
 photo-blurred = Thanks! The photo is blurred: please hold the phone still, tap the screen to focus, and take it again.
 photo-request = Please send a photo of the product showing the problem, in good light and with the label in view.
+
+## Service levels and satisfaction surveys
+
+# When the customer will hear from us, inserted in sentences: $wait is a wait-* text, $when a when-at text.
+expected-within = within { $wait }
+expected-from = from { $when }
+expected-by = by { $when }
+# A breached deadline, told to the customer; $expected is one of the expected-* texts.
+breach-senior = We're sorry for the wait. Your request has been escalated to a senior member of our { $team } team; you'll hear from us { $expected }.
+breach-specialists = Your request has been passed to our { $team }; you'll hear from us { $expected }.
+# The survey after a resolution: a list of five scores.
+csat-question = How would you rate the help you received?
+csat-button = Choose a rating
+csat-score =
+    { $score ->
+        [1] Very poor
+        [2] Poor
+        [3] Okay
+        [4] Good
+       *[5] Excellent
+    }
+csat-thanks-ask = Thank you! Anything you'd like to add? Just write it here.
+csat-no-comment = No, thanks
+csat-thanks = Thank you for your feedback.

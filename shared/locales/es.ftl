@@ -1,5 +1,6 @@
 ### Textos del bot en español (trato de usted). Fuente: en.ftl.
-### Títulos de botones (menu-*, faq-yes, faq-no, list-button): 20 caracteres como máximo.
+### Títulos de botones (menu-*, faq-yes, faq-no, list-button, csat-button, csat-no-comment): 20 caracteres como máximo;
+### filas de la encuesta (estrellas, un espacio y un csat-score): 24 como máximo.
 
 greeting = ¡Hola, { $name }! Soy el asistente virtual. ¿En qué puedo ayudarle hoy?
 greeting-anonymous = ¡Hola! Soy el asistente virtual. ¿En qué puedo ayudarle hoy?
@@ -35,8 +36,11 @@ not-understood = Lo siento, no lo he entendido. Por favor, elija una opción:
 
 handoff = Le paso con nuestro equipo de { $team }. Recibirá una respuesta en un plazo de { $wait }. Verán nuestra conversación, así que no tendrá que repetir nada.
 handoff-failures = Siento no haber podido ayudarle. Le paso con nuestro equipo de { $team }; recibirá una respuesta en un plazo de { $wait }.
-handoff-out-of-hours = Le paso con nuestro equipo de { $team }. Ahora mismo el equipo no está disponible y le responderá a partir de { $when }. También puede escribir a { $email }.
+handoff-out-of-hours = Le paso con nuestro equipo de { $team }. Ahora mismo el equipo no está disponible y le responderá desde { $when }. También puede escribir a { $email }.
 handoff-vip = Gracias por su confianza. Le paso directamente con nuestro equipo de { $team }; recibirá una respuesta en un plazo de { $wait }.
+handoff-by = Le paso con nuestro equipo de { $team }. Recibirá una respuesta a más tardar { $when }. Verán nuestra conversación, así que no tendrá que repetir nada.
+handoff-failures-by = Siento no haber podido ayudarle. Le paso con nuestro equipo de { $team }; recibirá una respuesta a más tardar { $when }.
+handoff-vip-by = Gracias por su confianza. Le paso directamente con nuestro equipo de { $team }; recibirá una respuesta a más tardar { $when }.
 back-to-bot = No hay problema, he cancelado su solicitud para hablar con un agente. ¿En qué puedo ayudarle?
 
 ## Idioma
@@ -96,3 +100,28 @@ photo-too-dark = ¡Gracias! La foto está demasiado oscura: tómela de nuevo jun
 photo-overexposed = ¡Gracias! La foto tiene demasiada luz para ver los detalles: tómela de nuevo sin luz directa.
 photo-blurred = ¡Gracias! La foto está borrosa: sujete el teléfono sin moverlo, toque la pantalla para enfocar y tómela de nuevo.
 photo-request = Envíe una foto del producto donde se vea el problema, con buena luz y con la etiqueta a la vista.
+
+## Niveles de servicio y encuestas de satisfacción
+
+# Cuándo tendrá noticias nuestras el cliente, dentro de una frase: $wait es un texto wait-*, $when un texto when-at
+# (que ya lleva el artículo: «el lunes a las 09:00»).
+expected-within = en un plazo de { $wait }
+expected-from = desde { $when }
+expected-by = a más tardar { $when }
+# Un plazo incumplido, comunicado al cliente; $expected es uno de los textos expected-*.
+breach-senior = Lamentamos la espera. Su solicitud se ha derivado a un responsable de nuestro equipo de { $team }; tendrá noticias nuestras { $expected }.
+breach-specialists = Su solicitud se ha transferido a nuestros { $team }; tendrá noticias nuestras { $expected }.
+# La encuesta tras la resolución: una lista de cinco puntuaciones (de «la ayuda», en femenino).
+csat-question = ¿Cómo valoraría la ayuda que ha recibido?
+csat-button = Elegir puntuación
+csat-score =
+    { $score ->
+        [1] Muy mala
+        [2] Mala
+        [3] Regular
+        [4] Buena
+       *[5] Excelente
+    }
+csat-thanks-ask = ¡Gracias! ¿Quiere añadir algo? Escríbalo aquí mismo.
+csat-no-comment = No, gracias
+csat-thanks = Gracias por su opinión.

@@ -1,6 +1,7 @@
 ### Textes du bot en français (vouvoiement). Source : en.ftl.
 ### Les espaces avant « ! ? : ; » sont insécables, pour ne jamais laisser la ponctuation seule en début de ligne.
-### Titres de boutons (menu-*, faq-yes, faq-no, list-button) : 20 caractères au plus.
+### Titres de boutons (menu-*, faq-yes, faq-no, list-button, csat-button, csat-no-comment) : 20 caractères au plus ;
+### lignes de l'enquête (étoiles, une espace et un csat-score) : 24 au plus.
 
 greeting = Bonjour { $name } ! Je suis l'assistant virtuel. Comment puis-je vous aider aujourd'hui ?
 greeting-anonymous = Bonjour ! Je suis l'assistant virtuel. Comment puis-je vous aider aujourd'hui ?
@@ -38,6 +39,9 @@ handoff = Je vous mets en relation avec notre équipe { $team }. Vous aurez une 
 handoff-failures = Désolé de ne pas avoir pu vous aider. Je vous mets en relation avec notre équipe { $team } ; vous aurez une réponse sous { $wait }.
 handoff-out-of-hours = Je vous mets en relation avec notre équipe { $team }. Elle n'est pas disponible pour le moment et vous répondra à partir de { $when }. Vous pouvez aussi écrire à { $email }.
 handoff-vip = Merci de votre fidélité. Je vous mets directement en relation avec notre équipe { $team } ; vous aurez une réponse sous { $wait }.
+handoff-by = Je vous mets en relation avec notre équipe { $team }. Vous aurez une réponse d'ici { $when }. L'équipe verra notre conversation : vous n'aurez pas à vous répéter.
+handoff-failures-by = Désolé de ne pas avoir pu vous aider. Je vous mets en relation avec notre équipe { $team } ; vous aurez une réponse d'ici { $when }.
+handoff-vip-by = Merci de votre fidélité. Je vous mets directement en relation avec notre équipe { $team } ; vous aurez une réponse d'ici { $when }.
 back-to-bot = Pas de problème, j'ai annulé votre demande de mise en relation avec un agent. Comment puis-je vous aider ?
 
 ## Langue
@@ -97,3 +101,27 @@ photo-too-dark = Merci ! La photo est trop sombre : reprenez-la près d’une 
 photo-overexposed = Merci ! La photo est trop claire pour voir les détails : reprenez-la à l’abri de la lumière directe.
 photo-blurred = Merci ! La photo est floue : tenez le téléphone immobile, touchez l’écran pour faire la mise au point, puis reprenez-la.
 photo-request = Merci d’envoyer une photo du produit montrant le problème, bien éclairée et avec l’étiquette visible.
+
+## Niveaux de service et enquêtes de satisfaction
+
+# Quand le client aura de nos nouvelles, inséré dans une phrase : $wait est un texte wait-*, $when un texte when-at.
+expected-within = sous { $wait }
+expected-from = à partir de { $when }
+expected-by = d'ici { $when }
+# Un délai dépassé, annoncé au client ; $expected est l'un des textes expected-*.
+breach-senior = Nous sommes désolés pour l'attente. Votre demande a été confiée à un responsable de notre équipe { $team } ; vous aurez de nos nouvelles { $expected }.
+breach-specialists = Votre demande a été transmise à nos { $team } ; vous aurez de nos nouvelles { $expected }.
+# L'enquête après la résolution : une liste de cinq notes.
+csat-question = Comment évalueriez-vous l'aide que vous avez reçue ?
+csat-button = Choisir une note
+csat-score =
+    { $score ->
+        [1] Très mauvais
+        [2] Mauvais
+        [3] Correct
+        [4] Bien
+       *[5] Excellent
+    }
+csat-thanks-ask = Merci ! Souhaitez-vous ajouter quelque chose ? Écrivez-le simplement ici.
+csat-no-comment = Non, merci
+csat-thanks = Merci pour votre avis.

@@ -1,5 +1,6 @@
 ### Testi del bot in italiano (si dà del tu, come d'uso in chat). Fonte: en.ftl.
-### Titoli dei pulsanti (menu-*, faq-yes, faq-no, list-button): al massimo 20 caratteri.
+### Titoli dei pulsanti (menu-*, faq-yes, faq-no, list-button, csat-button, csat-no-comment): al massimo 20 caratteri;
+### righe del sondaggio (stelle, uno spazio e un csat-score): al massimo 24.
 
 greeting = Ciao { $name }! Sono l'assistente virtuale. Come posso aiutarti oggi?
 greeting-anonymous = Ciao! Sono l'assistente virtuale. Come posso aiutarti oggi?
@@ -37,6 +38,9 @@ handoff = Ti passo al nostro team { $team }. Riceverai una risposta entro { $wai
 handoff-failures = Mi dispiace di non essere riuscito ad aiutarti. Ti passo al nostro team { $team }; riceverai una risposta entro { $wait }.
 handoff-out-of-hours = Ti passo al nostro team { $team }. Al momento non è disponibile e ti risponderà a partire da { $when }. Puoi anche scrivere a { $email }.
 handoff-vip = Grazie per la tua fiducia. Ti passo direttamente al nostro team { $team }; riceverai una risposta entro { $wait }.
+handoff-by = Ti passo al nostro team { $team }. Riceverai una risposta entro { $when }. Il team vedrà la nostra conversazione, quindi non dovrai ripetere nulla.
+handoff-failures-by = Mi dispiace di non essere riuscito ad aiutarti. Ti passo al nostro team { $team }; riceverai una risposta entro { $when }.
+handoff-vip-by = Grazie per la tua fiducia. Ti passo direttamente al nostro team { $team }; riceverai una risposta entro { $when }.
 back-to-bot = Nessun problema, ho annullato la tua richiesta di parlare con un agente. Come posso aiutarti?
 
 ## Lingua
@@ -96,3 +100,27 @@ photo-too-dark = Grazie! La foto è troppo scura: scattala di nuovo vicino a una
 photo-overexposed = Grazie! La foto è troppo chiara per vedere i dettagli: scattala di nuovo lontano dalla luce diretta.
 photo-blurred = Grazie! La foto è mossa: tieni fermo il telefono, tocca lo schermo per mettere a fuoco e scattala di nuovo.
 photo-request = Invia una foto del prodotto che mostri il problema, con buona luce e con l’etichetta in vista.
+
+## Livelli di servizio e sondaggi di soddisfazione
+
+# Quando il cliente avrà nostre notizie, dentro una frase: $wait è un testo wait-*, $when un testo when-at.
+expected-within = entro { $wait }
+expected-from = a partire da { $when }
+expected-by = entro { $when }
+# Una scadenza superata, comunicata al cliente; $expected è uno dei testi expected-*.
+breach-senior = Ci scusiamo per l'attesa. La tua richiesta è stata affidata a un responsabile del nostro team { $team }; riceverai nostre notizie { $expected }.
+breach-specialists = La tua richiesta è stata passata ai nostri { $team }; riceverai nostre notizie { $expected }.
+# Il sondaggio dopo la risoluzione: un elenco di cinque voti.
+csat-question = Come valuteresti l'aiuto che hai ricevuto?
+csat-button = Scegli un voto
+csat-score =
+    { $score ->
+        [1] Pessimo
+        [2] Scarso
+        [3] Sufficiente
+        [4] Buono
+       *[5] Ottimo
+    }
+csat-thanks-ask = Grazie! Vuoi aggiungere qualcosa? Scrivilo pure qui.
+csat-no-comment = No, grazie
+csat-thanks = Grazie per il tuo feedback.

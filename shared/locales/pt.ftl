@@ -1,5 +1,6 @@
 ### Textos do bot em português europeu (tratamento formal, sem "você"). Fonte: en.ftl.
-### Títulos dos botões (menu-*, faq-yes, faq-no, list-button): no máximo 20 caracteres.
+### Títulos dos botões (menu-*, faq-yes, faq-no, list-button, csat-button, csat-no-comment): no máximo 20 caracteres;
+### linhas do inquérito (estrelas, um espaço e um csat-score): no máximo 24.
 
 greeting = Olá, { $name }! Sou o assistente virtual. Como posso ajudar hoje?
 greeting-anonymous = Olá! Sou o assistente virtual. Como posso ajudar hoje?
@@ -37,6 +38,9 @@ handoff = Vou passar a sua conversa para a nossa equipa de { $team }. Receberá 
 handoff-failures = Lamento não ter conseguido ajudar. Vou passar a sua conversa para a nossa equipa de { $team }; receberá uma resposta no prazo de { $wait }.
 handoff-out-of-hours = Vou passar a sua conversa para a nossa equipa de { $team }. Neste momento, a equipa não está disponível e responderá a partir de { $when }. Também pode escrever para { $email }.
 handoff-vip = Obrigado pela sua preferência. Vou passar a sua conversa diretamente para a nossa equipa de { $team }; receberá uma resposta no prazo de { $wait }.
+handoff-by = Vou passar a sua conversa para a nossa equipa de { $team }. Receberá uma resposta até { $when }. A equipa verá a nossa conversa, por isso não precisará de repetir nada.
+handoff-failures-by = Lamento não ter conseguido ajudar. Vou passar a sua conversa para a nossa equipa de { $team }; receberá uma resposta até { $when }.
+handoff-vip-by = Obrigado pela sua preferência. Vou passar a sua conversa diretamente para a nossa equipa de { $team }; receberá uma resposta até { $when }.
 back-to-bot = Sem problema, cancelei o seu pedido para falar com um agente. Como posso ajudar?
 
 ## Idioma
@@ -96,3 +100,27 @@ photo-too-dark = Obrigado! A fotografia está demasiado escura: tire-a de novo j
 photo-overexposed = Obrigado! A fotografia tem demasiada luz para ver os detalhes: tire-a de novo longe de luz direta.
 photo-blurred = Obrigado! A fotografia está desfocada: segure o telemóvel sem mexer, toque no ecrã para focar e tire-a de novo.
 photo-request = Envie uma fotografia do produto que mostre o problema, com boa luz e com a etiqueta visível.
+
+## Níveis de serviço e inquéritos de satisfação
+
+# Quando o cliente terá notícias nossas, dentro de uma frase: $wait é um texto wait-*, $when um texto when-at.
+expected-within = no prazo de { $wait }
+expected-from = a partir de { $when }
+expected-by = até { $when }
+# Um prazo ultrapassado, comunicado ao cliente; $expected é um dos textos expected-*.
+breach-senior = Lamentamos a espera. O seu pedido foi encaminhado para um responsável da nossa equipa de { $team }; terá notícias nossas { $expected }.
+breach-specialists = O seu pedido foi encaminhado para os nossos { $team }; terá notícias nossas { $expected }.
+# O inquérito depois da resolução: uma lista de cinco avaliações (de «a ajuda», no feminino).
+csat-question = Como avalia a ajuda que recebeu?
+csat-button = Escolher avaliação
+csat-score =
+    { $score ->
+        [1] Muito má
+        [2] Má
+        [3] Razoável
+        [4] Boa
+       *[5] Excelente
+    }
+csat-thanks-ask = Obrigado! Quer acrescentar alguma coisa? Basta escrever aqui.
+csat-no-comment = Não, obrigado
+csat-thanks = Obrigado pela sua opinião.

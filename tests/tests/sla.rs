@@ -73,7 +73,10 @@ async fn an_unanswered_ticket_is_warned_about_at_80_percent_then_escalated_at_br
     let token = desk.token("lena", "support").await?;
     let id = handed_to_support(&desk, customer, &token).await?;
     let handoff = text_of(&desk.inbox(customer).await?[1]);
-    assert!(handoff.contains("30 minutes"), "the promise comes from the policy: {handoff}");
+    assert!(
+        handoff.contains("30 minutes"),
+        "the promise comes from the policy: {handoff}"
+    );
 
     // 23 of 30 minutes: nothing yet.
     desk.advance_clock(23).await?;
@@ -108,11 +111,19 @@ async fn an_unanswered_ticket_is_warned_about_at_80_percent_then_escalated_at_br
     assert_eq!(clock(&body, "first_response").unwrap()["level"], 1);
     let inbox = desk.inbox_of_at_least(customer, 3).await?;
     let notice = text_of(&inbox[2]);
-    assert!(notice.contains("senior"), "the customer is told transparently: {notice}");
+    assert!(
+        notice.contains("senior"),
+        "the customer is told transparently: {notice}"
+    );
 
     // A sweep that repeats (the clock barely moves) changes nothing more.
     desk.advance_clock(1).await?;
-    let kinds = timeline_kinds(&desk.api("GET", Some(&token), &format!("/api/tickets/{id}"), None).await?.1);
+    let kinds = timeline_kinds(
+        &desk
+            .api("GET", Some(&token), &format!("/api/tickets/{id}"), None)
+            .await?
+            .1,
+    );
     assert_eq!(kinds.iter().filter(|k| *k == "sla_breached").count(), 1);
     assert_eq!(kinds.iter().filter(|k| *k == "sla_warning").count(), 1);
     assert_eq!(desk.inbox(customer).await?.len(), 3);
@@ -137,11 +148,9 @@ async fn a_vip_ticket_gets_the_shorter_targets() -> anyhow::Result<()> {
     // The profile is written by the tickets function; wait until the bot can see it.
     eventually("the VIP profile", || async {
         let store = desk.aws.store().await;
-        let profile = helpdesk::ports::TicketReader::profile(
-            &store,
-            &helpdesk::domain::ids::CustomerId::parse(customer)?,
-        )
-        .await?;
+        let profile =
+            helpdesk::ports::TicketReader::profile(&store, &helpdesk::domain::ids::CustomerId::parse(customer)?)
+                .await?;
         Ok(profile.filter(|p| p.tier == helpdesk::domain::ticket::CustomerTier::Vip))
     })
     .await?;
@@ -154,7 +163,10 @@ async fn a_vip_ticket_gets_the_shorter_targets() -> anyhow::Result<()> {
     let clocks = ticket["sla"]["clocks"].as_array().unwrap();
     let first = clocks.iter().find(|c| c["metric"] == "first_response").unwrap();
     let started = first["started_at_ms"].as_i64().unwrap();
-    assert_eq!(first["due_at_ms"].as_i64().unwrap() - started / 60_000 * 60_000, 10 * 60_000);
+    assert_eq!(
+        first["due_at_ms"].as_i64().unwrap() - started / 60_000 * 60_000,
+        10 * 60_000
+    );
     desk.stop().await;
     Ok(())
 }
@@ -178,7 +190,8 @@ async fn a_ticket_waiting_on_the_customer_does_not_breach_and_their_reply_restar
     assert_eq!(status, 202);
     let body = desk
         .ticket_where(&token, &id, |b| {
-            clock(b, "first_response").is_none() && clock(b, "resolution").is_some_and(|c| c["running_since_ms"].is_null())
+            clock(b, "first_response").is_none()
+                && clock(b, "resolution").is_some_and(|c| c["running_since_ms"].is_null())
         })
         .await?;
     assert_eq!(clock(&body, "resolution").unwrap()["elapsed_minutes"], 5);
@@ -186,7 +199,10 @@ async fn a_ticket_waiting_on_the_customer_does_not_breach_and_their_reply_restar
     // Far past the 90-minute resolution target: paused, so nothing fires.
     desk.advance_clock(120).await?;
     desk.advance_clock(1).await?;
-    let body = desk.api("GET", Some(&token), &format!("/api/tickets/{id}"), None).await?.1;
+    let body = desk
+        .api("GET", Some(&token), &format!("/api/tickets/{id}"), None)
+        .await?
+        .1;
     let kinds = timeline_kinds(&body);
     assert!(!kinds.iter().any(|k| k.starts_with("sla_")), "{kinds:?}");
     assert!(notifications_about(&desk, &id, "SLA").await?.is_empty());
@@ -222,7 +238,8 @@ async fn an_agent_silent_after_the_customer_wrote_loses_the_ticket_to_the_queue_
         )
         .await?;
     assert_eq!(status, 202);
-    desk.ticket_where(&token, &id, |b| b["ticket"]["status"] == "assigned").await?;
+    desk.ticket_where(&token, &id, |b| b["ticket"]["status"] == "assigned")
+        .await?;
     desk.customer_says(customer, "My parcel never arrived").await?;
     desk.ticket_where(&token, &id, |b| b["ticket"]["sla"]["reassign_at_ms"].is_i64())
         .await?;

@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 
-/// A choice offered by the last interactive message (a reply button or a list row).
+/// A choice offered by the last interactive message (a reply button or a list
+/// row) or template (a quick-reply button).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choice {
-    /// `button_reply` or `list_reply`.
+    /// `button_reply` or `list_reply`; `button` for a template's quick reply.
     pub reply_type: &'static str,
-    /// The id the business gave the button or row.
+    /// The id the business gave the button or row; a quick reply's payload.
     pub id: String,
     /// Its title.
     pub title: String,
@@ -21,6 +22,9 @@ pub struct Choice {
 impl Choice {
     /// The customer message that picks this choice.
     pub fn reply_message(&self) -> Value {
+        if self.reply_type == "button" {
+            return json!({"type": "button", "button": {"payload": self.id, "text": self.title}});
+        }
         let mut reply = json!({"id": self.id, "title": self.title});
         if let Some(d) = &self.description {
             reply["description"] = json!(d);
@@ -108,6 +112,21 @@ pub fn render(entry: &Value) -> (Vec<String>, Vec<Choice>) {
                 line.push_str(&format!(" {}", params.join(" | ")));
             }
             lines.push(line);
+            // The buttons' labels are in the approved template, unknown here: the payload stands in.
+            for c in t["components"].as_array().into_iter().flatten() {
+                if c["type"] == "button"
+                    && c["sub_type"] == "quick_reply"
+                    && let Some(payload) = text_at(c, "/parameters/0/payload")
+                {
+                    choices.push(Choice {
+                        reply_type: "button",
+                        id: payload.to_string(),
+                        title: payload.to_string(),
+                        description: None,
+                    });
+                    lines.push(format!("  [{}] {payload}", choices.len()));
+                }
+            }
         }
         "reaction" => lines.push(format!(
             "[reacted {} to {}]",
@@ -310,6 +329,22 @@ mod tests {
             parse_line("2", &choices),
             Input::Send(json!({"type": "interactive", "interactive": {
                 "type": "button_reply", "button_reply": {"id": "menu.agent", "title": "Talk to an agent"}}}))
+        );
+    }
+
+    #[test]
+    fn a_templates_quick_replies_are_numbered_and_a_number_taps_the_payload() {
+        let entry = json!({"type": "template", "message": {"template": {
+        "name": "csat_request", "language": {"code": "en"},
+        "components": [
+            {"type": "button", "sub_type": "quick_reply", "index": "0", "parameters": [{"type": "payload", "payload": "csat:TK-1:1"}]},
+            {"type": "button", "sub_type": "quick_reply", "index": "1", "parameters": [{"type": "payload", "payload": "csat:TK-1:2"}]}
+        ]}}});
+        let (lines, choices) = render(&entry);
+        assert_eq!(lines[1], "  [1] csat:TK-1:1");
+        assert_eq!(
+            parse_line("2", &choices),
+            Input::Send(json!({"type": "button", "button": {"payload": "csat:TK-1:2", "text": "csat:TK-1:2"}}))
         );
     }
 

@@ -156,10 +156,10 @@ pub fn validate_send(body: &Value, media_known: &dyn Fn(&str) -> bool) -> Result
                 "template.language.code",
                 15,
             )?;
-            if let Some(c) = template.get("components")
-                && !c.is_array()
-            {
-                return Err(errors::invalid_parameter("template.components must be an array"));
+            match template.get("components") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(components)) => validate_template_components(components)?,
+                Some(_) => return Err(errors::invalid_parameter("template.components must be an array")),
             }
         }
         "reaction" => {
@@ -171,6 +171,97 @@ pub fn validate_send(body: &Value, media_known: &dyn Fn(&str) -> bool) -> Result
         media => validate_media(object(body, media)?, media, media_known)?,
     }
     Ok(ValidSend { input, wa_id, kind })
+}
+
+/// Template buttons: at most 10, indexed 0 to 9.
+const MAX_TEMPLATE_BUTTONS: usize = 10;
+
+/// The values sent for a template's variables. The approved template itself is
+/// not known here, so the number of parameters is not checked (132000).
+fn validate_template_components(components: &[Value]) -> Result<(), GraphError> {
+    let mut indexes = HashSet::new();
+    for (c, component) in components.iter().enumerate() {
+        let path = format!("template.components[{c}]");
+        let component = component
+            .as_object()
+            .ok_or_else(|| errors::invalid_parameter(format!("{path} must be an object")))?;
+        let kind = string(component, &path, "type")?.to_ascii_lowercase();
+        let parameters = match component.get("parameters") {
+            None | Some(Value::Null) => &[][..],
+            Some(Value::Array(p)) => p.as_slice(),
+            Some(_) => return Err(errors::invalid_parameter(format!("{path}.parameters must be an array"))),
+        };
+        match kind.as_str() {
+            "header" | "body" | "footer" => {
+                for (i, parameter) in parameters.iter().enumerate() {
+                    validate_template_parameter(parameter, &format!("{path}.parameters[{i}]"))?;
+                }
+            }
+            "button" => {
+                let sub_type = string(component, &path, "sub_type")?.to_ascii_lowercase();
+                // Meta documents the index as a string and accepts a number.
+                let index = match component.get("index") {
+                    Some(Value::String(i)) => i.parse::<usize>().ok(),
+                    Some(Value::Number(n)) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+                    None | Some(Value::Null) => return Err(errors::required_parameter(&format!("{path}.index"))),
+                    Some(_) => None,
+                };
+                let index = index
+                    .filter(|i| *i < MAX_TEMPLATE_BUTTONS)
+                    .ok_or_else(|| errors::invalid_parameter(format!("{path}.index must be a number from 0 to 9")))?;
+                if !indexes.insert(index) {
+                    return Err(errors::invalid_parameter(format!(
+                        "{path}.index: two button components share the index {index}"
+                    )));
+                }
+                if sub_type == "quick_reply" {
+                    if parameters.len() != 1 {
+                        return Err(errors::invalid_parameter(format!(
+                            "{path}.parameters: a quick_reply button takes exactly one payload parameter"
+                        )));
+                    }
+                    let ppath = format!("{path}.parameters[0]");
+                    let parameter = parameters[0]
+                        .as_object()
+                        .ok_or_else(|| errors::invalid_parameter(format!("{ppath} must be an object")))?;
+                    if string(parameter, &ppath, "type")? != "payload" {
+                        return Err(errors::invalid_parameter(format!("{ppath}.type must be \"payload\"")));
+                    }
+                    non_empty_max(string(parameter, &ppath, "payload")?, &format!("{ppath}.payload"), 256)?;
+                } else if !matches!(
+                    sub_type.as_str(),
+                    "url" | "copy_code" | "flow" | "catalog" | "mpm" | "voice_call"
+                ) {
+                    return Err(errors::invalid_parameter(format!(
+                        "{path}.sub_type: unsupported button sub_type \"{sub_type}\""
+                    )));
+                }
+            }
+            other => {
+                return Err(errors::invalid_parameter(format!(
+                    "{path}.type: unsupported component type \"{other}\"; expected header, body, footer or button"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A header or body parameter; text values follow Meta's format rule.
+fn validate_template_parameter(parameter: &Value, path: &str) -> Result<(), GraphError> {
+    let parameter = parameter
+        .as_object()
+        .ok_or_else(|| errors::invalid_parameter(format!("{path} must be an object")))?;
+    if string(parameter, path, "type")? == "text" {
+        let text = string(parameter, path, "text")?;
+        non_empty_max(text, &format!("{path}.text"), 32768)?;
+        if text.contains(['\n', '\t']) || text.contains("     ") {
+            return Err(errors::invalid_parameter(format!(
+                "{path}.text: Param text cannot have new-line/tab characters or more than 4 consecutive spaces"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn validate_media(
@@ -416,6 +507,41 @@ mod tests {
         let body = json!({"messaging_product":"whatsapp","to":"1","type":"interactive","interactive":{
             "type":"button","body":{"text":"b"},"action":{"buttons":[b, b]}}});
         assert_eq!(code(validate_send(&body, &|_| false)), 100);
+    }
+
+    fn template(components: Value) -> Value {
+        json!({"messaging_product":"whatsapp","to":"1","type":"template","template":{
+            "name":"csat_request","language":{"code":"pt_PT"},"components":components}})
+    }
+
+    #[test]
+    fn a_template_with_body_parameters_and_quick_reply_payloads_passes() {
+        let body = template(json!([
+            {"type":"body","parameters":[{"type":"text","text":"billing"},{"type":"text","text":"by Monday at 09:00"}]},
+            {"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":"csat:TK-1:1"}]},
+            {"type":"button","sub_type":"quick_reply","index":1,"parameters":[{"type":"payload","payload":"csat:TK-1:2"}]}
+        ]));
+        assert_eq!(validate_send(&body, &|_| false).unwrap().kind, "template");
+    }
+
+    #[test]
+    fn template_components_meta_would_refuse_are_refused() {
+        let quick = |index: Value, payload: &str| json!({"type":"button","sub_type":"quick_reply","index":index,"parameters":[{"type":"payload","payload":payload}]});
+        for components in [
+            json!([{"type":"body","parameters":[{"type":"text","text":"two\nlines"}]}]),
+            json!([{"type":"body","parameters":[{"type":"text","text":"wide     gap"}]}]),
+            json!([quick(json!("0"), "a"), quick(json!("0"), "b")]),
+            json!([quick(json!("10"), "a")]),
+            json!([quick(json!("0"), "")]),
+            json!([{"type":"button","sub_type":"quick_reply","parameters":[{"type":"payload","payload":"a"}]}]),
+            json!([{"type":"sidebar"}]),
+        ] {
+            assert_eq!(
+                code(validate_send(&template(components.clone()), &|_| false)),
+                100,
+                "{components}"
+            );
+        }
     }
 
     #[test]

@@ -157,7 +157,11 @@ impl DynamoStore {
     }
 
     /// Every item of a partition whose sort key starts with `prefix`, in sort-key order.
-    pub(crate) async fn query_prefix<T: DeserializeOwned>(&self, pk: String, prefix: &str) -> Result<Vec<T>, StoreError> {
+    pub(crate) async fn query_prefix<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        prefix: &str,
+    ) -> Result<Vec<T>, StoreError> {
         let request = self
             .client
             .query()

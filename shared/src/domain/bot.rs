@@ -4,16 +4,21 @@
 //! `bot` function does the I/O.
 
 use crate::domain::commands::{MediaJob, TicketCommand};
-use crate::domain::conversation::{Conversation, Mode, Step};
+use crate::domain::conversation::{CSAT_COMMENT_WINDOW_MS, Conversation, Mode, Step};
 use crate::domain::desk::{Desk, MenuItem, MenuStyle, OrderSource, Team};
 use crate::domain::i18n::{Arg, Catalog, Lang, detect_language};
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::{InboundMessage, MessageContent};
+use crate::domain::notices::{CSAT_NO_COMMENT, csat_thanks, parse_csat_reply, wait_text, when_text};
 use crate::domain::outbound::{Author, Button, OutboundBody, OutboundRequest, Row, Section};
 use crate::domain::privacy::excerpt;
+use crate::domain::sla::{Expected, expected_first_response};
 use crate::domain::ticket::{CustomerTier, Priority, TicketStatus};
 use crate::domain::triggers::{FrustrationScore, Normalised, TriggerHit};
 use jiff::Timestamp;
+
+/// The longest survey comment kept; the rest is cut.
+pub const MAX_CSAT_COMMENT: usize = 1000;
 
 /// Reply ids of the bot's own lists and buttons (the menu's are [`MenuItem::id`]).
 pub mod ids {
@@ -46,6 +51,10 @@ pub struct Turn<'a> {
     pub vip: bool,
     /// The answer to [`order_to_look_up`], when it asked for one.
     pub order: Option<OrderAnswer>,
+    /// The ticket named by a satisfaction-survey reply in `messages` (see
+    /// [`rated_ticket_to_look_up`]), when the handler found it among the
+    /// customer's tickets. A survey reply naming no such ticket is a stale button.
+    pub rated_ticket: Option<TicketId>,
     pub now: Timestamp,
 }
 
@@ -68,6 +77,26 @@ pub fn order_to_look_up(conversation: &Conversation, messages: &[InboundMessage]
     desk.parse_order_number(&text)
 }
 
+/// The ticket a satisfaction-survey reply among `messages` rates, for the handler
+/// to check that it exists and is the customer's before [`respond`].
+pub fn rated_ticket_to_look_up(messages: &[InboundMessage]) -> Option<TicketId> {
+    messages
+        .iter()
+        .rev()
+        .filter_map(choice_of)
+        .find_map(|id| parse_csat_reply(&id))
+        .map(|(ticket, _)| ticket)
+}
+
+/// The id of a reply button or list row, or the payload of a template's quick reply.
+fn choice_of(message: &InboundMessage) -> Option<String> {
+    match message.content() {
+        MessageContent::Choice { id, .. } => Some(id),
+        MessageContent::QuickReply { payload, .. } => Some(payload),
+        _ => None,
+    }
+}
+
 fn texts_of(messages: &[InboundMessage]) -> String {
     messages
         .iter()
@@ -85,6 +114,21 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
     let first = &turn.messages[0];
     let now_ms = turn.now.as_millisecond();
     let live = conversation.ticket_id.is_some() && turn.ticket_status != Some(TicketStatus::Resolved);
+
+    // A survey reply scores the ticket it names, whatever the conversation was
+    // doing; its messages go on that ticket, and no new one opens.
+    if let Some(reply) = survey_reply(turn) {
+        return rate(conversation, turn, desk, catalog, reply, live);
+    }
+    if let Step::AwaitingCsatComment { ticket_id, asked_at_ms } = conversation.step.clone() {
+        conversation.step = Step::Menu;
+        if now_ms - asked_at_ms <= CSAT_COMMENT_WINDOW_MS
+            && let Some(answer) = survey_comment(turn.messages)
+        {
+            return comment(conversation, turn, desk, catalog, &ticket_id, answer);
+        }
+    }
+
     let new_ticket = !live;
     if new_ticket {
         conversation.start_ticket(TicketId::opened_by(&first.wamid));
@@ -94,27 +138,7 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
     let words = Normalised::new(&text);
 
     let mut turn_out = Reply::new(desk, catalog, turn, &ticket_id, &conversation);
-    for message in turn.messages {
-        let at_ms = if message.timestamp > 0 {
-            message.timestamp * 1000
-        } else {
-            now_ms
-        };
-        let content = message.content();
-        turn_out.commands.push(TicketCommand::RecordInbound {
-            ticket_id: ticket_id.clone(),
-            customer: turn.customer.clone(),
-            phone_number_id: message.business.phone_number_id.clone(),
-            team: desk.config.desk.default_team.clone(),
-            contact_name: message.contact_name.clone(),
-            wamid: message.wamid.clone(),
-            at_ms,
-            message_type: message.message_type.clone(),
-            summary: content.summary(),
-            message: message.message.clone(),
-        });
-        conversation.remember(&message.wamid);
-    }
+    turn_out.record(&mut conversation);
 
     // The customer's language: detected from what they write, unless they chose one.
     if !conversation.language_chosen
@@ -152,11 +176,7 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
         return turn_out.finish(conversation);
     }
 
-    let choice = turn.messages.iter().rev().find_map(|m| match m.content() {
-        MessageContent::Choice { id, .. } => Some(id),
-        MessageContent::QuickReply { payload, .. } => Some(payload),
-        _ => None,
-    });
+    let choice = turn.messages.iter().rev().find_map(choice_of);
 
     // Escalation triggers, all recorded when several fire.
     let mut hits = Vec::new();
@@ -311,6 +331,112 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
     turn_out.finish(conversation)
 }
 
+/// A score tapped in a satisfaction survey.
+struct SurveyReply {
+    ticket: TicketId,
+    score: u8,
+    /// The message carrying it.
+    wamid: String,
+}
+
+/// The last survey reply naming the ticket the handler found.
+fn survey_reply(turn: &Turn<'_>) -> Option<SurveyReply> {
+    let rated = turn.rated_ticket.as_ref()?;
+    turn.messages.iter().rev().find_map(|m| {
+        let (ticket, score) = parse_csat_reply(&choice_of(m)?)?;
+        (&ticket == rated).then(|| SurveyReply {
+            ticket,
+            score,
+            wamid: m.wamid.clone(),
+        })
+    })
+}
+
+/// Records a survey score and thanks the customer, inviting a comment unless
+/// humans are working on a newer ticket (the customer's next words are for them).
+fn rate(
+    mut conversation: Conversation,
+    turn: &Turn<'_>,
+    desk: &Desk,
+    catalog: &Catalog,
+    reply: SurveyReply,
+    live: bool,
+) -> Outcome {
+    let mut out = Reply::new(desk, catalog, turn, &reply.ticket, &conversation);
+    out.record(&mut conversation);
+    out.commands.push(TicketCommand::RecordCsat {
+        ticket_id: reply.ticket.clone(),
+        customer: turn.customer.clone(),
+        score: reply.score,
+        wamid: reply.wamid.clone(),
+        at_ms: out.at_ms(),
+    });
+    let ask_comment = !(live && conversation.mode == Mode::Human);
+    if ask_comment {
+        conversation.step = Step::AwaitingCsatComment {
+            ticket_id: reply.ticket.clone(),
+            asked_at_ms: out.at_ms(),
+        };
+    }
+    out.reply(csat_thanks(catalog, out.lang, ask_comment));
+    out.finish(conversation)
+}
+
+/// What the customer answered to the invitation to comment on their score.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SurveyAnswer {
+    Comment(String),
+    Declined,
+}
+
+/// Texts only are a comment (joined, trimmed, cut at [`MAX_CSAT_COMMENT`]); the
+/// "No, thanks" button declines. Anything else (a file, another button) is not
+/// an answer, and is handled as usual.
+fn survey_comment(messages: &[InboundMessage]) -> Option<SurveyAnswer> {
+    let contents: Vec<MessageContent> = messages.iter().map(InboundMessage::content).collect();
+    if contents.iter().all(|c| matches!(c, MessageContent::Text(_))) {
+        let texts: Vec<&str> = contents
+            .iter()
+            .filter_map(|c| match c {
+                MessageContent::Text(t) => Some(t.trim()),
+                _ => None,
+            })
+            .filter(|t| !t.is_empty())
+            .collect();
+        let comment: String = texts.join("\n").chars().take(MAX_CSAT_COMMENT).collect();
+        let comment = comment.trim_end();
+        return (!comment.is_empty()).then(|| SurveyAnswer::Comment(comment.to_owned()));
+    }
+    messages
+        .iter()
+        .any(|m| choice_of(m).as_deref() == Some(CSAT_NO_COMMENT))
+        .then_some(SurveyAnswer::Declined)
+}
+
+/// Records the comment (if any) on the rated ticket and closes the survey with thanks.
+fn comment(
+    mut conversation: Conversation,
+    turn: &Turn<'_>,
+    desk: &Desk,
+    catalog: &Catalog,
+    rated: &TicketId,
+    answer: SurveyAnswer,
+) -> Outcome {
+    let mut out = Reply::new(desk, catalog, turn, rated, &conversation);
+    out.record(&mut conversation);
+    if let SurveyAnswer::Comment(comment) = answer {
+        out.commands.push(TicketCommand::RecordCsatComment {
+            ticket_id: rated.clone(),
+            customer: turn.customer.clone(),
+            comment,
+            wamid: out.cause().to_owned(),
+            at_ms: out.at_ms(),
+        });
+    }
+    out.reply(csat_thanks(catalog, out.lang, false));
+    out.finish(conversation)
+}
+
 fn is_cancel(desk: &Desk, words: &Normalised) -> bool {
     // Only a short message that is the phrase: "cancel my order" is not "cancel".
     desk.config.keywords.cancel.values().flatten().any(|k| {
@@ -351,6 +477,30 @@ impl<'a> Reply<'a> {
 
     fn t(&self, key: &str, args: &[(&str, Arg)]) -> String {
         self.catalog.text(self.lang, key, args)
+    }
+
+    /// Records the turn's messages on the reply's ticket (opening it when new).
+    fn record(&mut self, conversation: &mut Conversation) {
+        for message in self.turn.messages {
+            let at_ms = if message.timestamp > 0 {
+                message.timestamp * 1000
+            } else {
+                self.at_ms()
+            };
+            self.commands.push(TicketCommand::RecordInbound {
+                ticket_id: self.ticket_id.clone(),
+                customer: self.turn.customer.clone(),
+                phone_number_id: message.business.phone_number_id.clone(),
+                team: self.desk.config.desk.default_team.clone(),
+                contact_name: message.contact_name.clone(),
+                wamid: message.wamid.clone(),
+                at_ms,
+                message_type: message.message_type.clone(),
+                summary: message.content().summary(),
+                message: message.message.clone(),
+            });
+            conversation.remember(&message.wamid);
+        }
     }
 
     fn at_ms(&self) -> i64 {
@@ -637,42 +787,65 @@ impl<'a> Reply<'a> {
             priority = priority.max(Priority::High);
         }
         let team_name = team.name(self.lang).to_owned();
-        let open = team.calendar.is_open(self.turn.now);
-        let body = if open {
-            let tier = if self.turn.vip { CustomerTier::Vip } else { CustomerTier::Standard };
-            let policy = desk.sla_context(&team.config.id, priority, tier).policy;
-            let wait = self.wait(policy.first_response.minutes);
-            let key = if hits.iter().any(|h| h.name == "vip") {
-                "handoff-vip"
-            } else if hits.iter().any(|h| h.name == "failed_replies") {
-                "handoff-failures"
-            } else {
-                "handoff"
-            };
-            self.t(key, &[("team", team_name.into()), ("wait", wait.into())])
-        } else {
+        let now = self.turn.now;
+        let tz = team.calendar.time_zone();
+        if !team.calendar.is_open(now) {
             let when = team
                 .calendar
-                .next_open(self.turn.now)
-                .map(|at| self.when(team, at))
+                .next_open(now)
+                .map(|at| when_text(self.catalog, self.lang, tz, at))
                 .unwrap_or_default();
             hits.push(TriggerHit::new(
                 "out_of_hours",
                 format!("{} is closed; it opens {when}", team.config.id),
             ));
-            let email = team
-                .config
-                .email
-                .clone()
-                .unwrap_or_else(|| desk.config.desk.support_email.clone());
-            self.t(
-                "handoff-out-of-hours",
-                &[
-                    ("team", team_name.into()),
-                    ("when", when.into()),
-                    ("email", email.into()),
-                ],
-            )
+        }
+        // The customer hears what the ticket's SLA policy promises, counted in the team's calendar.
+        let customer_tier = if self.turn.vip {
+            CustomerTier::Vip
+        } else {
+            CustomerTier::Standard
+        };
+        let expected = expected_first_response(&desk.sla_context(&team.config.id, priority, customer_tier), now);
+        let flavour = if hits.iter().any(|h| h.name == "vip") {
+            "handoff-vip"
+        } else if hits.iter().any(|h| h.name == "failed_replies") {
+            "handoff-failures"
+        } else {
+            "handoff"
+        };
+        let body = match expected {
+            Expected::Within(minutes) => {
+                let wait = wait_text(self.catalog, self.lang, minutes);
+                Some(self.t(flavour, &[("team", team_name.into()), ("wait", wait.into())]))
+            }
+            Expected::By(at) => {
+                let when = when_text(self.catalog, self.lang, tz, at);
+                let key = format!("{flavour}-by");
+                Some(self.t(&key, &[("team", team_name.into()), ("when", when.into())]))
+            }
+            // Told once a day (the team's day): a customer who comes back after
+            // cancelling already knows the team is away.
+            Expected::Reopens(at) => {
+                let today = now.to_zoned(tz.clone()).date();
+                (conversation.out_of_hours_told_on != Some(today)).then(|| {
+                    conversation.out_of_hours_told_on = Some(today);
+                    let when = when_text(self.catalog, self.lang, tz, at);
+                    let email = team
+                        .config
+                        .email
+                        .clone()
+                        .unwrap_or_else(|| desk.config.desk.support_email.clone());
+                    self.t(
+                        "handoff-out-of-hours",
+                        &[
+                            ("team", team_name.into()),
+                            ("when", when.into()),
+                            ("email", email.into()),
+                        ],
+                    )
+                })
+            }
         };
         let primary = hits[0].clone();
         let reason = hits
@@ -702,28 +875,9 @@ impl<'a> Reply<'a> {
             frustration,
             excerpt: (!text.is_empty()).then(|| excerpt(&text)),
         });
-        self.reply(OutboundBody::text(body));
-    }
-
-    /// "30 minutes", "2 hours", "1 day" in the customer's language.
-    fn wait(&self, minutes: u32) -> String {
-        let m = i64::from(minutes);
-        if m < 120 && m % 60 != 0 {
-            self.t("wait-minutes", &[("count", m.into())])
-        } else if m < 48 * 60 {
-            self.t("wait-hours", &[("count", ((m + 59) / 60).into())])
-        } else {
-            self.t("wait-days", &[("count", ((m + 1439) / 1440).into())])
+        if let Some(body) = body {
+            self.reply(OutboundBody::text(body));
         }
-    }
-
-    /// "Monday at 09:00" in the team's time zone and the customer's language.
-    fn when(&self, team: &Team, at: Timestamp) -> String {
-        let local = at.to_zoned(team.calendar.time_zone().clone());
-        let day = i64::from(local.weekday().to_monday_one_offset());
-        let weekday = self.t("weekday", &[("day", day.into())]);
-        let time = format!("{:02}:{:02}", local.hour(), local.minute());
-        self.t("when-at", &[("weekday", weekday.into()), ("time", time.into())])
     }
 
     fn finish(self, conversation: Conversation) -> Outcome {
@@ -775,6 +929,7 @@ mod tests {
     use super::*;
     use crate::domain::desk::EMBEDDED_CONFIG;
     use crate::domain::inbound::BusinessNumber;
+    use crate::domain::notices::csat_reply_id;
     use serde_json::{Value, json};
 
     /// Tuesday 24 November 2026, 10:00 in Paris: every team of the shipped configuration is open.
@@ -835,6 +990,8 @@ mod tests {
         vip: bool,
         now: Timestamp,
         n: usize,
+        /// Every ticket the conversation opened: the tickets a survey reply may rate.
+        tickets: Vec<TicketId>,
     }
 
     impl Chat {
@@ -850,6 +1007,7 @@ mod tests {
                 vip: false,
                 now: OPEN.parse().unwrap(),
                 n: 0,
+                tickets: Vec::new(),
             }
         }
         fn send(&mut self, messages: Vec<InboundMessage>, order: Option<OrderAnswer>) -> Outcome {
@@ -859,10 +1017,16 @@ mod tests {
                 ticket_status: self.status,
                 vip: self.vip,
                 order,
+                rated_ticket: rated_ticket_to_look_up(&messages).filter(|t| self.tickets.contains(t)),
                 now: self.now,
             };
             let outcome = respond(self.conversation.clone(), &turn, &self.desk, &self.catalog);
             self.conversation = outcome.conversation.clone();
+            if let Some(ticket) = &self.conversation.ticket_id
+                && !self.tickets.contains(ticket)
+            {
+                self.tickets.push(ticket.clone());
+            }
             if self.status.is_none() {
                 self.status = Some(TicketStatus::Bot);
             }
@@ -1303,6 +1467,197 @@ mod tests {
         assert_eq!(o.media.len(), 1);
         assert!(o.media[0].bot_may_reply);
         assert_eq!(o.media[0].message_type, "document");
+    }
+
+    /// A customer whose ticket an agent resolved, and the survey's reply id for `score`.
+    fn resolved_chat() -> (Chat, TicketId) {
+        let mut chat = Chat::new();
+        chat.say("agent");
+        chat.status = Some(TicketStatus::Resolved);
+        let ticket = chat.conversation.ticket_id.clone().unwrap();
+        (chat, ticket)
+    }
+
+    fn recorded_on(o: &Outcome) -> Vec<TicketId> {
+        o.commands
+            .iter()
+            .filter_map(|c| match c {
+                TicketCommand::RecordInbound { ticket_id, .. } => Some(ticket_id.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_survey_score_is_recorded_on_the_resolved_ticket_without_opening_another() {
+        let (mut chat, ticket) = resolved_chat();
+        let o = chat.tap(&csat_reply_id(&ticket, 4));
+        assert_eq!(recorded_on(&o), std::slice::from_ref(&ticket));
+        assert!(o.commands.iter().any(
+            |c| matches!(c, TicketCommand::RecordCsat { ticket_id, score: 4, wamid, .. } if *ticket_id == ticket && wamid == "w2")
+        ));
+        assert!(escalation(&o).is_none());
+        assert_eq!(chat.conversation.ticket_id, Some(ticket.clone()));
+        assert_eq!(chat.conversation.failed_replies, 0);
+        assert_eq!(o.replies[0].ticket_id, ticket);
+        assert_eq!(o.replies[0].body, csat_thanks(&chat.catalog, Lang::En, true));
+        assert!(matches!(&chat.conversation.step, Step::AwaitingCsatComment { ticket_id, .. } if *ticket_id == ticket));
+    }
+
+    #[test]
+    fn a_score_tapped_on_the_closed_window_template_counts_like_a_list_reply() {
+        let (mut chat, ticket) = resolved_chat();
+        let payload = csat_reply_id(&ticket, 2);
+        let m = message(
+            "t1",
+            "button",
+            json!({"type":"button","button":{"payload": payload, "text":"⭐⭐"}}),
+        );
+        let o = chat.send(vec![m], None);
+        assert!(
+            o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::RecordCsat { score: 2, .. }))
+        );
+        assert_eq!(recorded_on(&o), [ticket]);
+    }
+
+    #[test]
+    fn the_comment_after_a_score_is_recorded_trimmed_and_then_the_next_message_opens_a_new_ticket() {
+        let (mut chat, ticket) = resolved_chat();
+        chat.tap(&csat_reply_id(&ticket, 5));
+        let o = chat.say("  Quick and friendly, thank you!  ");
+        assert_eq!(recorded_on(&o), std::slice::from_ref(&ticket));
+        assert!(o.commands.iter().any(|c| matches!(
+            c,
+            TicketCommand::RecordCsatComment { ticket_id, comment, .. }
+                if *ticket_id == ticket && comment == "Quick and friendly, thank you!"
+        )));
+        assert_eq!(body_text(&o.replies[0]), "Thank you for your feedback.");
+        assert_eq!(chat.conversation.step, Step::Menu);
+
+        let o = chat.say("hello again");
+        assert_ne!(chat.conversation.ticket_id, Some(ticket));
+        assert_eq!(row_ids(&o.replies[0])[0], "menu.order_status");
+    }
+
+    #[test]
+    fn no_thanks_to_the_comment_ends_the_survey_with_thanks_and_records_no_comment() {
+        let (mut chat, ticket) = resolved_chat();
+        chat.tap(&csat_reply_id(&ticket, 3));
+        let o = chat.tap(CSAT_NO_COMMENT);
+        assert_eq!(recorded_on(&o), [ticket]);
+        assert!(
+            !o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::RecordCsatComment { .. }))
+        );
+        assert_eq!(body_text(&o.replies[0]), chat.t(Lang::En, "csat-thanks"));
+        assert_eq!(chat.conversation.step, Step::Menu);
+    }
+
+    #[test]
+    fn a_survey_comment_is_cut_at_a_thousand_characters() {
+        let (mut chat, ticket) = resolved_chat();
+        chat.tap(&csat_reply_id(&ticket, 1));
+        let o = chat.say(&"é".repeat(1500));
+        let Some(TicketCommand::RecordCsatComment { comment, .. }) = o
+            .commands
+            .iter()
+            .find(|c| matches!(c, TicketCommand::RecordCsatComment { .. }))
+        else {
+            panic!("no comment")
+        };
+        assert_eq!(comment.chars().count(), MAX_CSAT_COMMENT);
+    }
+
+    #[test]
+    fn a_text_a_day_after_the_score_is_a_new_request_not_a_comment() {
+        let (mut chat, ticket) = resolved_chat();
+        chat.tap(&csat_reply_id(&ticket, 4));
+        chat.now += jiff::SignedDuration::from_hours(25);
+        let o = chat.say("How long does delivery take?");
+        assert!(
+            !o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::RecordCsatComment { .. }))
+        );
+        assert_ne!(chat.conversation.ticket_id, Some(ticket));
+        assert!(body_text(&o.replies[0]).starts_with("Orders ship"));
+    }
+
+    #[test]
+    fn a_photo_instead_of_a_comment_leaves_the_survey_and_is_handled_as_usual() {
+        let (mut chat, ticket) = resolved_chat();
+        chat.tap(&csat_reply_id(&ticket, 4));
+        let photo = message(
+            "p9",
+            "image",
+            json!({"type":"image","image":{"id":"MEDIA-9","mime_type":"image/jpeg"}}),
+        );
+        let o = chat.send(vec![photo], None);
+        assert_eq!(chat.conversation.step, Step::Menu);
+        assert_ne!(recorded_on(&o), [ticket]);
+        assert_eq!(o.media.len(), 1);
+    }
+
+    #[test]
+    fn a_survey_reply_for_a_ticket_the_handler_did_not_find_is_a_stale_button() {
+        let mut chat = Chat::new();
+        chat.say("hi");
+        let unknown = TicketId::parse("TK-000000000000").unwrap();
+        let o = chat.tap(&csat_reply_id(&unknown, 5));
+        assert!(!o.commands.iter().any(|c| matches!(c, TicketCommand::RecordCsat { .. })));
+        assert_eq!(body_text(&o.replies[0]), chat.t(Lang::En, "not-understood"));
+        assert_eq!(chat.conversation.failed_replies, 0);
+    }
+
+    #[test]
+    fn a_score_while_an_agent_handles_a_newer_ticket_is_thanked_without_asking_for_a_comment() {
+        let (mut chat, old) = resolved_chat();
+        chat.say("I need an agent again");
+        chat.status = Some(TicketStatus::Assigned);
+        let o = chat.tap(&csat_reply_id(&old, 5));
+        assert_eq!(recorded_on(&o), [old]);
+        assert_eq!(o.replies[0].body, csat_thanks(&chat.catalog, Lang::En, false));
+        assert_eq!(chat.conversation.step, Step::Menu);
+        assert_eq!(chat.conversation.mode, Mode::Human);
+    }
+
+    /// Tuesday 24 November 2026, 19:45 in Paris: support closes at 20:00, 15 minutes into its 30.
+    const CLOSING: &str = "2026-11-24T18:45:00Z";
+
+    #[test]
+    fn a_handoff_whose_wait_runs_past_closing_time_promises_an_answer_by_the_next_morning() {
+        let mut chat = Chat::new();
+        chat.now = CLOSING.parse().unwrap();
+        let o = chat.say("talk to an agent please");
+        assert_eq!(trigger_names(&o), ["direct_request"]);
+        assert_eq!(
+            body_text(&o.replies[0]),
+            "I'm passing you to our support team. You'll get an answer by Wednesday at 08:15. \
+             They'll see our conversation, so you won't need to repeat yourself."
+        );
+    }
+
+    #[test]
+    fn the_out_of_hours_reply_is_sent_once_a_day_but_every_handoff_records_the_trigger() {
+        let mut chat = Chat::new();
+        chat.now = CLOSED.parse().unwrap();
+        let first = chat.say("talk to an agent please");
+        assert_eq!(first.replies.len(), 1);
+        chat.say("never mind");
+        chat.status = Some(TicketStatus::Bot);
+        let again = chat.say("talk to an agent please");
+        assert_eq!(trigger_names(&again), ["direct_request", "out_of_hours"]);
+        assert!(again.replies.is_empty(), "{:?}", again.replies);
+
+        // Monday 00:30 in Paris: another day, still closed.
+        chat.now = "2026-11-22T23:30:00Z".parse().unwrap();
+        chat.say("never mind");
+        chat.status = Some(TicketStatus::Bot);
+        let next_day = chat.say("talk to an agent please");
+        assert!(body_text(&next_day.replies[0]).contains("Monday at 08:00"));
     }
 
     #[test]

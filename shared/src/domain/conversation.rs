@@ -4,6 +4,7 @@
 
 use crate::domain::i18n::Lang;
 use crate::domain::ids::{CustomerId, TicketId};
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 /// How many processed message ids the conversation remembers, to drop redeliveries.
@@ -35,7 +36,21 @@ pub enum Step {
     AwaitingPhoto {
         category: String,
     },
+    /// The customer scored a resolved ticket and was invited to add a comment:
+    /// their next text is that comment. Left after [`CSAT_COMMENT_WINDOW_MS`] of
+    /// silence, or when a new ticket starts. The fields are renamed because the
+    /// step is flattened into the conversation, which has its own `ticket_id`.
+    AwaitingCsatComment {
+        #[serde(rename = "csat_ticket_id")]
+        ticket_id: TicketId,
+        #[serde(rename = "csat_asked_at_ms", default)]
+        asked_at_ms: i64,
+    },
 }
+
+/// How long a survey's invitation to comment stays open: a text after a day of
+/// silence is a new request, not a comment.
+pub const CSAT_COMMENT_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
@@ -66,6 +81,10 @@ pub struct Conversation {
     pub intent: Option<String>,
     #[serde(default)]
     pub order_number: Option<String>,
+    /// The day (in the team's time zone) the customer was last told the team
+    /// was away: one out-of-hours reply a day is enough.
+    #[serde(default)]
+    pub out_of_hours_told_on: Option<Date>,
     #[serde(default)]
     pub version: u64,
 }
@@ -85,6 +104,7 @@ impl Conversation {
             category: None,
             intent: None,
             order_number: None,
+            out_of_hours_told_on: None,
             version: 0,
         }
     }
@@ -129,5 +149,27 @@ mod tests {
         }
         assert_eq!(c.recent_wamids.len(), REMEMBERED_MESSAGES);
         assert!(c.has_seen("w39") && !c.has_seen("w0"));
+    }
+
+    #[test]
+    fn a_conversation_awaiting_a_survey_comment_keeps_both_tickets_apart_when_stored() {
+        let mut c = Conversation::new(CustomerId::parse("1").unwrap());
+        c.ticket_id = Some(TicketId::parse("TK-NEW").unwrap());
+        c.step = Step::AwaitingCsatComment {
+            ticket_id: TicketId::parse("TK-OLD").unwrap(),
+            asked_at_ms: 42,
+        };
+        c.out_of_hours_told_on = Some(jiff::civil::date(2026, 11, 22));
+        let stored = serde_json::to_value(&c).unwrap();
+        assert_eq!(stored["ticket_id"], "TK-NEW");
+        assert_eq!(stored["csat_ticket_id"], "TK-OLD");
+        assert_eq!(stored["out_of_hours_told_on"], "2026-11-22");
+        assert_eq!(serde_json::from_value::<Conversation>(stored).unwrap(), c);
+    }
+
+    #[test]
+    fn a_conversation_stored_before_the_survey_existed_still_reads() {
+        let c: Conversation = serde_json::from_value(serde_json::json!({"customer": "1", "step": "menu"})).unwrap();
+        assert_eq!((c.step, c.out_of_hours_told_on), (Step::Menu, None));
     }
 }

@@ -569,7 +569,10 @@ impl Desk {
             ));
         }
         let team_tiers: Vec<(&str, u8)> = teams.values().map(|t| (t.config.id.as_str(), t.config.tier)).collect();
-        config.sla.check(&team_tiers).map_err(|(field, why)| invalid(field, why))?;
+        config
+            .sla
+            .check(&team_tiers)
+            .map_err(|(field, why)| invalid(field, why))?;
         Ok(Desk {
             config,
             teams,

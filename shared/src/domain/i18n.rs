@@ -38,6 +38,15 @@ impl Lang {
         }
     }
 
+    /// The language code of an approved template in this language. Meta has no plain
+    /// "pt": the catalogue is European Portuguese, so its templates are `pt_PT`.
+    pub fn template_code(self) -> &'static str {
+        match self {
+            Lang::Pt => "pt_PT",
+            other => other.code(),
+        }
+    }
+
     /// Reads a language code or tag in any case, with or without a region ("fr", "FR", "fr-FR", "pt_BR").
     /// `None` for a language the bot does not speak.
     pub fn parse(s: &str) -> Option<Lang> {
@@ -392,7 +401,7 @@ mod tests {
     fn every_translation_uses_the_same_arguments_as_english() {
         let names = [
             "name", "example", "order", "status", "team", "wait", "when", "email", "language", "weekday", "time",
-            "day", "limit",
+            "day", "limit", "expected", "score",
         ];
         let mut args: Vec<(&str, Arg)> = names.iter().map(|&n| (n, Arg::from(format!("<{n}>")))).collect();
         args.push(("count", Arg::Num(4242)));
@@ -507,10 +516,13 @@ mod tests {
         let buttons: Vec<String> = catalog
             .keys()
             .into_iter()
-            .filter(|key| key.starts_with("menu-") || ["faq-yes", "faq-no", "list-button"].contains(&key.as_str()))
+            .filter(|key| {
+                key.starts_with("menu-")
+                    || ["faq-yes", "faq-no", "list-button", "csat-button", "csat-no-comment"].contains(&key.as_str())
+            })
             .filter(|key| key != "menu-footer")
             .collect();
-        assert_eq!(buttons.len(), 7, "{buttons:?}");
+        assert_eq!(buttons.len(), 9, "{buttons:?}");
         for lang in Lang::ALL {
             for key in &buttons {
                 let title = catalog.text(lang, key, &[]);
@@ -602,6 +614,12 @@ mod tests {
             assert_eq!(Lang::parse(lang.code()), Some(lang));
             assert_eq!(lang.to_string(), lang.code());
         }
+    }
+
+    #[test]
+    fn template_language_codes_are_the_ones_meta_approves_templates_in() {
+        let codes: Vec<&str> = Lang::ALL.iter().map(|l| l.template_code()).collect();
+        assert_eq!(codes, ["en", "fr", "es", "it", "pt_PT", "de"]);
     }
 
     #[test]

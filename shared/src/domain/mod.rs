@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod ids;
 pub mod inbound;
 pub mod media;
+pub mod notices;
 pub mod outbound;
 pub mod privacy;
 pub mod reports;

@@ -43,9 +43,19 @@ pub enum OutboundBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         footer: Option<String>,
     },
+    /// An approved template: the only kind of message allowed once the
+    /// customer's 24-hour window has closed.
     Template {
         name: String,
+        /// The template's language code as approved ("en", "pt_PT").
         language: String,
+        /// Values of the body's `{{1}}`, `{{2}}`… in order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        parameters: Vec<String>,
+        /// Payloads of the template's quick-reply buttons, in the buttons' order:
+        /// a tap comes back as a `button` message carrying the payload.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        quick_replies: Vec<String>,
     },
 }
 
@@ -79,6 +89,15 @@ pub const MAX_ROW_TITLE: usize = 24;
 pub const MAX_ROW_DESCRIPTION: usize = 72;
 pub const MAX_ROW_ID: usize = 200;
 pub const MAX_SECTION_TITLE: usize = 24;
+/// Template limits (Meta's template reference): the name and language code,
+/// at most 10 buttons, a button's payload as long as a reply id. A body
+/// parameter may not be longer than the body itself (1024), nor hold a new
+/// line, a tab or more than 4 spaces in a row (Meta refuses it with error 100).
+pub const MAX_TEMPLATE_NAME: usize = 512;
+pub const MAX_TEMPLATE_LANGUAGE: usize = 15;
+pub const MAX_TEMPLATE_PARAMETER: usize = 1024;
+pub const MAX_QUICK_REPLIES: usize = 10;
+pub const MAX_QUICK_REPLY_PAYLOAD: usize = 256;
 
 /// Why a message would be refused by the Cloud API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +118,10 @@ pub enum OutboundError {
     RowCount { len: usize },
     #[error("two list rows share the id {0:?}")]
     DuplicateRow(String),
+    #[error("{len} quick replies; at most {MAX_QUICK_REPLIES} are allowed")]
+    QuickReplyCount { len: usize },
+    #[error("template parameter {index} holds a new line, a tab or more than 4 spaces in a row")]
+    ParameterFormat { index: usize },
 }
 
 fn limit(field: &'static str, s: &str, max: usize) -> Result<(), OutboundError> {
@@ -170,9 +193,29 @@ impl OutboundBody {
                     None => Ok(()),
                 }
             }
-            OutboundBody::Template { name, language } => {
-                limit("template name", name, 512)?;
-                limit("template language", language, 16)
+            OutboundBody::Template {
+                name,
+                language,
+                parameters,
+                quick_replies,
+            } => {
+                limit("template name", name, MAX_TEMPLATE_NAME)?;
+                limit("template language", language, MAX_TEMPLATE_LANGUAGE)?;
+                for (index, p) in parameters.iter().enumerate() {
+                    limit("template parameter", p, MAX_TEMPLATE_PARAMETER)?;
+                    if p.contains(['\n', '\t']) || p.contains("     ") {
+                        return Err(OutboundError::ParameterFormat { index });
+                    }
+                }
+                if quick_replies.len() > MAX_QUICK_REPLIES {
+                    return Err(OutboundError::QuickReplyCount {
+                        len: quick_replies.len(),
+                    });
+                }
+                for payload in quick_replies {
+                    limit("quick reply payload", payload, MAX_QUICK_REPLY_PAYLOAD)?;
+                }
+                Ok(())
             }
         }
     }
@@ -233,8 +276,32 @@ impl OutboundBody {
                 }
                 base("interactive", interactive)
             }
-            OutboundBody::Template { name, language } => {
-                base("template", json!({"name": name, "language": {"code": language}}))
+            OutboundBody::Template {
+                name,
+                language,
+                parameters,
+                quick_replies,
+            } => {
+                let mut template = json!({"name": name, "language": {"code": language}});
+                let mut components = Vec::new();
+                if !parameters.is_empty() {
+                    let parameters: Vec<Value> =
+                        parameters.iter().map(|p| json!({"type": "text", "text": p})).collect();
+                    components.push(json!({"type": "body", "parameters": parameters}));
+                }
+                // One component per button; Meta wants the index as a string.
+                components.extend(quick_replies.iter().enumerate().map(|(i, payload)| {
+                    json!({
+                        "type": "button",
+                        "sub_type": "quick_reply",
+                        "index": i.to_string(),
+                        "parameters": [{"type": "payload", "payload": payload}],
+                    })
+                }));
+                if !components.is_empty() {
+                    template["components"] = Value::Array(components);
+                }
+                base("template", template)
             }
         }
     }
@@ -255,7 +322,8 @@ impl OutboundBody {
                     .collect();
                 format!("{body} [{}]", titles.join(" | "))
             }
-            OutboundBody::Template { name, .. } => format!("[template] {name}"),
+            OutboundBody::Template { name, parameters, .. } if parameters.is_empty() => format!("[template] {name}"),
+            OutboundBody::Template { name, parameters, .. } => format!("[template] {name}: {}", parameters.join(" | ")),
         }
     }
 }
@@ -355,6 +423,72 @@ mod tests {
         assert_eq!(
             list(2).to_graph_json(&to)["interactive"]["action"]["sections"][0]["rows"][1]["id"],
             "r1"
+        );
+    }
+
+    fn template(parameters: &[&str], quick_replies: usize) -> OutboundBody {
+        OutboundBody::Template {
+            name: "sla_update".into(),
+            language: "fr".into(),
+            parameters: parameters.iter().map(|p| (*p).to_owned()).collect(),
+            quick_replies: (1..=quick_replies).map(|i| format!("csat:TK-1:{i}")).collect(),
+        }
+    }
+
+    #[test]
+    fn a_template_carries_its_body_parameters_and_quick_reply_payloads_as_components() {
+        let to = CustomerId::parse("1").unwrap();
+        let v = template(&["facturation", "d'ici mardi à 10:30"], 2).to_graph_json(&to);
+        assert_eq!(v["type"], "template");
+        assert_eq!(v["template"]["language"]["code"], "fr");
+        let components = &v["template"]["components"];
+        assert_eq!(
+            components[0],
+            json!({"type":"body","parameters":[
+                {"type":"text","text":"facturation"},{"type":"text","text":"d'ici mardi à 10:30"}]})
+        );
+        assert_eq!(
+            components[2],
+            json!({"type":"button","sub_type":"quick_reply","index":"1",
+                "parameters":[{"type":"payload","payload":"csat:TK-1:2"}]})
+        );
+        let bare = template(&[], 0).to_graph_json(&to);
+        assert!(bare["template"].get("components").is_none());
+    }
+
+    #[test]
+    fn a_template_is_refused_with_more_than_ten_quick_replies_or_a_parameter_with_a_new_line() {
+        assert_eq!(template(&["a"], 10).validate(), Ok(()));
+        assert_eq!(
+            template(&[], 11).validate(),
+            Err(OutboundError::QuickReplyCount { len: 11 })
+        );
+        assert_eq!(
+            template(&["ok", "two\nlines"], 0).validate(),
+            Err(OutboundError::ParameterFormat { index: 1 })
+        );
+        assert!(matches!(
+            template(&[""], 0).validate(),
+            Err(OutboundError::Empty { .. })
+        ));
+    }
+
+    #[test]
+    fn a_template_stored_before_parameters_existed_still_reads() {
+        let old: OutboundBody =
+            serde_json::from_value(json!({"type":"template","name":"hello","language":"en"})).unwrap();
+        assert_eq!(
+            old,
+            OutboundBody::Template {
+                name: "hello".into(),
+                language: "en".into(),
+                parameters: Vec::new(),
+                quick_replies: Vec::new(),
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(&old).unwrap(),
+            json!({"type":"template","name":"hello","language":"en"})
         );
     }
 
