@@ -6,7 +6,7 @@
 //! The test desk's catch-all policy: first response 30 minutes, next response
 //! 60, resolution 90 (calendar time); teams are open around the clock.
 
-use helpdesk_tests::{Helpdesk, eventually, text_of};
+use helpdesk_tests::{Helpdesk, choice_ids, eventually, text_of};
 use serde_json::{Value, json};
 
 async fn notifications_about(desk: &Helpdesk, ticket: &str, kind: &str) -> anyhow::Result<Vec<Value>> {
@@ -251,6 +251,185 @@ async fn an_agent_silent_after_the_customer_wrote_loses_the_ticket_to_the_queue_
         .await?;
     assert!(body["ticket"]["assignee"].is_null());
     assert!(timeline_kinds(&body).contains(&"reassigned".to_owned()));
+    desk.stop().await;
+    Ok(())
+}
+
+async fn agent_says(desk: &Helpdesk, token: &str, id: &str, text: &str) -> anyhow::Result<()> {
+    let (status, body) = desk
+        .api(
+            "POST",
+            Some(token),
+            &format!("/api/tickets/{id}/reply"),
+            Some(json!({"text": text})),
+        )
+        .await?;
+    anyhow::ensure!(status == 202, "reply refused: {status} {body}");
+    desk.ticket_where(token, id, |b| b["ticket"]["status"] == "assigned")
+        .await?;
+    Ok(())
+}
+
+async fn resolve(desk: &Helpdesk, token: &str, id: &str) -> anyhow::Result<()> {
+    let (status, body) = desk
+        .api("POST", Some(token), &format!("/api/tickets/{id}/resolve"), None)
+        .await?;
+    anyhow::ensure!(status == 202 || status == 200, "resolve refused: {status} {body}");
+    desk.ticket_where(token, id, |b| b["ticket"]["status"] == "resolved")
+        .await?;
+    Ok(())
+}
+
+/// Waits for the satisfaction survey and taps the row of `score`.
+async fn rate(desk: &Helpdesk, customer: &str, id: &str, score: u8) -> anyhow::Result<()> {
+    let survey = eventually("the satisfaction survey", || async {
+        let inbox = desk.inbox(customer).await?;
+        Ok(inbox
+            .into_iter()
+            .find(|m| choice_ids(m).iter().any(|c| c.starts_with("csat:"))))
+    })
+    .await?;
+    let row = format!("csat:{id}:{score}");
+    assert!(choice_ids(&survey).contains(&row), "{survey}");
+    let reply = json!({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": row, "title": score.to_string()}}});
+    desk.customer_sends(customer, reply).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn after_resolution_the_customer_rates_the_help_once_and_may_add_a_comment() -> anyhow::Result<()> {
+    let desk = Helpdesk::start().await?;
+    let customer = "15551239005";
+    let token = desk.token("lena", "support").await?;
+    let id = handed_to_support(&desk, customer, &token).await?;
+    agent_says(&desk, &token, &id, "Your refund is on its way.").await?;
+    resolve(&desk, &token, &id).await?;
+
+    rate(&desk, customer, &id, 4).await?;
+    let body = desk
+        .ticket_where(&token, &id, |b| b["ticket"]["csat"]["score"] == 4)
+        .await?;
+    assert_eq!(
+        body["ticket"]["status"], "resolved",
+        "a rating does not reopen the ticket"
+    );
+    let thanks = eventually("the request for a comment", || async {
+        let inbox = desk.inbox(customer).await?;
+        Ok(inbox
+            .into_iter()
+            .find(|m| choice_ids(m).contains(&"csat.no_comment".to_owned())))
+    })
+    .await?;
+    assert!(!text_of(&thanks).is_empty());
+
+    desk.customer_says(customer, "Quick and kind, thank you").await?;
+    desk.ticket_where(&token, &id, |b| {
+        b["ticket"]["csat"]["comment"] == "Quick and kind, thank you"
+    })
+    .await?;
+
+    // One survey per resolution: a second tap changes nothing.
+    let reply = json!({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": format!("csat:{id}:1"), "title": "1"}}});
+    desk.customer_sends(customer, reply).await?;
+    desk.ticket_where(&token, &id, |b| {
+        timeline_kinds(b).iter().filter(|k| *k == "csat").count() == 1
+            && b["timeline"]
+                .as_array()
+                .is_some_and(|t| t.iter().filter(|e| e["direction"] == "inbound").count() >= 5)
+    })
+    .await?;
+    let body = desk
+        .api("GET", Some(&token), &format!("/api/tickets/{id}"), None)
+        .await?
+        .1;
+    assert_eq!(body["ticket"]["csat"]["score"], 4);
+    desk.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_reports_add_up_on_a_known_set_of_tickets() -> anyhow::Result<()> {
+    let desk = Helpdesk::start().await?;
+    let token = desk.token("lena", "support").await?;
+    let (quick, late, browsing) = ("15551239006", "15551239007", "15551239008");
+    let answered = handed_to_support(&desk, quick, &token).await?;
+    let breached = handed_to_support(&desk, late, &token).await?;
+    desk.customer_says(browsing, "hello").await?;
+    desk.inbox_of_at_least(browsing, 1).await?;
+
+    // One first response in 5 minutes, the other after the 30-minute target.
+    desk.advance_clock(5).await?;
+    agent_says(&desk, &token, &answered, "Hello! Let me check.").await?;
+    desk.advance_clock(26).await?;
+    desk.ticket_where(&token, &breached, |b| {
+        timeline_kinds(b).contains(&"sla_breached".to_owned())
+    })
+    .await?;
+    agent_says(&desk, &token, &breached, "Sorry for the wait!").await?;
+    resolve(&desk, &token, &answered).await?;
+    resolve(&desk, &token, &breached).await?;
+    rate(&desk, quick, &answered, 5).await?;
+    rate(&desk, late, &breached, 2).await?;
+    desk.ticket_where(&token, &breached, |b| b["ticket"]["csat"]["score"] == 2)
+        .await?;
+    desk.ticket_where(&token, &answered, |b| b["ticket"]["csat"]["score"] == 5)
+        .await?;
+
+    let now = jiff::Timestamp::from_millisecond(desk.now_ms().await?)?;
+    let day = |hours: i64| {
+        (now + jiff::SignedDuration::from_hours(hours))
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+            .to_string()
+    };
+    let range = format!("from={}&to={}", day(-24), day(24));
+    let (status, sla) = desk
+        .api("GET", Some(&token), &format!("/api/reports/sla?{range}"), None)
+        .await?;
+    assert_eq!(status, 200, "{sla}");
+    let overall = &sla["overall"];
+    assert_eq!(overall["first_response_count"], 2, "{overall}");
+    assert_eq!(overall["first_response_within"], 1);
+    assert_eq!(overall["first_response_missed"], 1);
+    assert_eq!(overall["first_response_compliance_percent"], 50.0);
+    assert_eq!(overall["resolution_count"], 2);
+    assert_eq!(overall["resolution_within"], 2);
+    assert_eq!(overall["warnings"], 1);
+    assert_eq!(overall["breaches"], 1);
+
+    let (_, escalations) = desk
+        .api("GET", Some(&token), &format!("/api/reports/escalations?{range}"), None)
+        .await?;
+    let overall = &escalations["overall"];
+    assert_eq!(
+        (overall["tickets"].as_u64(), overall["to_human"].as_u64()),
+        (Some(3), Some(2)),
+        "{overall}"
+    );
+    assert_eq!(overall["bot_to_human_percent"], 66.7);
+
+    let (_, csat) = desk
+        .api("GET", Some(&token), &format!("/api/reports/csat?{range}"), None)
+        .await?;
+    assert_eq!(csat["overall"]["count"], 2, "{csat}");
+    assert_eq!(csat["overall"]["average"], 3.5);
+    assert_eq!(
+        (csat["overall"]["score_2"].as_u64(), csat["overall"]["score_5"].as_u64()),
+        (Some(1), Some(1))
+    );
+
+    let (status, csv) = desk
+        .api(
+            "GET",
+            Some(&token),
+            &format!("/api/reports/sla?{range}&format=csv"),
+            None,
+        )
+        .await?;
+    let csv = csv.as_str().unwrap_or_default().to_owned();
+    assert_eq!(status, 200);
+    assert!(csv.starts_with("from,to,group,name,"), "{csv}");
+    assert!(csv.lines().any(|l| l.contains(",overall,all,2,18,1,1,50,")), "{csv}");
     desk.stop().await;
     Ok(())
 }
