@@ -472,20 +472,18 @@ where
                     fired = self.deadline_due(t, fx, &deadline, at_ms);
                     // A late sweep may find the next stage of this deadline due
                     // already (the warning and the breach together): act on it now.
-                    let mut next = deadline;
-                    while fired {
-                        let Some(due) = t
+                    let mut current = deadline;
+                    while fired
+                        && let Some(due) = t
                             .sla
                             .as_ref()
-                            .and_then(|sla| sla.deadlines().into_iter().find(|d| d.kind == next.kind))
-                            .filter(|d| d.at_ms <= at_ms && *d != next)
-                        else {
-                            break;
-                        };
+                            .and_then(|sla| sla.deadlines().into_iter().find(|d| d.kind == current.kind))
+                            .filter(|d| d.at_ms <= at_ms && *d != current)
+                    {
                         if !self.deadline_due(t, fx, &due, at_ms) {
                             break;
                         }
-                        next = due;
+                        current = due;
                     }
                     Ok(())
                 })
