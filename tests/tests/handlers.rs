@@ -228,3 +228,41 @@ fn the_bot_event_carries_what_the_webhook_queues() {
         assert_eq!(record.attributes["MessageDeduplicationId"], item.dedupe_key());
     }
 }
+
+#[tokio::test]
+async fn the_sla_handler_hands_a_due_deadline_to_tickets_on_the_scheduled_event() -> anyhow::Result<()> {
+    use helpdesk::domain::ids::CustomerId;
+    use helpdesk::domain::sla::{Deadline, DeadlineKind, Stage};
+    use helpdesk::ports::{Clock, DeadlineIndex};
+    let aws = LocalAws::start().await?;
+    let sdk = aws.sdk().await;
+    let environment = env(&aws, "SlaFunction", "");
+    let due = Deadline {
+        kind: DeadlineKind::FirstResponse,
+        stage: Stage::Breach,
+        at_ms: environment.clock().now_ms() - 60_000,
+    };
+    let (ticket, customer) = (TicketId::parse("TK-3F9A0C51D2E7")?, CustomerId::parse("15551230001")?);
+    aws.store()
+        .await
+        .sync_deadlines(&ticket, &customer, &[due], None)
+        .await?;
+    let sweep = sla::Sweep::from_env(&environment, &sdk)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let event = LambdaEvent::new(
+        serde_json::from_str(&read_event("sla-schedule.json"))?,
+        Context::default(),
+    );
+
+    let report = sweep.handle(event).await.map_err(|e| anyhow::anyhow!(e))?;
+
+    assert_eq!((report.acted, report.items_read), (1, 1));
+    let commands: Vec<TicketCommand> = drain(&aws, "TicketsQueueUrl").await?;
+    assert!(
+        matches!(&commands[..], [TicketCommand::SlaDue { ticket_id, deadline, .. }] if *ticket_id == ticket && *deadline == due),
+        "{commands:?}"
+    );
+    aws.stop().await;
+    Ok(())
+}

@@ -255,6 +255,47 @@ async fn an_agent_silent_after_the_customer_wrote_loses_the_ticket_to_the_queue_
     Ok(())
 }
 
+#[tokio::test]
+async fn a_billing_question_nobody_answers_goes_to_the_billing_specialists_and_the_customer_is_told()
+-> anyhow::Result<()> {
+    let desk = Helpdesk::start().await?;
+    let customer = "15551239009";
+    let token = desk.token("bruno", "billing,billing-experts").await?;
+    desk.customer_says(customer, "I was charged twice for my order").await?;
+    let inbox = desk.inbox_of_at_least(customer, 1).await?;
+    assert!(
+        text_of(&inbox[0]).contains("1 hour"),
+        "the billing policy's promise: {}",
+        text_of(&inbox[0])
+    );
+    let ticket = desk.first_ticket_in(&token, "queued").await?;
+    let id = ticket["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        (ticket["team"].as_str(), ticket["sla"]["policy"].as_str()),
+        (Some("billing"), Some("billing"))
+    );
+
+    desk.advance_clock(61).await?;
+    let body = desk
+        .ticket_where(&token, &id, |b| b["ticket"]["team"] == "billing-experts")
+        .await?;
+    assert_eq!(body["ticket"]["tier"], 3);
+    assert_eq!(body["ticket"]["status"], "queued");
+    assert_eq!(body["ticket"]["sla"]["policy"], "specialists");
+    let restarted = clock(&body, "first_response").unwrap();
+    assert!(
+        restarted["breached_at_ms"].is_null(),
+        "the specialists' own target runs: {restarted}"
+    );
+    let notice = text_of(&desk.inbox_of_at_least(customer, 2).await?[1]);
+    assert!(
+        notice.contains("billing specialists") && notice.contains("2 hours"),
+        "{notice}"
+    );
+    desk.stop().await;
+    Ok(())
+}
+
 async fn agent_says(desk: &Helpdesk, token: &str, id: &str, text: &str) -> anyhow::Result<()> {
     let (status, body) = desk
         .api(
@@ -390,7 +431,7 @@ async fn the_reports_add_up_on_a_known_set_of_tickets() -> anyhow::Result<()> {
     let overall = &sla["overall"];
     assert_eq!(overall["first_response_count"], 2, "{overall}");
     assert_eq!(overall["first_response_within"], 1);
-    assert_eq!(overall["first_response_missed"], 1);
+    assert_eq!(overall["first_response_missed"], 1, "{overall}");
     assert_eq!(overall["first_response_compliance_percent"], 50.0);
     assert_eq!(overall["resolution_count"], 2);
     assert_eq!(overall["resolution_within"], 2);

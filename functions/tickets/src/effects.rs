@@ -44,38 +44,20 @@ impl Effects {
         self.entries.push(event_entry(id, at_ms, author, kind, summary));
     }
 
-    /// The KPI facts of clocks that ended.
+    /// The KPI facts of clocks that ended. A clock whose breach the sweep
+    /// fired was counted as missed then, so compliance reflects a breach as
+    /// soon as it happens; one met late before any sweep saw it is missed now.
     pub fn clock_outcomes(&mut self, t: &Ticket, outcomes: Vec<ClockOutcome>) {
         for outcome in outcomes {
             let mut c = Counters::default();
-            let minutes = outcome.minutes.max(0) as u64;
-            let (count, sum, within, missed) = match outcome.metric {
-                Metric::FirstResponse => (
-                    &mut c.first_response_count,
-                    &mut c.first_response_minutes,
-                    &mut c.first_response_within,
-                    &mut c.first_response_missed,
-                ),
-                Metric::NextResponse => (
-                    &mut c.next_response_count,
-                    &mut c.next_response_minutes,
-                    &mut c.next_response_within,
-                    &mut c.next_response_missed,
-                ),
-                Metric::Resolution => (
-                    &mut c.resolution_count,
-                    &mut c.resolution_minutes,
-                    &mut c.resolution_within,
-                    &mut c.resolution_missed,
-                ),
-            };
+            let (count, sum, within, missed) = metric_counters(&mut c, outcome.metric);
             if outcome.met {
                 *count = 1;
-                *sum = minutes;
+                *sum = outcome.minutes.max(0) as u64;
             }
             if outcome.within {
                 *within = 1;
-            } else {
+            } else if !outcome.breached {
                 *missed = 1;
             }
             self.fact(
@@ -98,6 +80,30 @@ impl Effects {
             author: Author::System,
             body,
         });
+    }
+}
+
+/// The count, minutes, within and missed counters of `metric`.
+fn metric_counters(c: &mut Counters, metric: Metric) -> (&mut u64, &mut u64, &mut u64, &mut u64) {
+    match metric {
+        Metric::FirstResponse => (
+            &mut c.first_response_count,
+            &mut c.first_response_minutes,
+            &mut c.first_response_within,
+            &mut c.first_response_missed,
+        ),
+        Metric::NextResponse => (
+            &mut c.next_response_count,
+            &mut c.next_response_minutes,
+            &mut c.next_response_within,
+            &mut c.next_response_missed,
+        ),
+        Metric::Resolution => (
+            &mut c.resolution_count,
+            &mut c.resolution_minutes,
+            &mut c.resolution_within,
+            &mut c.resolution_missed,
+        ),
     }
 }
 
@@ -255,15 +261,13 @@ pub fn deadline_fired(
                 "sla_breached",
                 format!("SLA breached: {reason}"),
             );
-            fx.fact(
-                t,
-                format!("breach:{key}"),
-                at_ms,
-                Counters {
-                    sla_breaches: 1,
-                    ..Counters::default()
-                },
-            );
+            let mut counters = Counters {
+                sla_breaches: 1,
+                ..Counters::default()
+            };
+            // A breached clock is missed now, whatever happens next.
+            *metric_counters(&mut counters, *metric).3 = 1;
+            fx.fact(t, format!("breach:{key}"), at_ms, counters);
             fx.breaches += 1;
             tell_about_breach(fx, desk, catalog, t, notice_team, &key, at_ms);
         }

@@ -802,8 +802,10 @@ fn emit_metrics(t: &Ticket, fx: &Effects) {
     if fx.outcomes.is_empty() && fx.breaches == 0 {
         return;
     }
+    // Each clock is decided once: at its breach, or when it ends unbreached.
+    let decided = fx.outcomes.iter().filter(|o| !o.breached).count() + fx.breaches;
     let mut figures = vec![
-        EmfMetric::new("SlaClocksDecided", fx.outcomes.len() as f64, Unit::Count),
+        EmfMetric::new("SlaClocksDecided", decided as f64, Unit::Count),
         EmfMetric::new("SlaBreaches", fx.breaches as f64, Unit::Count),
     ];
     for outcome in fx.outcomes.iter().filter(|o| o.met) {

@@ -412,6 +412,7 @@ impl SlaClock {
             target_minutes: self.target_minutes,
             within: self.breached_at_ms.is_none() && minutes <= i64::from(self.target_minutes),
             met: true,
+            breached: self.breached_at_ms.is_some(),
             at_ms: now_ms,
         }
     }
@@ -510,6 +511,8 @@ pub struct ClockOutcome {
     pub within: bool,
     /// False when the clock was dropped unmet after a breach (resolved without a reply).
     pub met: bool,
+    /// The sweep had fired its breach (so it was counted as missed then).
+    pub breached: bool,
     pub at_ms: i64,
 }
 
