@@ -58,6 +58,34 @@ impl LocalAws {
         helpdesk::adapters::dynamo::DynamoStore::new(client, self.output("HelpdeskTableName"))
     }
 
+    /// Everything waiting on the queue named by stack output `output`, oldest
+    /// first, deleted as it is read.
+    pub async fn drain<T: serde::de::DeserializeOwned>(&self, output: &str) -> anyhow::Result<Vec<T>> {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk().await);
+        let url = self.output(output);
+        let mut items = Vec::new();
+        loop {
+            let out = sqs
+                .receive_message()
+                .queue_url(&url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await?;
+            if out.messages().is_empty() {
+                return Ok(items);
+            }
+            for m in out.messages() {
+                items.push(serde_json::from_str(m.body().unwrap_or_default())?);
+                sqs.delete_message()
+                    .queue_url(&url)
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await?;
+            }
+        }
+    }
+
     pub fn output(&self, name: &str) -> String {
         self.stack
             .outputs
@@ -353,6 +381,24 @@ impl Helpdesk {
         let url = format!("{}/_local/clock", self.runner.http_url);
         let clock: Value = self.http.get(url).send().await?.error_for_status()?.json().await?;
         clock["now_ms"].as_i64().context("no now_ms in the clock")
+    }
+
+    /// Makes the customer a VIP through the agent API (`token` of any agent)
+    /// and waits until the profile the bot reads says so.
+    pub async fn make_vip(&self, token: &str, customer: &str) -> anyhow::Result<()> {
+        let path = format!("/api/customers/{customer}/tier");
+        let (status, body) = self
+            .api("PUT", Some(token), &path, Some(json!({"tier": "vip"})))
+            .await?;
+        anyhow::ensure!(status == 202, "the tier was refused: {status} {body}");
+        let store = self.aws.store().await;
+        let id = helpdesk::domain::ids::CustomerId::parse(customer)?;
+        eventually("the VIP tier on the profile", || async {
+            let profile = helpdesk::ports::TicketReader::profile(&store, &id).await?;
+            Ok(profile.filter(|p| p.tier == helpdesk::domain::ticket::CustomerTier::Vip))
+        })
+        .await?;
+        Ok(())
     }
 
     /// Waits for the ticket the customer's messages opened to satisfy `check`.

@@ -1,9 +1,6 @@
 //! Escalations end to end: the customer is told, the ticket explains why, the
 //! team's Slack and Teams channels are notified, agents transfer to specialists.
 
-use helpdesk::domain::ids::CustomerId;
-use helpdesk::domain::ticket::CustomerTier;
-use helpdesk::ports::TicketReader;
 use helpdesk_tests::{Helpdesk, eventually, text_of};
 use serde_json::{Value, json};
 
@@ -128,21 +125,7 @@ async fn a_vip_set_through_the_agent_api_skips_the_menu() -> anyhow::Result<()> 
         )
         .await?;
     assert_eq!(status, 400);
-    let (status, _) = desk
-        .api(
-            "PUT",
-            Some(&token),
-            &format!("/api/customers/{customer}/tier"),
-            Some(json!({"tier": "vip"})),
-        )
-        .await?;
-    assert_eq!(status, 202);
-    let store = desk.aws.store().await;
-    let id = CustomerId::parse(customer)?;
-    eventually("the VIP tier on the profile", || async {
-        Ok(store.profile(&id).await?.filter(|p| p.tier == CustomerTier::Vip))
-    })
-    .await?;
+    desk.make_vip(&token, customer).await?;
 
     desk.customer_says(customer, "hello").await?;
 

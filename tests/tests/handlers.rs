@@ -11,7 +11,6 @@ use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::ports::TicketReader;
 use helpdesk_tests::{LocalAws, PHONE_NUMBER_ID, start_simulator};
 use lambda_runtime::{Context, LambdaEvent};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 fn sqs_event(name: &str) -> LambdaEvent<SqsEvent> {
@@ -35,33 +34,6 @@ fn env(aws: &LocalAws, function: &str, graph_url: &str) -> Env {
     Env::from_map(devstack::function_environment(&aws.stack, function, &options))
 }
 
-/// Everything waiting on a queue, oldest first.
-async fn drain<T: DeserializeOwned>(aws: &LocalAws, output: &str) -> anyhow::Result<Vec<T>> {
-    let sqs = aws_sdk_sqs::Client::new(&aws.sdk().await);
-    let url = aws.output(output);
-    let mut items = Vec::new();
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await?;
-        if out.messages().is_empty() {
-            return Ok(items);
-        }
-        for m in out.messages() {
-            items.push(serde_json::from_str(m.body().unwrap_or_default())?);
-            sqs.delete_message()
-                .queue_url(&url)
-                .receipt_handle(m.receipt_handle().unwrap_or_default())
-                .send()
-                .await?;
-        }
-    }
-}
-
 fn no_failures(response: &SqsBatchResponse) -> bool {
     response.batch_item_failures.is_empty()
 }
@@ -80,11 +52,11 @@ async fn the_bot_handler_greets_a_new_customer_and_passes_the_status_on() -> any
         .map_err(|e| anyhow::anyhow!(e))?;
 
     assert!(no_failures(&response));
-    let commands: Vec<TicketCommand> = drain(&aws, "TicketsQueueUrl").await?;
+    let commands: Vec<TicketCommand> = aws.drain("TicketsQueueUrl").await?;
     let names: Vec<_> = commands.iter().map(TicketCommand::name).collect();
     // Statuses pass straight through; the customer's messages are answered together after them.
     assert_eq!(names, ["record_status", "record_inbound", "set_customer_language"]);
-    let replies: Vec<OutboundRequest> = drain(&aws, "OutboundQueueUrl").await?;
+    let replies: Vec<OutboundRequest> = aws.drain("OutboundQueueUrl").await?;
     assert_eq!(replies.len(), 1);
     assert_eq!(replies[0].phone_number_id, "100000000000001");
     aws.stop().await;
@@ -149,7 +121,7 @@ async fn the_sender_handler_records_a_closed_window_then_delivers_once_the_custo
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
     assert!(no_failures(&response));
-    let recorded: Vec<TicketCommand> = drain(&aws, "TicketsQueueUrl").await?;
+    let recorded: Vec<TicketCommand> = aws.drain("TicketsQueueUrl").await?;
     assert!(
         matches!(
             &recorded[..],
@@ -173,7 +145,7 @@ async fn the_sender_handler_records_a_closed_window_then_delivers_once_the_custo
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
     assert!(no_failures(&response));
-    let recorded: Vec<TicketCommand> = drain(&aws, "TicketsQueueUrl").await?;
+    let recorded: Vec<TicketCommand> = aws.drain("TicketsQueueUrl").await?;
     assert!(
         matches!(&recorded[..], [TicketCommand::RecordOutbound { .. }]),
         "{recorded:?}"
@@ -258,7 +230,7 @@ async fn the_sla_handler_hands_a_due_deadline_to_tickets_on_the_scheduled_event(
     let report = sweep.handle(event).await.map_err(|e| anyhow::anyhow!(e))?;
 
     assert_eq!((report.acted, report.items_read), (1, 1));
-    let commands: Vec<TicketCommand> = drain(&aws, "TicketsQueueUrl").await?;
+    let commands: Vec<TicketCommand> = aws.drain("TicketsQueueUrl").await?;
     assert!(
         matches!(&commands[..], [TicketCommand::SlaDue { ticket_id, deadline, .. }] if *ticket_id == ticket && *deadline == due),
         "{commands:?}"

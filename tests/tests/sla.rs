@@ -136,24 +136,7 @@ async fn a_vip_ticket_gets_the_shorter_targets() -> anyhow::Result<()> {
     let desk = Helpdesk::start().await?;
     let customer = "15551239002";
     let token = desk.token("lena", "support").await?;
-    let (status, _) = desk
-        .api(
-            "PUT",
-            Some(&token),
-            &format!("/api/customers/{customer}/tier"),
-            Some(json!({"tier": "vip"})),
-        )
-        .await?;
-    assert_eq!(status, 202);
-    // The profile is written by the tickets function; wait until the bot can see it.
-    eventually("the VIP profile", || async {
-        let store = desk.aws.store().await;
-        let profile =
-            helpdesk::ports::TicketReader::profile(&store, &helpdesk::domain::ids::CustomerId::parse(customer)?)
-                .await?;
-        Ok(profile.filter(|p| p.tier == helpdesk::domain::ticket::CustomerTier::Vip))
-    })
-    .await?;
+    desk.make_vip(&token, customer).await?;
     desk.customer_says(customer, "hello").await?;
     let inbox = desk.inbox_of_at_least(customer, 1).await?;
     assert!(text_of(&inbox[0]).contains("10 minutes"), "{}", text_of(&inbox[0]));

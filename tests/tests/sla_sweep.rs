@@ -60,33 +60,6 @@ async fn file_deadlines(
     Ok(())
 }
 
-async fn handed_over(aws: &LocalAws) -> anyhow::Result<Vec<TicketCommand>> {
-    let sqs = aws_sdk_sqs::Client::new(&aws.sdk().await);
-    let url = aws.output("TicketsQueueUrl");
-    let mut commands = Vec::new();
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await?;
-        let messages = out.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return Ok(commands);
-        }
-        for m in messages {
-            commands.push(serde_json::from_str(m.body().unwrap_or_default())?);
-            sqs.delete_message()
-                .queue_url(&url)
-                .receipt_handle(m.receipt_handle().unwrap_or_default())
-                .send()
-                .await?;
-        }
-    }
-}
-
 async fn sweep_at(
     aws: &LocalAws,
     now_ms: i64,
@@ -127,7 +100,7 @@ async fn with_ten_thousand_open_tickets_and_ten_due_the_sweep_reads_about_ten_it
         10,
         "each due deadline is claimed once: {a:?} {b:?} {c:?}"
     );
-    let commands = handed_over(&aws).await?;
+    let commands = aws.drain::<TicketCommand>("TicketsQueueUrl").await?;
     let tickets: HashSet<String> = commands
         .iter()
         .map(|c| match c {
@@ -160,7 +133,7 @@ async fn a_late_sweep_catches_up_on_the_minutes_it_missed_and_a_claim_left_by_a_
         ((NOW - MINUTE) / MINUTE + 1, (NOW + 45 * MINUTE) / MINUTE)
     );
     assert_eq!(late.acted, 3);
-    assert_eq!(handed_over(&aws).await?.len(), 3);
+    assert_eq!(aws.drain::<TicketCommand>("TicketsQueueUrl").await?.len(), 3);
 
     // Nobody moved the deadlines (as if `tickets` never got them): they stay
     // held while the claim lasts, and are handed over again once it expires.

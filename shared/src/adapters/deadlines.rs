@@ -143,26 +143,13 @@ impl DeadlineIndex for DynamoStore {
     }
 
     async fn move_sweep_cursor(&self, previous: Option<i64>, minute: i64) -> Result<bool, StoreError> {
-        let item = serde_dynamo::to_item(CursorItem {
+        let cursor = CursorItem {
             pk: keys::SWEEP_PK.to_owned(),
             sk: keys::SWEEP_SK.to_owned(),
             minute,
-        })
-        .map_err(corrupt)?;
-        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        let request = match previous {
-            None => request
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", keys::PK),
-            Some(previous) => request
-                .condition_expression("#minute = :previous")
-                .expression_attribute_names("#minute", keys::SWEEP_MINUTE)
-                .expression_attribute_values(":previous", n(previous)),
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(backend(e)),
-        }
+        // Minutes since the epoch are positive: the cursor is never before 1970.
+        let previous = previous.map(|m| m.max(0) as u64);
+        self.put_if(cursor, keys::SWEEP_MINUTE, previous).await
     }
 }

@@ -156,6 +156,36 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Stores `item` only if the stored item's numeric `attribute` equals
+    /// `expected`, or (`None`) if no item has its key yet. `Ok(false)` when the
+    /// condition did not hold.
+    pub(crate) async fn put_if<T: Serialize>(
+        &self,
+        item: T,
+        attribute: &str,
+        expected: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?));
+        let request = match expected {
+            None => request
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", keys::PK),
+            Some(v) => request
+                .condition_expression("#a = :v")
+                .expression_attribute_names("#a", attribute)
+                .expression_attribute_values(":v", n(v)),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
     /// Every item of a partition whose sort key starts with `prefix`, in sort-key order.
     pub(crate) async fn query_prefix<T: DeserializeOwned>(
         &self,
@@ -343,24 +373,9 @@ impl TicketStore for DynamoStore {
             gsi1sk: keys::queue_sk(ticket.priority, ticket.created_at_ms, &ticket.id),
             ticket: stored,
         };
-        let request = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?));
-        let request = match expected_version {
-            None => request
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", keys::PK),
-            Some(v) => request
-                .condition_expression("#v = :v")
-                .expression_attribute_names("#v", keys::VERSION)
-                .expression_attribute_values(":v", n(v)),
-        };
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::Conflict),
-            Err(e) => Err(backend(e)),
+        match self.put_if(item, keys::VERSION, expected_version).await? {
+            true => Ok(()),
+            false => Err(StoreError::Conflict),
         }
     }
 
@@ -447,25 +462,12 @@ impl ConversationStore for DynamoStore {
             sk: keys::CONVERSATION_SK.to_owned(),
             conversation: stored,
         };
-        let request = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?));
-        let request = if expected == 0 {
-            request
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", keys::PK)
-        } else {
-            request
-                .condition_expression("#v = :v")
-                .expression_attribute_names("#v", keys::VERSION)
-                .expression_attribute_values(":v", n(expected))
-        };
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::Conflict),
-            Err(e) => Err(backend(e)),
+        match self
+            .put_if(item, keys::VERSION, (expected > 0).then_some(expected))
+            .await?
+        {
+            true => Ok(()),
+            false => Err(StoreError::Conflict),
         }
     }
 }
