@@ -108,9 +108,12 @@ async fn talk_to_an_agent_queues_the_ticket_for_humans_an_agent_replies_and_afte
     assert_eq!(status, 202);
     desk.ticket_where(&token, &id, |t| t["ticket"]["status"] == "resolved")
         .await?;
-    desk.customer_says(customer, "one more question").await?;
+    // The customer is asked to rate the help; writing instead starts afresh.
     let inbox = desk.inbox_of_at_least(customer, 4).await?;
-    assert_eq!(text_of(&inbox[3]), greeting(customer));
+    assert_eq!(text_of(&inbox[3]), "How would you rate the help you received?");
+    desk.customer_says(customer, "one more question").await?;
+    let inbox = desk.inbox_of_at_least(customer, 5).await?;
+    assert_eq!(text_of(&inbox[4]), greeting(customer));
     desk.stop().await;
     Ok(())
 }
