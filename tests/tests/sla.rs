@@ -127,6 +127,18 @@ async fn an_unanswered_ticket_is_warned_about_at_80_percent_then_escalated_at_br
     assert_eq!(kinds.iter().filter(|k| *k == "sla_breached").count(), 1);
     assert_eq!(kinds.iter().filter(|k| *k == "sla_warning").count(), 1);
     assert_eq!(desk.inbox(customer).await?.len(), 3);
+
+    // Still unanswered an hour after the breach: the next level is alerted.
+    desk.advance_clock(60).await?;
+    let body = desk
+        .ticket_where(&token, &id, |b| timeline_kinds(b).contains(&"sla_escalated".to_owned()))
+        .await?;
+    assert_eq!(clock(&body, "first_response").unwrap()["level"], 2);
+    eventually("the second level's alert", || async {
+        let posts = notifications_about(&desk, &id, "support manager").await?;
+        Ok((!posts.is_empty()).then_some(posts))
+    })
+    .await?;
     desk.stop().await;
     Ok(())
 }
@@ -234,6 +246,11 @@ async fn an_agent_silent_after_the_customer_wrote_loses_the_ticket_to_the_queue_
         .await?;
     assert!(body["ticket"]["assignee"].is_null());
     assert!(timeline_kinds(&body).contains(&"reassigned".to_owned()));
+    eventually("the team told of the reassignment", || async {
+        let posts = notifications_about(&desk, &id, "back in the").await?;
+        Ok((!posts.is_empty()).then_some(posts))
+    })
+    .await?;
     desk.stop().await;
     Ok(())
 }
