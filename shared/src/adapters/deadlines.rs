@@ -4,7 +4,7 @@
 //! between buckets atomically; the sweep claims an item with a conditional
 //! update that holds only while the item still names the deadline it read.
 
-use super::dynamo::{DynamoStore, backend, condition_failed, corrupt, key, n, s};
+use super::dynamo::{DynamoStore, backend, condition_failed, key, n, s};
 use super::keys;
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::sla::{Deadline, DeadlineKind};
@@ -93,10 +93,9 @@ impl DeadlineIndex for DynamoStore {
                 .expression_attribute_names("#sk", keys::GSI_DUE_SK)
                 .expression_attribute_values(":pk", s(keys::due_pk(minute, shard)))
                 .expression_attribute_values(":upto", s(keys::due_sk_upto(now_ms)));
-            let items = self.query_all(request, usize::MAX).await?;
+            let items: Vec<DeadlineItem> = self.query_as(request, usize::MAX).await?;
             read += items.len();
             for item in items {
-                let item: DeadlineItem = serde_dynamo::from_item(item).map_err(corrupt)?;
                 due.push(DueDeadline {
                     ticket_id: item.ticket_id,
                     customer: item.customer,

@@ -202,7 +202,28 @@ impl DynamoStore {
             .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":prefix", s(prefix))
             .consistent_read(true);
-        self.query_all(request, usize::MAX)
+        self.query_as(request, usize::MAX).await
+    }
+
+    /// Every item of a partition, in sort-key order (eventually consistent).
+    pub(crate) async fn query_partition<T: DeserializeOwned>(&self, pk: String) -> Result<Vec<T>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_values(":pk", s(pk));
+        self.query_as(request, usize::MAX).await
+    }
+
+    /// What a query returns (every page, at most `limit` items), mapped from its item type.
+    pub(crate) async fn query_as<T: DeserializeOwned>(
+        &self,
+        request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        self.query_all(request, limit)
             .await?
             .into_iter()
             .map(|item| serde_dynamo::from_item(item).map_err(corrupt))
@@ -270,22 +291,8 @@ impl DynamoStore {
 
 impl FingerprintIndex for DynamoStore {
     async fn fingerprints(&self, band: &str) -> Result<Vec<Fingerprint>, StoreError> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_values(":pk", s(keys::phash_pk(band)));
-        self.query_all(request, usize::MAX)
-            .await?
-            .into_iter()
-            .map(|item| {
-                serde_dynamo::from_item::<_, FingerprintItem>(item)
-                    .map(|f| f.fingerprint)
-                    .map_err(corrupt)
-            })
-            .collect()
+        let items: Vec<FingerprintItem> = self.query_partition(keys::phash_pk(band)).await?;
+        Ok(items.into_iter().map(|f| f.fingerprint).collect())
     }
 
     async fn file_fingerprint(&self, band: &str, fingerprint: &Fingerprint) -> Result<(), StoreError> {
@@ -330,15 +337,8 @@ impl TicketReader for DynamoStore {
             .expression_attribute_names("#pk", keys::GSI_QUEUE_PK)
             .expression_attribute_values(":pk", s(keys::queue_pk(team, status)))
             .limit(limit.clamp(1, 100) as i32);
-        self.query_all(request, limit)
-            .await?
-            .into_iter()
-            .map(|item| {
-                serde_dynamo::from_item::<_, TicketItem>(item)
-                    .map(|t| t.ticket)
-                    .map_err(corrupt)
-            })
-            .collect()
+        let items: Vec<TicketItem> = self.query_as(request, limit).await?;
+        Ok(items.into_iter().map(|t| t.ticket).collect())
     }
 }
 

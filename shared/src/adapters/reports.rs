@@ -2,7 +2,7 @@
 //! whose counters are added in the same transaction that marks the fact as
 //! counted, so a redelivered event adds nothing.
 
-use super::dynamo::{DynamoStore, backend, corrupt, key, n, s};
+use super::dynamo::{DynamoStore, backend, key, n, s};
 use super::keys;
 use crate::domain::reports::{AggregateRow, Counters, DateRange, ReportFact};
 use crate::domain::ticket::Priority;
@@ -30,26 +30,16 @@ struct AggregateItem {
 impl DynamoStore {
     /// The aggregates of one day, every team and priority.
     async fn day_aggregates(&self, day: &str) -> Result<Vec<AggregateRow>, StoreError> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_values(":pk", s(keys::report_pk(day)));
-        self.query_all(request, usize::MAX)
-            .await?
+        let items: Vec<AggregateItem> = self.query_partition(keys::report_pk(day)).await?;
+        Ok(items
             .into_iter()
-            .map(|item| {
-                let item: AggregateItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-                Ok(AggregateRow {
-                    day: item.day,
-                    team: item.team,
-                    priority: item.priority,
-                    counters: item.counters,
-                })
+            .map(|item| AggregateRow {
+                day: item.day,
+                team: item.team,
+                priority: item.priority,
+                counters: item.counters,
             })
-            .collect()
+            .collect())
     }
 }
 
