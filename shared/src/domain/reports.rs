@@ -436,6 +436,11 @@ fn percent(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| round(100.0 * part as f64 / whole as f64, 1))
 }
 
+/// Deadlines met as a percentage of those decided (met or missed).
+fn compliance(within: u64, missed: u64) -> Option<f64> {
+    percent(within, within + missed)
+}
+
 figures! {
     /// SLA compliance per metric: responses given (`count`) and their average
     /// minutes, deadlines met (`within`) and missed, and the compliance
@@ -446,21 +451,21 @@ figures! {
         first_response_within: u64 = c.first_response_within,
         first_response_missed: u64 = c.first_response_missed,
         first_response_compliance_percent: Option<f64> =
-            percent(c.first_response_within, c.first_response_within + c.first_response_missed),
+            compliance(c.first_response_within, c.first_response_missed),
         next_response_count: u64 = c.next_response_count,
         next_response_average_minutes: Option<f64> = average(c.next_response_minutes, c.next_response_count),
         next_response_within: u64 = c.next_response_within,
         next_response_missed: u64 = c.next_response_missed,
         next_response_compliance_percent: Option<f64> =
-            percent(c.next_response_within, c.next_response_within + c.next_response_missed),
+            compliance(c.next_response_within, c.next_response_missed),
         resolution_count: u64 = c.resolution_count,
         resolution_average_minutes: Option<f64> = average(c.resolution_minutes, c.resolution_count),
         resolution_within: u64 = c.resolution_within,
         resolution_missed: u64 = c.resolution_missed,
         resolution_compliance_percent: Option<f64> =
-            percent(c.resolution_within, c.resolution_within + c.resolution_missed),
+            compliance(c.resolution_within, c.resolution_missed),
         /// All three metrics together.
-        compliance_percent: Option<f64> = percent(all_within(c), all_within(c) + all_missed(c)),
+        compliance_percent: Option<f64> = compliance(all_within(c), all_missed(c)),
         warnings: u64 = c.sla_warnings,
         breaches: u64 = c.sla_breaches,
     }
@@ -532,14 +537,14 @@ figures! {
         resolved_by_bot: u64 = c.resolved_by_bot,
         first_response_average_minutes: Option<f64> = average(c.first_response_minutes, c.first_response_count),
         first_response_compliance_percent: Option<f64> =
-            percent(c.first_response_within, c.first_response_within + c.first_response_missed),
+            compliance(c.first_response_within, c.first_response_missed),
         next_response_average_minutes: Option<f64> = average(c.next_response_minutes, c.next_response_count),
         next_response_compliance_percent: Option<f64> =
-            percent(c.next_response_within, c.next_response_within + c.next_response_missed),
+            compliance(c.next_response_within, c.next_response_missed),
         resolution_average_minutes: Option<f64> = average(c.resolution_minutes, c.resolution_count),
         resolution_compliance_percent: Option<f64> =
-            percent(c.resolution_within, c.resolution_within + c.resolution_missed),
-        sla_compliance_percent: Option<f64> = percent(all_within(c), all_within(c) + all_missed(c)),
+            compliance(c.resolution_within, c.resolution_missed),
+        sla_compliance_percent: Option<f64> = compliance(all_within(c), all_missed(c)),
         sla_warnings: u64 = c.sla_warnings,
         sla_breaches: u64 = c.sla_breaches,
         csat_count: u64 = c.csat_count,
