@@ -22,6 +22,8 @@ pub const FIRST_LOOKBACK_MINUTES: i64 = 60;
 /// A sweep that runs very late catches up at most this many minutes per run;
 /// the next runs continue from where it stopped.
 pub const MAX_MINUTES_PER_RUN: i64 = 24 * 60;
+/// Deadlines older than this (a schedule stalled for a month) are given up.
+pub const MAX_BACKLOG_MINUTES: i64 = 30 * MAX_MINUTES_PER_RUN;
 /// How long a claim keeps other sweeps off a deadline while `tickets` acts on it.
 pub const CLAIM_LEASE_MS: i64 = 2 * MS_PER_MINUTE;
 /// Buckets read at once.
@@ -79,7 +81,7 @@ impl<I: DeadlineIndex, Q: Queue<TicketCommand>, C: Clock> Sweep<I, Q, C> {
         let cursor = self.index.sweep_cursor().await?;
         let from = cursor
             .unwrap_or(now_minute - FIRST_LOOKBACK_MINUTES)
-            .max(now_minute - MAX_MINUTES_PER_RUN * 30)
+            .max(now_minute - MAX_BACKLOG_MINUTES)
             .min(now_minute);
         let to = (from + MAX_MINUTES_PER_RUN).min(now_minute);
         let mut report = SweepReport {
@@ -99,7 +101,6 @@ impl<I: DeadlineIndex, Q: Queue<TicketCommand>, C: Clock> Sweep<I, Q, C> {
             let (due, read) = read?;
             report.items_read += read;
             for item in due {
-                let mark = |u: &mut Option<i64>| *u = Some(u.map_or(minute, |m| m.min(minute)));
                 match self.act(&item, now_ms).await {
                     Ok(true) => report.acted += 1,
                     Ok(false) => report.held_elsewhere += 1,
@@ -108,10 +109,11 @@ impl<I: DeadlineIndex, Q: Queue<TicketCommand>, C: Clock> Sweep<I, Q, C> {
                         tracing::warn!(ticket = %item.ticket_id, kind = item.deadline.kind.as_str(), error = %e, "deadline not handed over; the next sweep retries it");
                     }
                 }
-                mark(&mut unfinished);
+                // Buckets come in minute order: the first one kept is the earliest.
+                unfinished.get_or_insert(minute);
             }
         }
-        let next = unfinished.unwrap_or(to + 1).min(to + 1);
+        let next = unfinished.unwrap_or(to + 1);
         if cursor != Some(next) && !self.index.move_sweep_cursor(cursor, next).await? {
             tracing::info!("another sweep moved the cursor first");
         }

@@ -40,6 +40,17 @@ impl Effects {
         });
     }
 
+    /// Counts a move from agents to specialists (tier 2 to 3), if that is what happened.
+    pub fn tier_moved(&mut self, t: &Ticket, was_tier: u8, at_ms: i64) {
+        if was_tier == 2 && t.tier == 3 {
+            let counters = Counters {
+                to_tier3: 1,
+                ..Counters::default()
+            };
+            self.fact(t, format!("to_tier3:{at_ms}"), at_ms, counters);
+        }
+    }
+
     pub fn entry(&mut self, id: String, at_ms: i64, author: Author, kind: &str, summary: String) {
         self.entries.push(event_entry(id, at_ms, author, kind, summary));
     }

@@ -468,8 +468,13 @@ where
                 ..
             } => {
                 let mut fired = false;
+                let mut held = None;
                 self.update(&ticket_id, None, name, |t, fx| {
                     fired = self.deadline_due(t, fx, &deadline, at_ms);
+                    if !fired {
+                        let deadlines = t.sla.as_ref().map(TicketSla::deadlines).unwrap_or_default();
+                        held = Some((t.customer.clone(), deadlines));
+                    }
                     // A late sweep may find the next stage of this deadline due
                     // already (the warning and the breach together): act on it now.
                     let mut current = deadline;
@@ -488,16 +493,12 @@ where
                     Ok(())
                 })
                 .await?;
-                if !fired {
+                if let (false, Some((customer, deadlines))) = (fired, held) {
                     // Not (or no longer) this ticket's deadline: make the index
                     // hold exactly what the ticket says, so it is not swept again.
-                    let t = self
-                        .store
-                        .ticket(&ticket_id)
-                        .await?
-                        .ok_or_else(|| TicketsError::UnknownTicket(ticket_id.clone()))?;
-                    let deadlines = t.sla.as_ref().map(TicketSla::deadlines).unwrap_or_default();
-                    self.store.sync_deadlines(&t.id, &t.customer, &deadlines, None).await?;
+                    self.store
+                        .sync_deadlines(&ticket_id, &customer, &deadlines, None)
+                        .await?;
                     tracing::info!(ticket = %ticket_id, kind = deadline.kind.as_str(), "stale deadline repaired");
                 }
             }
@@ -611,17 +612,7 @@ where
             let after = self.desk.sla_context(&t.team, t.priority, t.customer_tier);
             sla.retarget(&before, &after, at_ms);
         }
-        if was_tier == 2 && t.tier == 3 {
-            fx.fact(
-                t,
-                format!("to_tier3:{at_ms}"),
-                at_ms,
-                Counters {
-                    to_tier3: 1,
-                    ..Counters::default()
-                },
-            );
-        }
+        fx.tier_moved(t, was_tier, at_ms);
         announce(t, fx);
     }
 
@@ -656,17 +647,7 @@ where
                         // The specialists owe what was missed, on their own target.
                         sla.restart_clock(&ctx, *metric, at_ms);
                     }
-                    if was_tier == 2 && t.tier == 3 {
-                        fx.fact(
-                            t,
-                            format!("to_tier3:{at_ms}"),
-                            at_ms,
-                            Counters {
-                                to_tier3: 1,
-                                ..Counters::default()
-                            },
-                        );
-                    }
+                    fx.tier_moved(t, was_tier, at_ms);
                 }
             }
             Fired::Breached {
