@@ -238,3 +238,44 @@ async fn the_sla_handler_hands_a_due_deadline_to_tickets_on_the_scheduled_event(
     aws.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_tickets_handler_removes_a_stale_deadline_from_the_index_instead_of_acting_on_it() -> anyhow::Result<()> {
+    use helpdesk::domain::ids::CustomerId;
+    use helpdesk::domain::sla::{Deadline, DeadlineKind, Stage};
+    use helpdesk::ports::DeadlineIndex;
+    let aws = LocalAws::start().await?;
+    let sdk = aws.sdk().await;
+    let tickets = tickets::Tickets::from_env(&env(&aws, "TicketsFunction", ""), &sdk)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let response = tickets
+        .handle(sqs_event("tickets-record-inbound.json"))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    assert!(no_failures(&response));
+    // The bot still owns the ticket, so it has no deadline: this one is stale.
+    let (ticket, customer) = (TicketId::parse("TK-3F9A0C51D2E7")?, CustomerId::parse("15551230001")?);
+    let stale = Deadline {
+        kind: DeadlineKind::FirstResponse,
+        stage: Stage::Breach,
+        at_ms: 1_795_237_260_000,
+    };
+    let store = aws.store().await;
+    store.sync_deadlines(&ticket, &customer, &[stale], None).await?;
+
+    tickets
+        .apply(TicketCommand::SlaDue {
+            ticket_id: ticket.clone(),
+            customer,
+            deadline: stale,
+            at_ms: stale.at_ms + 60_000,
+        })
+        .await?;
+
+    let (due, _) = store.due_in(stale.at_ms / 60_000, stale.at_ms + 60_000).await?;
+    assert!(due.is_empty(), "{due:?}");
+    assert_eq!(store.timeline(&ticket).await?.len(), 1, "nothing was recorded");
+    aws.stop().await;
+    Ok(())
+}
