@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use wa_sim::{RunningSim, SimConfig};
 
+pub mod contract;
+
 /// The business number of the local stack.
 pub const PHONE_NUMBER_ID: &str = "100000000000001";
 

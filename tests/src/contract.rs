@@ -1,0 +1,1148 @@
+//! The ports' contracts, written once and run against both implementations:
+//! the in-memory adapters that handler tests use, and the real adapters on
+//! moto. A fake that passes here behaves like the service it stands in for.
+//!
+//! Each contract takes the adapter(s) it checks and a [`Unique`] naming this
+//! run's tickets, customers, teams, minutes and keys, so contracts can share
+//! one stack without reading each other's data.
+
+use anyhow::{Context, ensure};
+use helpdesk::adapters::s3::{MAX_PRESIGN_TTL, S3Error};
+use helpdesk::domain::attachment::{Fingerprint, MediaAttachment};
+use helpdesk::domain::conversation::Conversation;
+use helpdesk::domain::events::{DomainEvent, TicketEscalated, TicketReassigned, TicketRef};
+use helpdesk::domain::ids::{CustomerId, TicketId};
+use helpdesk::domain::outbound::Author;
+use helpdesk::domain::reports::{AggregateRow, Counters, ReportFact};
+use helpdesk::domain::sla::{Deadline, DeadlineKind, Stage};
+use helpdesk::domain::ticket::{
+    CustomerProfile, CustomerTier, DeliveryState, Direction, Priority, Ticket, TicketStatus, TimelineEntry,
+};
+use helpdesk::ports::{
+    ConversationStore, DeadlineIndex, DueDeadline, EventPublisher, FingerprintIndex, MediaLinks, MediaStore,
+    MediaUpload, Queue, QueueError, QueueMessage, ReportStore, StoreError, TicketStore,
+};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+const MS_PER_MINUTE: i64 = 60_000;
+
+/// The names one contract run uses: unique within a process, so runs that
+/// share a stack never meet (each process makes stacks of its own).
+#[derive(Debug, Clone)]
+pub struct Unique {
+    tag: String,
+    serial: u32,
+}
+
+impl Unique {
+    pub fn new() -> Unique {
+        static SERIAL: AtomicU32 = AtomicU32::new(0);
+        let serial = SERIAL.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        Unique {
+            tag: format!("{serial:x}x{:05x}", nanos & 0xf_ffff),
+            serial,
+        }
+    }
+
+    pub fn ticket(&self, n: u32) -> TicketId {
+        TicketId::parse(format!("TK-{}-{n}", self.tag)).expect("a valid ticket id")
+    }
+
+    pub fn customer(&self, n: u32) -> CustomerId {
+        CustomerId::parse(format!("c-{}-{n}", self.tag)).expect("a valid customer id")
+    }
+
+    pub fn team(&self, n: u32) -> String {
+        format!("{}{n}", self.teams())
+    }
+
+    /// What every team name of this run starts with.
+    pub fn teams(&self) -> String {
+        format!("team-{}-", self.tag)
+    }
+
+    pub fn wamid(&self, n: u32) -> String {
+        format!("wamid.{}.{n}", self.tag)
+    }
+
+    /// The first of eight minute buckets of the deadline index no other run uses.
+    pub fn minute(&self) -> i64 {
+        // About February 2025: positive, and far from any real ticket's deadline.
+        29_000_000 + i64::from(self.serial) * 8
+    }
+
+    pub fn key(&self, name: &str) -> String {
+        format!("media/TK-{}/{name}", self.tag)
+    }
+
+    pub fn band(&self) -> String {
+        format!("band-{}", self.tag)
+    }
+
+    pub fn fact(&self, name: &str) -> String {
+        format!("{}:{name}", self.tag)
+    }
+}
+
+impl Default for Unique {
+    fn default() -> Self {
+        Unique::new()
+    }
+}
+
+fn ticket(id: TicketId, customer: CustomerId, team: &str, created_at_ms: i64) -> Ticket {
+    Ticket::open(id, customer, "100000000000001".into(), team.into(), created_at_ms)
+}
+
+fn entry(id: &str, at_ms: i64, delivery: Option<DeliveryState>) -> TimelineEntry {
+    TimelineEntry {
+        id: id.into(),
+        at_ms,
+        direction: Direction::Outbound,
+        author: Author::Bot,
+        kind: "text".into(),
+        summary: format!("entry {id} «quoted» ✓"),
+        message: Some(serde_json::json!({"nested": {"list": [1, 2.5, "x", null]}})),
+        delivery,
+        delivery_error: None,
+    }
+}
+
+fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StoreError>) -> bool {
+    matches!(result, Err(StoreError::Conflict))
+}
+
+// ----------------------------------------------------------------- tickets
+
+/// A ticket is saved new only once, then only at the version it was read at;
+/// each save stores the next version.
+pub async fn ticket_versions_are_checked<S: TicketStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    let mut t = ticket(ids.ticket(1), ids.customer(1), &ids.team(1), 1_000);
+    let missing = ticket(ids.ticket(2), ids.customer(1), &ids.team(1), 1_000);
+
+    store.save_ticket(&t, None, &[]).await?;
+    let again = store.save_ticket(&t, None, &[]).await;
+    let stored = store.ticket(&t.id).await?.context("the saved ticket")?;
+    ensure!(is_conflict(&again), "a second new save must conflict: {again:?}");
+    t.version = 1;
+    assert_eq!(stored, t);
+
+    t.contact_name = Some("Ana".into());
+    store.save_ticket(&t, Some(1), &[]).await?;
+    let stale = store.save_ticket(&t, Some(1), &[]).await;
+    let ahead = store.save_ticket(&t, Some(7), &[]).await;
+    let never_saved = store.save_ticket(&missing, Some(0), &[]).await;
+
+    ensure!(is_conflict(&stale), "a stale version must conflict: {stale:?}");
+    ensure!(is_conflict(&ahead), "a version never stored must conflict: {ahead:?}");
+    ensure!(
+        is_conflict(&never_saved),
+        "a missing ticket has no version: {never_saved:?}"
+    );
+    let stored = store.ticket(&t.id).await?.context("the saved ticket")?;
+    assert_eq!((stored.version, stored.contact_name.as_deref()), (2, Some("Ana")));
+    assert_eq!(store.ticket(&missing.id).await?, None);
+    Ok(())
+}
+
+/// A ticket and its entries are saved together or not at all: a conflicting
+/// save writes no entry, and an entry saved again replaces itself.
+pub async fn a_ticket_is_saved_with_its_entries_all_or_nothing<S: TicketStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let t = ticket(ids.ticket(1), ids.customer(1), &ids.team(1), 1_000);
+    let opened = entry(&ids.wamid(1), 1_000, None);
+    let greeted = entry(&ids.wamid(2), 1_001, Some(DeliveryState::Accepted));
+
+    store.save_ticket(&t, None, &[opened.clone(), greeted.clone()]).await?;
+    assert_eq!(store.timeline(&t.id).await?, [opened.clone(), greeted.clone()]);
+
+    let late = entry(&ids.wamid(3), 2_000, None);
+    let conflicting = store.save_ticket(&t, None, std::slice::from_ref(&late)).await;
+    let stale = store.save_ticket(&t, Some(7), std::slice::from_ref(&late)).await;
+    ensure!(
+        is_conflict(&conflicting) && is_conflict(&stale),
+        "{conflicting:?} {stale:?}"
+    );
+    assert_eq!(
+        store.timeline(&t.id).await?,
+        [opened.clone(), greeted.clone()],
+        "a conflicting save writes no entry"
+    );
+
+    let mut resaved = opened.clone();
+    resaved.summary = "the same entry, saved again".into();
+    store.save_ticket(&t, Some(1), &[resaved.clone(), late.clone()]).await?;
+    assert_eq!(store.timeline(&t.id).await?, [resaved, greeted, late]);
+    assert_eq!(store.ticket(&t.id).await?.map(|t| t.version), Some(2));
+    Ok(())
+}
+
+/// What one DynamoDB transaction cannot hold (an entry twice, more than 100
+/// items) is refused whole, as a failure of the store and not a conflict.
+pub async fn a_save_one_transaction_cannot_hold_is_refused_whole<S: TicketStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let t = ticket(ids.ticket(1), ids.customer(1), &ids.team(1), 1_000);
+    let twice = entry(&ids.wamid(1), 1_000, None);
+    let too_many: Vec<TimelineEntry> = (0..100)
+        .map(|i| entry(&ids.wamid(100 + i), 2_000 + i64::from(i), None))
+        .collect();
+
+    let repeated = store.save_ticket(&t, None, &[twice.clone(), twice]).await;
+    let oversized = store.save_ticket(&t, None, &too_many).await;
+
+    ensure!(matches!(repeated, Err(StoreError::Backend(_))), "{repeated:?}");
+    ensure!(matches!(oversized, Err(StoreError::Backend(_))), "{oversized:?}");
+    assert_eq!(store.ticket(&t.id).await?, None);
+    assert_eq!(store.timeline(&t.id).await?, []);
+    store.save_ticket(&t, None, &too_many[..99]).await?;
+    assert_eq!(store.timeline(&t.id).await?.len(), 99);
+    Ok(())
+}
+
+/// An entry is added once (a second append with the same time and id is
+/// refused and changes nothing); the timeline reads oldest first, then by id.
+pub async fn entries_are_appended_once_and_read_in_time_order<S: TicketStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let id = ids.ticket(1);
+    let later_b = entry("b", 10_000, None);
+    let later_a = entry("a", 10_000, None);
+    let earliest = entry("z", 999, None);
+    let middle = entry("y", 1_000, None);
+
+    for e in [&later_b, &earliest, &later_a, &middle] {
+        ensure!(store.append_entry(&id, e).await?, "{} is new", e.id);
+    }
+    let mut changed = middle.clone();
+    changed.summary = "another text".into();
+    let repeated = store.append_entry(&id, &changed).await?;
+
+    ensure!(!repeated, "the same time and id are refused");
+    assert_eq!(store.timeline(&id).await?, [earliest, middle, later_a, later_b]);
+    assert_eq!(store.timeline(&ids.ticket(2)).await?, []);
+    Ok(())
+}
+
+/// A team's queue in one status: urgent first, then the oldest, then by id;
+/// at most `limit`; it follows each ticket's saved status and team.
+pub async fn a_queue_lists_urgent_tickets_first_then_the_oldest<S: TicketStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let team = ids.team(1);
+    let mut saved = Vec::new();
+    for (n, created, priority) in [
+        (1, 3_000, Priority::Normal),
+        (2, 1_000, Priority::Normal),
+        (3, 9_000, Priority::Urgent),
+        (4, 2_000, Priority::Low),
+        (5, 5_000, Priority::High),
+        (6, 1_000, Priority::Normal),
+    ] {
+        let mut t = ticket(ids.ticket(n), ids.customer(n), &team, created);
+        t.status = TicketStatus::Queued;
+        t.priority = priority;
+        store.save_ticket(&t, None, &[]).await?;
+        saved.push(t);
+    }
+    let mut elsewhere = ticket(ids.ticket(7), ids.customer(7), &ids.team(2), 0);
+    elsewhere.status = TicketStatus::Queued;
+    store.save_ticket(&elsewhere, None, &[]).await?;
+    let bot = ticket(ids.ticket(8), ids.customer(8), &team, 0);
+    store.save_ticket(&bot, None, &[]).await?;
+
+    let names = |tickets: Vec<Ticket>| tickets.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    let queued = names(store.queue(&team, TicketStatus::Queued, 10).await?);
+    assert_eq!(
+        queued,
+        [3, 5, 2, 6, 1, 4].map(|n| ids.ticket(n)),
+        "urgent, high, the two oldest normal (by id), normal, low"
+    );
+    assert_eq!(
+        names(store.queue(&team, TicketStatus::Queued, 2).await?),
+        [3, 5].map(|n| ids.ticket(n))
+    );
+    assert_eq!(names(store.queue(&team, TicketStatus::Bot, 10).await?), [ids.ticket(8)]);
+    assert_eq!(store.queue(&team, TicketStatus::Queued, 0).await?, []);
+
+    let mut assigned = saved[0].clone();
+    assigned.status = TicketStatus::Assigned;
+    store.save_ticket(&assigned, Some(1), &[]).await?;
+    let queued = names(store.queue(&team, TicketStatus::Queued, 10).await?);
+    assert_eq!(queued, [3, 5, 2, 6, 4].map(|n| ids.ticket(n)));
+    let assigned = store.queue(&team, TicketStatus::Assigned, 10).await?;
+    assert_eq!(
+        assigned.iter().map(|t| (&t.id, t.version)).collect::<Vec<_>>(),
+        [(&ids.ticket(1), 2)]
+    );
+    Ok(())
+}
+
+/// An outbound entry's delivery state moves only forward (statuses arrive
+/// duplicated and out of order); `failed` follows sent or delivered, never
+/// read; only an entry that exists moves.
+pub async fn a_delivery_state_moves_only_forward<S: TicketStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    let id = ids.ticket(1);
+    let (read, failed, blank) = (ids.wamid(1), ids.wamid(2), ids.wamid(3));
+    store
+        .append_entry(&id, &entry(&read, 5_000, Some(DeliveryState::Accepted)))
+        .await?;
+    store
+        .append_entry(&id, &entry(&failed, 6_000, Some(DeliveryState::Sent)))
+        .await?;
+    store.append_entry(&id, &entry(&blank, 7_000, None)).await?;
+    let advance = |at_ms, wamid: &str, state, error| {
+        let id = id.clone();
+        let wamid = wamid.to_owned();
+        async move { store.advance_delivery(&id, at_ms, &wamid, state, error).await }
+    };
+
+    let moves = [
+        advance(5_000, &read, DeliveryState::Sent, None).await?,
+        advance(5_000, &read, DeliveryState::Sent, None).await?,
+        advance(5_000, &read, DeliveryState::Read, None).await?,
+        advance(5_000, &read, DeliveryState::Delivered, None).await?,
+        advance(5_000, &read, DeliveryState::Failed, Some("131026")).await?,
+    ];
+    assert_eq!(moves, [true, false, true, false, false]);
+
+    let moves = [
+        advance(6_000, &failed, DeliveryState::Delivered, None).await?,
+        advance(6_000, &failed, DeliveryState::Failed, Some("131026")).await?,
+        advance(6_000, &failed, DeliveryState::Read, None).await?,
+        advance(6_000, &failed, DeliveryState::Failed, Some("again")).await?,
+    ];
+    assert_eq!(moves, [true, true, false, false]);
+
+    ensure!(
+        advance(7_000, &blank, DeliveryState::Failed, None).await?,
+        "no state yet: any moves"
+    );
+    let missing = advance(8_000, &ids.wamid(4), DeliveryState::Sent, None).await?;
+    let wrong_time = advance(5_001, &read, DeliveryState::Sent, None).await?;
+    ensure!(!missing && !wrong_time, "only an entry that exists moves");
+
+    let timeline = store.timeline(&id).await?;
+    let states: Vec<_> = timeline
+        .iter()
+        .map(|e| (e.id.as_str(), e.delivery, e.delivery_error.as_deref()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (read.as_str(), Some(DeliveryState::Read), None),
+            (failed.as_str(), Some(DeliveryState::Failed), Some("131026")),
+            (blank.as_str(), Some(DeliveryState::Failed), None),
+        ],
+        "no entry was created for a missing one"
+    );
+    Ok(())
+}
+
+/// A status that arrived before its message is parked, forward only like a
+/// delivery state; the parked item need not exist first.
+pub async fn a_parked_status_moves_only_forward<S: TicketStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    let (early, read) = (ids.wamid(1), ids.wamid(2));
+    assert_eq!(store.parked_status(&early).await?, None);
+
+    store.park_status(&early, DeliveryState::Delivered, None).await?;
+    store.park_status(&early, DeliveryState::Sent, None).await?;
+    assert_eq!(
+        store.parked_status(&early).await?,
+        Some((DeliveryState::Delivered, None))
+    );
+    store.park_status(&early, DeliveryState::Failed, Some("131026")).await?;
+    store.park_status(&early, DeliveryState::Read, None).await?;
+    assert_eq!(
+        store.parked_status(&early).await?,
+        Some((DeliveryState::Failed, Some("131026".to_owned())))
+    );
+
+    store.park_status(&read, DeliveryState::Read, None).await?;
+    store.park_status(&read, DeliveryState::Failed, Some("late")).await?;
+    assert_eq!(store.parked_status(&read).await?, Some((DeliveryState::Read, None)));
+    Ok(())
+}
+
+/// An outbound wamid leads back to its ticket entry; linking again replaces.
+pub async fn an_outbound_wamid_leads_back_to_its_entry<S: TicketStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    let wamid = ids.wamid(1);
+    assert_eq!(store.find_outbound(&wamid).await?, None);
+
+    store.link_outbound(&wamid, &ids.ticket(1), 5_000).await?;
+    assert_eq!(store.find_outbound(&wamid).await?, Some((ids.ticket(1), 5_000)));
+    store.link_outbound(&wamid, &ids.ticket(1), 6_000).await?;
+    assert_eq!(store.find_outbound(&wamid).await?, Some((ids.ticket(1), 6_000)));
+    Ok(())
+}
+
+fn attachment(wamid: &str, caption: &str) -> MediaAttachment {
+    MediaAttachment {
+        wamid: wamid.into(),
+        kind: "image".into(),
+        at_ms: 1_000,
+        mime: Some("image/jpeg".into()),
+        size: Some(2_048),
+        sha256: Some("ab".repeat(32)),
+        s3_key: Some(format!("media/x/{wamid}.jpg")),
+        caption: Some(caption.into()),
+        refused: None,
+        quality: None,
+        exif: None,
+        phash: Some("f0f0f0f0f0f0f0f0".into()),
+        vision: None,
+        duplicates: Vec::new(),
+        signals: vec!["a signal".into()],
+        hidden: false,
+        suggested_category: None,
+        suggested_team: None,
+        matched_faq: None,
+        partial: Vec::new(),
+    }
+}
+
+/// A ticket's attachments come back in wamid order; the same wamid replaces itself.
+pub async fn attachments_are_listed_in_wamid_order_and_replace_themselves<S: TicketStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let id = ids.ticket(1);
+    for (wamid, caption) in [("wamid.B", "b"), ("wamid.A", "a"), ("wamid.C", "c")] {
+        store.save_attachment(&id, &attachment(wamid, caption)).await?;
+    }
+    store
+        .save_attachment(&id, &attachment("wamid.A", "a, analysed"))
+        .await?;
+
+    let listed = store.attachments(&id).await?;
+
+    assert_eq!(
+        listed,
+        [
+            attachment("wamid.A", "a, analysed"),
+            attachment("wamid.B", "b"),
+            attachment("wamid.C", "c")
+        ]
+    );
+    assert_eq!(store.attachments(&ids.ticket(2)).await?, []);
+    Ok(())
+}
+
+/// A profile is stored and replaced whole.
+pub async fn a_profile_is_stored_and_replaced<S: TicketStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    let customer = ids.customer(1);
+    assert_eq!(store.profile(&customer).await?, None);
+
+    let mut profile = CustomerProfile::new(customer.clone(), 1_000);
+    profile.language = Some("fr".into());
+    store.save_profile(&profile).await?;
+    assert_eq!(store.profile(&customer).await?, Some(profile.clone()));
+
+    profile.tier = CustomerTier::Vip;
+    profile.language = None;
+    profile.updated_at_ms = 2_000;
+    store.save_profile(&profile).await?;
+    assert_eq!(store.profile(&customer).await?, Some(profile));
+    assert_eq!(store.profile(&ids.customer(2)).await?, None);
+    Ok(())
+}
+
+// ----------------------------------------------------------- conversations
+
+/// A conversation is saved new at version 0, then only at the version it was
+/// read at; each save stores the next version.
+pub async fn conversation_versions_are_checked<S: ConversationStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    let customer = ids.customer(1);
+    assert_eq!(store.conversation(&customer).await?, None);
+    let mut conversation = Conversation::new(customer.clone());
+    conversation.order_number = Some("AB-1234".into());
+
+    store.save_conversation(&conversation).await?;
+    let again = store.save_conversation(&conversation).await;
+    ensure!(is_conflict(&again), "a second new save must conflict: {again:?}");
+    let mut loaded = store.conversation(&customer).await?.context("the saved conversation")?;
+    assert_eq!(loaded.version, 1);
+    assert_eq!(loaded.order_number.as_deref(), Some("AB-1234"));
+
+    loaded.failed_replies = 2;
+    store.save_conversation(&loaded).await?;
+    let stale = store.save_conversation(&loaded).await;
+    ensure!(is_conflict(&stale), "a stale version must conflict: {stale:?}");
+    let mut stranger = Conversation::new(ids.customer(2));
+    stranger.version = 3;
+    let never_saved = store.save_conversation(&stranger).await;
+    ensure!(
+        is_conflict(&never_saved),
+        "a missing conversation has no version: {never_saved:?}"
+    );
+
+    let stored = store.conversation(&customer).await?.context("the saved conversation")?;
+    assert_eq!((stored.version, stored.failed_replies), (2, 2));
+    assert_eq!(store.conversation(&ids.customer(2)).await?, None);
+    Ok(())
+}
+
+// --------------------------------------------------------------- deadlines
+
+fn deadline(kind: DeadlineKind, stage: Stage, at_ms: i64) -> Deadline {
+    Deadline { kind, stage, at_ms }
+}
+
+/// Due deadlines in a stable order (the index answers shard by shard).
+fn sorted(mut due: Vec<DueDeadline>) -> Vec<DueDeadline> {
+    due.sort_by(|a, b| (a.deadline.at_ms, a.ticket_id.as_str()).cmp(&(b.deadline.at_ms, b.ticket_id.as_str())));
+    due
+}
+
+fn due(ticket: &TicketId, customer: &CustomerId, deadline: Deadline, claimed_until_ms: Option<i64>) -> DueDeadline {
+    DueDeadline {
+        ticket_id: ticket.clone(),
+        customer: customer.clone(),
+        deadline,
+        claimed_until_ms,
+    }
+}
+
+/// A minute bucket answers the deadlines due by `now` (its deadline at or
+/// before `now`), of every shard, and how many items were read; a deadline
+/// is in the bucket of its own minute only.
+pub async fn a_due_bucket_answers_what_is_due_by_now<S: DeadlineIndex>(index: &S, ids: &Unique) -> anyhow::Result<()> {
+    let minute = ids.minute();
+    let start = minute * MS_PER_MINUTE;
+    let customer = ids.customer(1);
+    let mut expected = Vec::new();
+    // Enough tickets that every shard is likely to hold one.
+    for n in 0..8 {
+        let ticket = ids.ticket(n);
+        let first = deadline(DeadlineKind::FirstResponse, Stage::Warn, start + 5_000 * i64::from(n));
+        let resolution = deadline(
+            DeadlineKind::Resolution,
+            Stage::Breach,
+            start + MS_PER_MINUTE + i64::from(n),
+        );
+        index
+            .sync_deadlines(&ticket, &customer, &[first, resolution], None)
+            .await?;
+        expected.push(due(&ticket, &customer, first, None));
+    }
+
+    let (early, early_read) = index.due_in(minute, start + 10_000).await?;
+    let (whole, whole_read) = index.due_in(minute, start + MS_PER_MINUTE - 1).await?;
+    let (next, next_read) = index.due_in(minute + 1, start + 2 * MS_PER_MINUTE).await?;
+    let (before, before_read) = index.due_in(minute, start - 1).await?;
+
+    assert_eq!(
+        sorted(early),
+        expected[..3],
+        "due at or before now, its own minute only"
+    );
+    assert_eq!(early_read, 3);
+    assert_eq!(sorted(whole), expected);
+    assert_eq!(whole_read, 8);
+    assert_eq!(next.len(), 8);
+    assert_eq!(next_read, 8);
+    ensure!(next.iter().all(|d| d.deadline.kind == DeadlineKind::Resolution));
+    assert_eq!((before.len(), before_read), (0, 0));
+    Ok(())
+}
+
+/// Syncing with what the index held writes only the differences (an
+/// unchanged deadline keeps its claim, a moved one loses it and changes
+/// bucket, a dropped one goes); without it every kind is rewritten.
+pub async fn deadlines_are_synced_by_difference_and_repaired_whole<S: DeadlineIndex>(
+    index: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let (ticket, customer) = (ids.ticket(1), ids.customer(1));
+    let minute = ids.minute();
+    let start = minute * MS_PER_MINUTE;
+    let now = start + MS_PER_MINUTE - 1;
+    let first = deadline(DeadlineKind::FirstResponse, Stage::Warn, start + 1_000);
+    let resolution = deadline(DeadlineKind::Resolution, Stage::Breach, start + 2_000);
+    let reassign = deadline(DeadlineKind::Reassign, Stage::Reassign, start + 3_000);
+    index
+        .sync_deadlines(&ticket, &customer, &[first, resolution, reassign], None)
+        .await?;
+    for held in [first, resolution] {
+        ensure!(
+            index
+                .claim(&due(&ticket, &customer, held, None), start, start + 600_000)
+                .await?
+        );
+    }
+
+    let moved = deadline(DeadlineKind::Resolution, Stage::Breach, start + MS_PER_MINUTE + 500);
+    index
+        .sync_deadlines(
+            &ticket,
+            &customer,
+            &[first, moved],
+            Some(&[first, resolution, reassign]),
+        )
+        .await?;
+
+    let (this_minute, _) = index.due_in(minute, now).await?;
+    let (next_minute, _) = index.due_in(minute + 1, now + MS_PER_MINUTE).await?;
+    assert_eq!(
+        this_minute,
+        [due(&ticket, &customer, first, Some(start + 600_000))],
+        "unchanged keeps its claim"
+    );
+    assert_eq!(
+        next_minute,
+        [due(&ticket, &customer, moved, None)],
+        "moved: a new bucket, no claim"
+    );
+
+    index.sync_deadlines(&ticket, &customer, &[first, moved], None).await?;
+    let (repaired, _) = index.due_in(minute, now).await?;
+    assert_eq!(
+        repaired,
+        [due(&ticket, &customer, first, None)],
+        "a repair rewrites, so the claim is gone"
+    );
+
+    let warn_again = deadline(DeadlineKind::FirstResponse, Stage::Breach, first.at_ms);
+    index
+        .sync_deadlines(&ticket, &customer, &[warn_again], Some(&[first, moved]))
+        .await?;
+    let (this_minute, _) = index.due_in(minute, now).await?;
+    let (next_minute, read) = index.due_in(minute + 1, now + MS_PER_MINUTE).await?;
+    assert_eq!(
+        this_minute,
+        [due(&ticket, &customer, warn_again, None)],
+        "a new stage is a new item"
+    );
+    assert_eq!((next_minute.len(), read), (0, 0), "the dropped deadline is gone");
+
+    index.sync_deadlines(&ticket, &customer, &[], None).await?;
+    assert_eq!(index.due_in(minute, now).await?, (vec![], 0));
+    Ok(())
+}
+
+/// A claim holds only while the item still names the deadline that was read
+/// (same time and stage), and only when it is unclaimed or its claim expired.
+pub async fn a_claim_holds_until_it_expires_and_only_on_the_deadline_read<S: DeadlineIndex>(
+    index: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let (ticket, customer) = (ids.ticket(1), ids.customer(1));
+    let minute = ids.minute();
+    let start = minute * MS_PER_MINUTE;
+    let warn = deadline(DeadlineKind::FirstResponse, Stage::Warn, start + 1_000);
+    index.sync_deadlines(&ticket, &customer, &[warn], None).await?;
+    let (read, _) = index.due_in(minute, start + 2_000).await?;
+    let found = read.first().context("the deadline is due")?.clone();
+
+    let first = index.claim(&found, start + 2_000, start + 62_000).await?;
+    let while_held = index.claim(&found, start + 61_999, start + 90_000).await?;
+    let once_expired = index.claim(&found, start + 62_000, start + 120_000).await?;
+    assert_eq!([first, while_held, once_expired], [true, false, true]);
+    assert_eq!(
+        index.due_in(minute, start + 2_000).await?.0[0].claimed_until_ms,
+        Some(start + 120_000)
+    );
+
+    let breach = deadline(DeadlineKind::FirstResponse, Stage::Breach, warn.at_ms);
+    let other_stage = due(&ticket, &customer, breach, None);
+    let other_time = due(
+        &ticket,
+        &customer,
+        deadline(DeadlineKind::FirstResponse, Stage::Warn, warn.at_ms + 1),
+        None,
+    );
+    let other_kind = due(
+        &ticket,
+        &customer,
+        deadline(DeadlineKind::Resolution, Stage::Warn, warn.at_ms),
+        None,
+    );
+    for stale in [&other_stage, &other_time, &other_kind] {
+        ensure!(
+            !index.claim(stale, start + 200_000, start + 260_000).await?,
+            "{stale:?}"
+        );
+    }
+
+    index
+        .sync_deadlines(&ticket, &customer, &[breach], Some(&[warn]))
+        .await?;
+    ensure!(
+        !index.claim(&found, start + 200_000, start + 260_000).await?,
+        "the deadline moved on"
+    );
+    ensure!(
+        index.claim(&other_stage, start + 2_000, start + 62_000).await?,
+        "the new stage is unclaimed"
+    );
+    index.sync_deadlines(&ticket, &customer, &[], Some(&[breach])).await?;
+    ensure!(
+        !index.claim(&other_stage, start + 200_000, start + 260_000).await?,
+        "the deadline is gone"
+    );
+    Ok(())
+}
+
+/// The sweep's cursor is created once and then moves only from where it
+/// stands. `index` must be one whose cursor never moved (each table has one).
+pub async fn the_sweep_cursor_moves_only_from_where_it_stands<S: DeadlineIndex>(index: &S) -> anyhow::Result<()> {
+    assert_eq!(index.sweep_cursor().await?, None);
+
+    let created = index.move_sweep_cursor(None, 29_000_000).await?;
+    let created_again = index.move_sweep_cursor(None, 29_000_005).await?;
+    assert_eq!([created, created_again], [true, false]);
+    assert_eq!(index.sweep_cursor().await?, Some(29_000_000));
+
+    let moved = index.move_sweep_cursor(Some(29_000_000), 29_000_002).await?;
+    let raced = index.move_sweep_cursor(Some(29_000_000), 29_000_001).await?;
+    let from_elsewhere = index.move_sweep_cursor(Some(29_000_001), 29_000_003).await?;
+    assert_eq!([moved, raced, from_elsewhere], [true, false, false]);
+    assert_eq!(index.sweep_cursor().await?, Some(29_000_002));
+    Ok(())
+}
+
+// ----------------------------------------------------------------- reports
+
+fn fact(id: String, day: &str, team: &str, priority: Priority, counters: Counters) -> ReportFact {
+    ReportFact {
+        id,
+        day: day.into(),
+        team: team.into(),
+        priority,
+        counters,
+    }
+}
+
+fn opened(n: u64) -> Counters {
+    Counters {
+        tickets: n,
+        ..Counters::default()
+    }
+}
+
+fn answered(minutes: u64) -> Counters {
+    Counters {
+        first_response_count: 1,
+        first_response_minutes: minutes,
+        first_response_within: 1,
+        ..Counters::default()
+    }
+}
+
+/// The rows of this run's teams only (the table may hold others' on the same days).
+fn rows_of(rows: Vec<AggregateRow>, ids: &Unique) -> Vec<AggregateRow> {
+    let teams = ids.teams();
+    rows.into_iter().filter(|r| r.team.starts_with(&teams)).collect()
+}
+
+/// A fact adds its counters once (a repeat answers `false` and adds
+/// nothing); a fact with every counter zero adds nothing and is not marked.
+pub async fn a_fact_is_counted_once<S: ReportStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    let team = ids.team(1);
+    let day = "2026-11-21";
+    let first = fact(ids.fact("opened-1"), day, &team, Priority::High, opened(1));
+    let second = fact(ids.fact("opened-2"), day, &team, Priority::High, opened(1));
+    let nothing = fact(ids.fact("late"), day, &team, Priority::High, Counters::default());
+
+    let counted = [
+        store.record_fact(&first).await?,
+        store.record_fact(&first).await?,
+        store.record_fact(&second).await?,
+        store.record_fact(&nothing).await?,
+    ];
+    assert_eq!(counted, [true, false, true, false]);
+
+    let late_answer = fact(ids.fact("late"), day, &team, Priority::High, answered(12));
+    ensure!(
+        store.record_fact(&late_answer).await?,
+        "a zero fact was not marked as counted"
+    );
+    let rows = rows_of(store.aggregates(day, day).await?, ids);
+    let mut expected = opened(2);
+    expected.add(&answered(12));
+    assert_eq!(
+        rows,
+        [AggregateRow {
+            day: day.into(),
+            team,
+            priority: Priority::High,
+            counters: expected,
+        }]
+    );
+    Ok(())
+}
+
+/// Aggregates are read for the days asked (both ends included), one row per
+/// day, team and priority, in that order.
+pub async fn aggregates_are_read_by_day_team_and_priority<S: ReportStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let (a, b) = (ids.team(1), ids.team(2));
+    let facts = [
+        ("2026-02-28", &b, Priority::Low, 1),
+        ("2026-03-01", &b, Priority::Urgent, 2),
+        ("2026-03-01", &a, Priority::Urgent, 3),
+        ("2026-03-01", &a, Priority::Low, 4),
+        ("2026-03-01", &a, Priority::Low, 5),
+        ("2026-02-27", &a, Priority::Normal, 6),
+        ("2026-03-02", &a, Priority::Normal, 7),
+    ];
+    for (n, (day, team, priority, tickets)) in facts.into_iter().enumerate() {
+        let id = ids.fact(&format!("fact-{n}"));
+        store
+            .record_fact(&fact(id, day, team, priority, opened(tickets)))
+            .await?;
+    }
+
+    let rows = rows_of(store.aggregates("2026-02-28", "2026-03-01").await?, ids);
+
+    let row = |day: &str, team: &String, priority, tickets| AggregateRow {
+        day: day.into(),
+        team: team.clone(),
+        priority,
+        counters: opened(tickets),
+    };
+    assert_eq!(
+        rows,
+        [
+            row("2026-02-28", &b, Priority::Low, 1),
+            row("2026-03-01", &a, Priority::Low, 9),
+            row("2026-03-01", &a, Priority::Urgent, 3),
+            row("2026-03-01", &b, Priority::Urgent, 2),
+        ]
+    );
+    assert_eq!(rows_of(store.aggregates("2026-03-03", "2026-03-09").await?, ids), []);
+    Ok(())
+}
+
+/// A range that is not two `YYYY-MM-DD` dates in order, at most 366 days
+/// apart, is refused; so is a fact whose day is not a date.
+pub async fn a_bad_range_or_day_is_refused<S: ReportStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    for (from, to) in [
+        ("2026-13-01", "2026-12-31"),
+        ("2026-3-1", "2026-03-02"),
+        ("2026-03-02", "2026-03-01"),
+        ("2025-01-01", "2026-01-02"),
+    ] {
+        let answer = store.aggregates(from, to).await;
+        ensure!(
+            matches!(answer, Err(StoreError::Corrupt(_))),
+            "{from}..{to}: {answer:?}"
+        );
+    }
+
+    let undated = fact(ids.fact("undated"), "yesterday", &ids.team(1), Priority::Low, opened(1));
+    let answer = store.record_fact(&undated).await;
+    ensure!(matches!(answer, Err(StoreError::Corrupt(_))), "{answer:?}");
+    Ok(())
+}
+
+// ------------------------------------------------------------ fingerprints
+
+/// Fingerprints are filed by band, once each, and listed by hash.
+pub async fn fingerprints_are_filed_by_band_once<S: FingerprintIndex>(index: &S, ids: &Unique) -> anyhow::Result<()> {
+    let band = ids.band();
+    let print = |phash: &str, n| Fingerprint {
+        phash: phash.into(),
+        ticket_id: ids.ticket(n),
+        customer: ids.customer(n),
+        wamid: ids.wamid(n),
+    };
+    let (later, earlier) = (print("ff00ff00ff00ff00", 1), print("00ff00ff00ff00ff", 2));
+
+    index.file_fingerprint(&band, &later).await?;
+    index.file_fingerprint(&band, &earlier).await?;
+    index.file_fingerprint(&band, &later).await?;
+
+    assert_eq!(index.fingerprints(&band).await?, [earlier, later]);
+    assert_eq!(index.fingerprints(&format!("{band}-other")).await?, []);
+    Ok(())
+}
+
+// ------------------------------------------------------------------- queue
+
+/// A message of the queue contracts: its group, its deduplication id and a payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    pub group: String,
+    pub id: String,
+    pub payload: String,
+}
+
+impl QueueMessage for Probe {
+    fn group_key(&self) -> String {
+        self.group.clone()
+    }
+    fn dedupe_key(&self) -> String {
+        self.id.clone()
+    }
+}
+
+/// A queue keeps order within a message group across batches, and stores an
+/// item resent with the same dedupe key once. `delivered` answers what the
+/// queue holds, oldest first.
+pub async fn a_queue_keeps_order_and_stores_a_resent_item_once<Q, F, Fut>(
+    queue: &Q,
+    ids: &Unique,
+    delivered: F,
+) -> anyhow::Result<()>
+where
+    Q: Queue<Probe>,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = anyhow::Result<Vec<Probe>>>,
+{
+    let (g, h) = (ids.team(1), ids.team(2));
+    let probe = |group: &String, n: u32| Probe {
+        group: group.clone(),
+        id: ids.wamid(n),
+        payload: format!("payload {n}"),
+    };
+    // Twelve of one group cross a batch (ten entries), the other group interleaved.
+    let mut first: Vec<Probe> = (1..=12).map(|n| probe(&g, n)).collect();
+    first.insert(4, probe(&h, 101));
+    first.push(probe(&h, 102));
+    queue.send(&first).await?;
+    queue
+        .send(&[probe(&g, 3), probe(&h, 102), probe(&g, 13), probe(&g, 5)])
+        .await?;
+
+    let held: Vec<Probe> = delivered()
+        .await?
+        .into_iter()
+        .filter(|p| p.group == g || p.group == h)
+        .collect();
+
+    let of = |group: &String| {
+        held.iter()
+            .filter(|p| &p.group == group)
+            .map(|p| p.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of(&g), (1..=13).map(|n| ids.wamid(n)).collect::<Vec<_>>());
+    assert_eq!(of(&h), [ids.wamid(101), ids.wamid(102)]);
+    Ok(())
+}
+
+/// A message over the 256 KiB limit is refused by name.
+pub async fn a_message_over_256_kib_is_refused<Q: Queue<Probe>>(queue: &Q, ids: &Unique) -> anyhow::Result<()> {
+    let huge = Probe {
+        group: ids.team(1),
+        id: ids.wamid(1),
+        payload: "x".repeat(256 * 1024),
+    };
+    let answer = queue.send(&[huge]).await;
+    ensure!(matches!(answer, Err(QueueError::TooLarge { .. })), "{answer:?}");
+    Ok(())
+}
+
+// ------------------------------------------------------------------ events
+
+/// Events are accepted in order, more than one `PutEvents` batch (ten) at a
+/// time. `delivered` answers the events the bus passed on, oldest first.
+pub async fn events_are_accepted_in_order<P, F, Fut>(publisher: &P, ids: &Unique, delivered: F) -> anyhow::Result<()>
+where
+    P: EventPublisher,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = anyhow::Result<Vec<DomainEvent>>>,
+{
+    let reference = |n: i64| TicketRef {
+        ticket_id: ids.ticket(1),
+        team: ids.team(1),
+        tier: 2,
+        priority: Priority::High,
+        at_ms: 1_000 + n,
+        language: Some("fr".into()),
+    };
+    let events: Vec<DomainEvent> = (0..12)
+        .map(|n| match n % 2 {
+            0 => DomainEvent::TicketEscalated(TicketEscalated {
+                ticket: reference(n),
+                trigger: "direct_request".into(),
+                reason: format!("asked for a person ({n})"),
+                excerpt: Some("a masked excerpt".into()),
+            }),
+            _ => DomainEvent::TicketReassigned(TicketReassigned {
+                ticket: reference(n),
+                trigger: "reassigned".into(),
+                reason: format!("silent for too long ({n})"),
+                previous_assignee: Some("ana".into()),
+            }),
+        })
+        .collect();
+
+    publisher
+        .publish(&events)
+        .await
+        .map_err(|e| anyhow::anyhow!("publishing failed: {e}"))?;
+
+    let mine: Vec<DomainEvent> = delivered()
+        .await?
+        .into_iter()
+        .filter(|e| e.ticket().ticket_id == ids.ticket(1))
+        .collect();
+    assert_eq!(mine, events);
+    Ok(())
+}
+
+// ------------------------------------------------------------------- media
+
+/// Deterministic bytes that do not repeat one pattern.
+fn content(len: usize) -> Vec<u8> {
+    let mut state: u32 = 0x9e37_79b9;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
+}
+
+fn is_not_found(answer: &Result<Vec<u8>, helpdesk::ports::BoxError>) -> bool {
+    matches!(answer, Err(e) if matches!(e.downcast_ref::<S3Error>(), Some(S3Error::NotFound { .. })))
+}
+
+/// An object appears only once its upload finished, whole; writing the same
+/// key again replaces it.
+pub async fn an_object_appears_only_when_its_upload_finishes<M: MediaStore>(
+    store: &M,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let key = ids.key("photo.jpg");
+    let bytes = content(300 * 1024);
+
+    let mut upload = store
+        .begin_upload(&key, "image/jpeg")
+        .await
+        .map_err(anyhow::Error::from_boxed)?;
+    for chunk in bytes.chunks(70_000) {
+        upload.write(chunk).await.map_err(anyhow::Error::from_boxed)?;
+    }
+    let before = store.get(&key).await;
+    let stored = upload.finish().await.map_err(anyhow::Error::from_boxed)?;
+
+    ensure!(
+        is_not_found(&before),
+        "nothing before finish: {:?}",
+        before.map(|b| b.len())
+    );
+    assert_eq!((stored.key.as_str(), stored.size), (key.as_str(), bytes.len() as u64));
+    ensure!(
+        store.get(&key).await.map_err(anyhow::Error::from_boxed)? == bytes,
+        "read back whole"
+    );
+
+    let mut replacement = store
+        .begin_upload(&key, "image/png")
+        .await
+        .map_err(anyhow::Error::from_boxed)?;
+    replacement
+        .write(b"a smaller file")
+        .await
+        .map_err(anyhow::Error::from_boxed)?;
+    let stored = replacement.finish().await.map_err(anyhow::Error::from_boxed)?;
+    assert_eq!(stored.size, 14);
+    assert_eq!(
+        store.get(&key).await.map_err(anyhow::Error::from_boxed)?,
+        b"a smaller file"
+    );
+    Ok(())
+}
+
+/// An aborted upload stores nothing and leaves an object at its key as it was.
+pub async fn an_aborted_upload_stores_nothing<M: MediaStore>(store: &M, ids: &Unique) -> anyhow::Result<()> {
+    let (fresh, kept) = (ids.key("aborted.mp4"), ids.key("kept.pdf"));
+    let mut original = store
+        .begin_upload(&kept, "application/pdf")
+        .await
+        .map_err(anyhow::Error::from_boxed)?;
+    original
+        .write(b"%PDF-1.4 original")
+        .await
+        .map_err(anyhow::Error::from_boxed)?;
+    original.finish().await.map_err(anyhow::Error::from_boxed)?;
+
+    for key in [&fresh, &kept] {
+        let mut upload = store
+            .begin_upload(key, "video/mp4")
+            .await
+            .map_err(anyhow::Error::from_boxed)?;
+        upload
+            .write(&content(10_000))
+            .await
+            .map_err(anyhow::Error::from_boxed)?;
+        upload.abort().await;
+    }
+
+    ensure!(
+        is_not_found(&store.get(&fresh).await),
+        "the aborted upload stored nothing"
+    );
+    assert_eq!(
+        store.get(&kept).await.map_err(anyhow::Error::from_boxed)?,
+        b"%PDF-1.4 original"
+    );
+    Ok(())
+}
+
+/// A missing object and a key S3 cannot take are the S3 adapter's errors.
+pub async fn a_missing_object_and_a_bad_key_are_told_apart<M: MediaStore>(
+    store: &M,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let missing = store.get(&ids.key("nothing.jpg")).await;
+    let empty = store.begin_upload("", "image/jpeg").await.err();
+    let too_long = store.get(&"k".repeat(1025)).await;
+
+    ensure!(is_not_found(&missing), "{:?}", missing.map(|b| b.len()));
+    let invalid = |e: Option<&helpdesk::ports::BoxError>| {
+        matches!(e.and_then(|e| e.downcast_ref::<S3Error>()), Some(S3Error::InvalidKey))
+    };
+    ensure!(invalid(empty.as_ref()), "{empty:?}");
+    ensure!(invalid(too_long.as_ref().err()), "{:?}", too_long.map(|b| b.len()));
+    Ok(())
+}
+
+/// A link names its object and lives `ttl`, clamped to at most five minutes.
+/// `ttl_of` reads the lifetime a link states (its own syntax per adapter).
+pub async fn a_link_names_its_object_and_lives_at_most_five_minutes<L, F>(
+    links: &L,
+    ids: &Unique,
+    ttl_of: F,
+) -> anyhow::Result<()>
+where
+    L: MediaLinks,
+    F: Fn(&str) -> Option<u64>,
+{
+    let key = ids.key("linked.png");
+
+    let long = links
+        .presign_get(&key, Duration::from_secs(3_600))
+        .await
+        .map_err(anyhow::Error::from_boxed)?;
+    let short = links
+        .presign_get(&key, Duration::from_secs(30))
+        .await
+        .map_err(anyhow::Error::from_boxed)?;
+    let bad = links.presign_get("", Duration::from_secs(30)).await;
+
+    ensure!(long.contains(&key) && short.contains(&key), "{long} {short}");
+    assert_eq!(ttl_of(&long), Some(MAX_PRESIGN_TTL.as_secs()), "{long}");
+    assert_eq!(ttl_of(&short), Some(30), "{short}");
+    ensure!(bad.is_err(), "an empty key has no link: {bad:?}");
+    Ok(())
+}

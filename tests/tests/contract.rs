@@ -1,0 +1,256 @@
+//! Every port contract of `helpdesk_tests::contract`, run twice: `..._in_memory`
+//! on the in-memory adapters handler tests use, `..._on_moto` on the real
+//! adapters over a stack in moto. The moto runs share one stack while any of
+//! them is running (each contract names its own tickets, teams, minutes and
+//! keys), so the whole file costs one or two stack start-ups, not forty.
+
+use helpdesk::adapters::memory::{MemoryEvents, MemoryMediaStore, MemoryQueue, MemoryStore};
+use helpdesk::adapters::s3::{S3MediaStore, s3_client};
+use helpdesk::adapters::sqs::SqsQueue;
+use helpdesk_tests::LocalAws;
+use helpdesk_tests::contract::{self, Probe, Unique};
+use std::sync::{Arc, Weak};
+
+/// The stack the moto runs share. It lives while a test holds it; the last
+/// one to let go drops it (stopping its moto), and a later test starts another.
+async fn shared_stack() -> anyhow::Result<Arc<LocalAws>> {
+    static SHARED: tokio::sync::Mutex<Weak<LocalAws>> = tokio::sync::Mutex::const_new(Weak::new());
+    let mut shared = SHARED.lock().await;
+    if let Some(aws) = shared.upgrade() {
+        return Ok(aws);
+    }
+    let aws = Arc::new(LocalAws::start().await?);
+    *shared = Arc::downgrade(&aws);
+    Ok(aws)
+}
+
+/// A store contract on a fresh in-memory table and on the shared stack's table.
+macro_rules! store_contract {
+    ($contract:ident: $in_memory:ident, $on_moto:ident) => {
+        #[tokio::test]
+        async fn $in_memory() -> anyhow::Result<()> {
+            contract::$contract(&MemoryStore::new(), &Unique::new()).await
+        }
+
+        #[tokio::test]
+        async fn $on_moto() -> anyhow::Result<()> {
+            let aws = shared_stack().await?;
+            contract::$contract(&aws.store().await, &Unique::new()).await
+        }
+    };
+}
+
+store_contract!(ticket_versions_are_checked: ticket_versions_are_checked_in_memory, ticket_versions_are_checked_on_moto);
+store_contract!(
+    a_ticket_is_saved_with_its_entries_all_or_nothing:
+    a_ticket_is_saved_with_its_entries_all_or_nothing_in_memory,
+    a_ticket_is_saved_with_its_entries_all_or_nothing_on_moto
+);
+store_contract!(
+    a_save_one_transaction_cannot_hold_is_refused_whole:
+    a_save_one_transaction_cannot_hold_is_refused_whole_in_memory,
+    a_save_one_transaction_cannot_hold_is_refused_whole_on_moto
+);
+store_contract!(
+    entries_are_appended_once_and_read_in_time_order:
+    entries_are_appended_once_and_read_in_time_order_in_memory,
+    entries_are_appended_once_and_read_in_time_order_on_moto
+);
+store_contract!(
+    a_queue_lists_urgent_tickets_first_then_the_oldest:
+    a_queue_lists_urgent_tickets_first_then_the_oldest_in_memory,
+    a_queue_lists_urgent_tickets_first_then_the_oldest_on_moto
+);
+store_contract!(
+    a_delivery_state_moves_only_forward:
+    a_delivery_state_moves_only_forward_in_memory,
+    a_delivery_state_moves_only_forward_on_moto
+);
+store_contract!(
+    a_parked_status_moves_only_forward:
+    a_parked_status_moves_only_forward_in_memory,
+    a_parked_status_moves_only_forward_on_moto
+);
+store_contract!(
+    an_outbound_wamid_leads_back_to_its_entry:
+    an_outbound_wamid_leads_back_to_its_entry_in_memory,
+    an_outbound_wamid_leads_back_to_its_entry_on_moto
+);
+store_contract!(
+    attachments_are_listed_in_wamid_order_and_replace_themselves:
+    attachments_are_listed_in_wamid_order_and_replace_themselves_in_memory,
+    attachments_are_listed_in_wamid_order_and_replace_themselves_on_moto
+);
+store_contract!(
+    a_profile_is_stored_and_replaced:
+    a_profile_is_stored_and_replaced_in_memory,
+    a_profile_is_stored_and_replaced_on_moto
+);
+store_contract!(
+    conversation_versions_are_checked:
+    conversation_versions_are_checked_in_memory,
+    conversation_versions_are_checked_on_moto
+);
+store_contract!(
+    a_due_bucket_answers_what_is_due_by_now:
+    a_due_bucket_answers_what_is_due_by_now_in_memory,
+    a_due_bucket_answers_what_is_due_by_now_on_moto
+);
+store_contract!(
+    deadlines_are_synced_by_difference_and_repaired_whole:
+    deadlines_are_synced_by_difference_and_repaired_whole_in_memory,
+    deadlines_are_synced_by_difference_and_repaired_whole_on_moto
+);
+store_contract!(
+    a_claim_holds_until_it_expires_and_only_on_the_deadline_read:
+    a_claim_holds_until_it_expires_and_only_on_the_deadline_read_in_memory,
+    a_claim_holds_until_it_expires_and_only_on_the_deadline_read_on_moto
+);
+store_contract!(a_fact_is_counted_once: a_fact_is_counted_once_in_memory, a_fact_is_counted_once_on_moto);
+store_contract!(
+    aggregates_are_read_by_day_team_and_priority:
+    aggregates_are_read_by_day_team_and_priority_in_memory,
+    aggregates_are_read_by_day_team_and_priority_on_moto
+);
+store_contract!(
+    a_bad_range_or_day_is_refused:
+    a_bad_range_or_day_is_refused_in_memory,
+    a_bad_range_or_day_is_refused_on_moto
+);
+store_contract!(
+    fingerprints_are_filed_by_band_once:
+    fingerprints_are_filed_by_band_once_in_memory,
+    fingerprints_are_filed_by_band_once_on_moto
+);
+
+// The table holds one sweep cursor: this is the only contract that moves it.
+#[tokio::test]
+async fn the_sweep_cursor_moves_only_from_where_it_stands_in_memory() -> anyhow::Result<()> {
+    contract::the_sweep_cursor_moves_only_from_where_it_stands(&MemoryStore::new()).await
+}
+
+#[tokio::test]
+async fn the_sweep_cursor_moves_only_from_where_it_stands_on_moto() -> anyhow::Result<()> {
+    let aws = shared_stack().await?;
+    contract::the_sweep_cursor_moves_only_from_where_it_stands(&aws.store().await).await
+}
+
+// ------------------------------------------------------------------- queue
+
+/// The tickets queue stands for every FIFO queue of the template (same
+/// settings); only the queue contracts use it.
+async fn sqs_queue(aws: &LocalAws) -> SqsQueue<Probe> {
+    SqsQueue::new(
+        aws_sdk_sqs::Client::new(&aws.sdk().await),
+        aws.output("TicketsQueueUrl"),
+    )
+}
+
+#[tokio::test]
+async fn a_queue_keeps_order_and_stores_a_resent_item_once_in_memory() -> anyhow::Result<()> {
+    let queue = MemoryQueue::default();
+    contract::a_queue_keeps_order_and_stores_a_resent_item_once(&queue, &Unique::new(), || async { Ok(queue.sent()) })
+        .await
+}
+
+#[tokio::test]
+async fn a_queue_keeps_order_and_stores_a_resent_item_once_on_moto() -> anyhow::Result<()> {
+    let aws = shared_stack().await?;
+    let queue = sqs_queue(&aws).await;
+    contract::a_queue_keeps_order_and_stores_a_resent_item_once(&queue, &Unique::new(), || {
+        aws.drain::<Probe>("TicketsQueueUrl")
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_message_over_256_kib_is_refused_in_memory() -> anyhow::Result<()> {
+    contract::a_message_over_256_kib_is_refused(&MemoryQueue::default(), &Unique::new()).await
+}
+
+#[tokio::test]
+async fn a_message_over_256_kib_is_refused_on_moto() -> anyhow::Result<()> {
+    let aws = shared_stack().await?;
+    contract::a_message_over_256_kib_is_refused(&sqs_queue(&aws).await, &Unique::new()).await
+}
+
+// ------------------------------------------------------------------ events
+
+#[tokio::test]
+async fn events_are_accepted_in_order_in_memory() -> anyhow::Result<()> {
+    let events = MemoryEvents::default();
+    contract::events_are_accepted_in_order(&events, &Unique::new(), || async { Ok(events.published()) }).await
+}
+
+// No `..._on_moto` half yet: building an `EventBridgePublisher` needs an
+// `aws_sdk_eventbridge::Client`, and this crate does not depend on
+// `aws-sdk-eventbridge`. With it as a dev-dependency the half is: publish
+// through `EventBridgePublisher::new(Client::new(&aws.sdk().await),
+// aws.output("EventBusName"))` and read the events back from the notify queue
+// (`aws.drain::<Envelope>("NotifyQueueUrl")`, where the notify rule puts them).
+
+// ------------------------------------------------------------------- media
+
+async fn s3_store(aws: &LocalAws) -> S3MediaStore {
+    S3MediaStore::new(s3_client(&aws.sdk().await), aws.output("MediaBucketName"))
+        .with_kms_key(aws.output("HelpdeskKeyArn"))
+}
+
+/// A media store contract on a fresh in-memory bucket and on the shared stack's bucket.
+macro_rules! media_contract {
+    ($contract:ident: $in_memory:ident, $on_moto:ident) => {
+        #[tokio::test]
+        async fn $in_memory() -> anyhow::Result<()> {
+            contract::$contract(&MemoryMediaStore::default(), &Unique::new()).await
+        }
+
+        #[tokio::test]
+        async fn $on_moto() -> anyhow::Result<()> {
+            let aws = shared_stack().await?;
+            contract::$contract(&s3_store(&aws).await, &Unique::new()).await
+        }
+    };
+}
+
+media_contract!(
+    an_object_appears_only_when_its_upload_finishes:
+    an_object_appears_only_when_its_upload_finishes_in_memory,
+    an_object_appears_only_when_its_upload_finishes_on_moto
+);
+media_contract!(
+    an_aborted_upload_stores_nothing:
+    an_aborted_upload_stores_nothing_in_memory,
+    an_aborted_upload_stores_nothing_on_moto
+);
+media_contract!(
+    a_missing_object_and_a_bad_key_are_told_apart:
+    a_missing_object_and_a_bad_key_are_told_apart_in_memory,
+    a_missing_object_and_a_bad_key_are_told_apart_on_moto
+);
+
+/// The number after `name=` in a link's query.
+fn query_number(link: &str, name: &str) -> Option<u64> {
+    let (_, query) = link.split_once('?')?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+}
+
+#[tokio::test]
+async fn a_link_names_its_object_and_lives_at_most_five_minutes_in_memory() -> anyhow::Result<()> {
+    contract::a_link_names_its_object_and_lives_at_most_five_minutes(
+        &MemoryMediaStore::default(),
+        &Unique::new(),
+        |link| query_number(link, "ttl"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_link_names_its_object_and_lives_at_most_five_minutes_on_moto() -> anyhow::Result<()> {
+    let aws = shared_stack().await?;
+    contract::a_link_names_its_object_and_lives_at_most_five_minutes(&s3_store(&aws).await, &Unique::new(), |link| {
+        query_number(link, "X-Amz-Expires")
+    })
+    .await
+}
