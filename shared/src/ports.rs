@@ -4,6 +4,7 @@
 
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
+use crate::domain::events::DomainEvent;
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::outbound::OutboundBody;
 use crate::domain::reports::{AggregateRow, ReportFact};
@@ -90,8 +91,17 @@ pub trait FingerprintIndex: Send + Sync {
 /// idempotent: applying the same change twice leaves one effect.
 pub trait TicketStore: TicketReader {
     /// Saves `ticket` if the stored version is `expected_version` (`None`: must not
-    /// exist yet), storing `version + 1`. `Conflict` otherwise.
-    async fn save_ticket(&self, ticket: &Ticket, expected_version: Option<u64>) -> Result<(), StoreError>;
+    /// exist yet), storing `version + 1`, together with `entries` on its
+    /// timeline: all or nothing, so no reader sees an entry whose ticket change
+    /// is not saved. An entry already stored is kept as it is (a redelivered
+    /// command's entry; its delivery state may have moved on). `Conflict` when
+    /// the version does not match (nothing is written).
+    async fn save_ticket(
+        &self,
+        ticket: &Ticket,
+        expected_version: Option<u64>,
+        entries: &[TimelineEntry],
+    ) -> Result<(), StoreError>;
     /// Adds a timeline entry; `false` when that entry (same time and id) exists already.
     async fn append_entry(&self, ticket: &TicketId, entry: &TimelineEntry) -> Result<bool, StoreError>;
     /// Remembers which ticket entry an outbound wamid belongs to.
@@ -167,15 +177,8 @@ pub trait ConversationStore: Send + Sync {
     async fn save_conversation(&self, conversation: &Conversation) -> Result<(), StoreError>;
 }
 
-/// A domain event on the EventBridge bus.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DomainEvent {
-    /// `detail-type`, e.g. `TicketEscalated`.
-    pub kind: &'static str,
-    pub detail: serde_json::Value,
-}
-
-/// Publishes domain events. Contract: `Ok` only when every event was accepted.
+/// Publishes domain events. Contract: `Ok` only when every event was accepted,
+/// in order; a retried publish may deliver an event twice (consumers key on it).
 pub trait EventPublisher: Send + Sync {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), BoxError>;
 }
@@ -233,6 +236,63 @@ fifo_message!(
     crate::domain::commands::MediaJob,
     crate::domain::outbound::OutboundRequest
 );
+
+/// What `GET /{media-id}` answers: a short-lived download URL and the file's facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaInfo {
+    pub url: String,
+    pub mime_type: Option<String>,
+    /// Hex SHA-256 of the file.
+    pub sha256: Option<String>,
+    pub file_size: Option<u64>,
+}
+
+/// A download in progress, read chunk by chunk so a large file never sits
+/// whole in memory.
+pub trait MediaDownload: Send {
+    /// The next chunk; `None` at the end. An error means the body broke off.
+    async fn chunk(&mut self) -> Result<Option<Vec<u8>>, BoxError>;
+}
+
+/// The Cloud API's media side: customers' files by media id. Contract: an
+/// unknown or expired id is an error that is not transient; the URL of
+/// [`MediaInfo`] is valid for minutes and needs the same credentials.
+pub trait MediaSource: Send + Sync {
+    type Download: MediaDownload;
+    async fn media_info(&self, media_id: &str) -> Result<MediaInfo, GraphError>;
+    async fn download(&self, url: &str) -> Result<Self::Download, GraphError>;
+}
+
+/// An object the media store holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub key: String,
+    pub size: u64,
+}
+
+/// An upload in progress: written in order, then finished (stored whole and
+/// encrypted) or aborted (nothing stored).
+pub trait MediaUpload: Send {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), BoxError>;
+    async fn finish(self) -> Result<StoredObject, BoxError>;
+    async fn abort(self);
+}
+
+/// Customers' files at rest (S3). Contract: an object appears only once its
+/// upload finished; writing the same key again replaces it; memory is bounded
+/// by one part whatever the object's size.
+pub trait MediaStore: Send + Sync {
+    type Upload: MediaUpload;
+    async fn begin_upload(&self, key: &str, content_type: &str) -> Result<Self::Upload, BoxError>;
+    /// The whole object (files small enough to analyse).
+    async fn get(&self, key: &str) -> Result<Vec<u8>, BoxError>;
+}
+
+/// Short-lived links to stored files, for agents. Contract: a link expires
+/// after `ttl` (at most five minutes) and names one object.
+pub trait MediaLinks: Send + Sync {
+    async fn presign_get(&self, key: &str, ttl: std::time::Duration) -> Result<String, BoxError>;
+}
 
 /// The business's order source. Contract: `Ok(None)` when the order does not
 /// exist; `Err` when the source cannot answer (down, slow, malformed answer).

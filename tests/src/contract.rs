@@ -178,10 +178,16 @@ pub async fn a_ticket_is_saved_with_its_entries_all_or_nothing<S: TicketStore>(
         "a conflicting save writes no entry"
     );
 
-    let mut resaved = opened.clone();
-    resaved.summary = "the same entry, saved again".into();
-    store.save_ticket(&t, Some(1), &[resaved.clone(), late.clone()]).await?;
-    assert_eq!(store.timeline(&t.id).await?, [resaved, greeted, late]);
+    // An entry saved again is kept as stored (its delivery state may have moved on).
+    let mut resaved = greeted.clone();
+    resaved.delivery = Some(DeliveryState::Accepted);
+    store
+        .advance_delivery(&t.id, greeted.at_ms, &greeted.id, DeliveryState::Read, None)
+        .await?;
+    store.save_ticket(&t, Some(1), &[resaved, late.clone()]).await?;
+    let mut read = greeted.clone();
+    read.delivery = Some(DeliveryState::Read);
+    assert_eq!(store.timeline(&t.id).await?, [opened, read, late]);
     assert_eq!(store.ticket(&t.id).await?.map(|t| t.version), Some(2));
     Ok(())
 }

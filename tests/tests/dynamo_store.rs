@@ -38,8 +38,11 @@ async fn a_ticket_is_saved_once_as_new_then_only_with_the_version_it_was_read_at
     let store = aws.store().await;
     let t = ticket("TK-AAAAAAAAAAAA", 1_000);
 
-    store.save_ticket(&t, None).await?;
-    assert!(matches!(store.save_ticket(&t, None).await, Err(StoreError::Conflict)));
+    store.save_ticket(&t, None, &[]).await?;
+    assert!(matches!(
+        store.save_ticket(&t, None, &[]).await,
+        Err(StoreError::Conflict)
+    ));
 
     let mut loaded = store.ticket(&t.id).await?.expect("saved");
     assert_eq!(loaded.version, 1);
@@ -55,9 +58,9 @@ async fn a_ticket_is_saved_once_as_new_then_only_with_the_version_it_was_read_at
             triggers: vec![],
         },
     )?;
-    store.save_ticket(&loaded, Some(1)).await?;
+    store.save_ticket(&loaded, Some(1), &[]).await?;
     assert!(matches!(
-        store.save_ticket(&loaded, Some(1)).await,
+        store.save_ticket(&loaded, Some(1), &[]).await,
         Err(StoreError::Conflict)
     ));
 
@@ -91,9 +94,9 @@ async fn a_team_queue_lists_urgent_tickets_first_then_the_oldest() -> anyhow::Re
                 triggers: vec![],
             },
         )?;
-        store.save_ticket(&t, None).await?;
+        store.save_ticket(&t, None, &[]).await?;
     }
-    store.save_ticket(&ticket("TK-000000000004", 2), None).await?;
+    store.save_ticket(&ticket("TK-000000000004", 2), None, &[]).await?;
 
     let queued = store.queue("support", TicketStatus::Queued, 10).await?;
     let ids: Vec<_> = queued.iter().map(|t| t.id.as_str()).collect();

@@ -4,7 +4,7 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use helpdesk::config::Env;
-use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::commands::{RecordOutbound, RecordSendFailure, SlaDue, TicketCommand};
 use helpdesk::domain::ids::TicketId;
 use helpdesk::domain::inbound::InboundEvent;
 use helpdesk::domain::outbound::OutboundRequest;
@@ -125,7 +125,10 @@ async fn the_sender_handler_records_a_closed_window_then_delivers_once_the_custo
     assert!(
         matches!(
             &recorded[..],
-            [TicketCommand::RecordSendFailure { code: Some(131047), .. }]
+            [TicketCommand::RecordSendFailure(RecordSendFailure {
+                code: Some(131047),
+                ..
+            })]
         ),
         "{recorded:?}"
     );
@@ -147,7 +150,7 @@ async fn the_sender_handler_records_a_closed_window_then_delivers_once_the_custo
     assert!(no_failures(&response));
     let recorded: Vec<TicketCommand> = aws.drain("TicketsQueueUrl").await?;
     assert!(
-        matches!(&recorded[..], [TicketCommand::RecordOutbound { .. }]),
+        matches!(&recorded[..], [TicketCommand::RecordOutbound(RecordOutbound { .. })]),
         "{recorded:?}"
     );
     let inbox: Vec<Value> = http
@@ -232,7 +235,7 @@ async fn the_sla_handler_hands_a_due_deadline_to_tickets_on_the_scheduled_event(
     assert_eq!((report.acted, report.items_read), (1, 1));
     let commands: Vec<TicketCommand> = aws.drain("TicketsQueueUrl").await?;
     assert!(
-        matches!(&commands[..], [TicketCommand::SlaDue { ticket_id, deadline, .. }] if *ticket_id == ticket && *deadline == due),
+        matches!(&commands[..], [TicketCommand::SlaDue(SlaDue { ticket_id, deadline, .. })] if *ticket_id == ticket && *deadline == due),
         "{commands:?}"
     );
     aws.stop().await;
@@ -265,12 +268,12 @@ async fn the_tickets_handler_removes_a_stale_deadline_from_the_index_instead_of_
     store.sync_deadlines(&ticket, &customer, &[stale], None).await?;
 
     tickets
-        .apply(TicketCommand::SlaDue {
+        .apply(TicketCommand::SlaDue(SlaDue {
             ticket_id: ticket.clone(),
             customer,
             deadline: stale,
             at_ms: stale.at_ms + 60_000,
-        })
+        }))
         .await?;
 
     let (due, _) = store.due_in(stale.at_ms / 60_000, stale.at_ms + 60_000).await?;

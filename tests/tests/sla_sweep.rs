@@ -4,7 +4,7 @@
 
 use futures::{StreamExt, TryStreamExt, stream};
 use helpdesk::adapters::sqs::SqsQueue;
-use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::commands::{SlaDue, TicketCommand};
 use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::sla::{Deadline, DeadlineKind, Stage};
 use helpdesk::ports::{Clock, DeadlineIndex};
@@ -104,9 +104,9 @@ async fn with_ten_thousand_open_tickets_and_ten_due_the_sweep_reads_about_ten_it
     let tickets: HashSet<String> = commands
         .iter()
         .map(|c| match c {
-            TicketCommand::SlaDue {
+            TicketCommand::SlaDue(SlaDue {
                 ticket_id, deadline, ..
-            } => {
+            }) => {
                 assert_eq!(deadline.stage, Stage::Warn);
                 ticket_id.to_string()
             }

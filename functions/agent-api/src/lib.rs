@@ -12,14 +12,14 @@ use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::s3::{S3MediaStore, s3_client};
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
-use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::commands::{AgentReplied, Resolve, SetCustomerTier, TicketCommand, Transfer};
 use helpdesk::domain::desk::Desk;
 use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::outbound::{Author, OutboundBody, OutboundError, OutboundRequest};
 use helpdesk::domain::reports::ReportKind;
 use helpdesk::domain::ticket::{CustomerTier, Ticket, TicketStatus};
-use helpdesk::ports::{Clock, Queue, QueueError, ReportStore, StoreError, TicketReader};
+use helpdesk::ports::{Clock, MediaLinks, Queue, QueueError, ReportStore, StoreError, TicketReader};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayRequestAuthorizerJwtDescription;
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -145,20 +145,26 @@ pub(crate) enum Answer {
     Csv { filename: String, body: String },
 }
 
-pub struct AgentApi<S, T, O, C> {
+/// The agent API over its ports: ticket and report reads, the tickets and
+/// outbound queues, the clock, and short-lived links to stored files.
+pub struct AgentApi<S, T, O, C, L> {
     store: S,
     tickets: T,
     outbound: O,
     clock: C,
     claims: ClaimNames,
     desk: Desk,
-    media: S3MediaStore,
+    media: L,
 }
+
+/// The agent API as Lambda runs it.
+pub type AwsAgentApi =
+    AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, SharedClock, S3MediaStore>;
 
 /// How long a media link stays valid: agents see files only through short-lived links.
 pub const MEDIA_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
-impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, SharedClock> {
+impl AwsAgentApi {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_http::Error> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -170,25 +176,38 @@ impl AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, S
         };
         let desk = load_desk(env, &Catalog::builtin())?;
         let media = S3MediaStore::new(s3_client(sdk), env.require("MEDIA_BUCKET_NAME")?);
-        Ok(AgentApi {
+        Ok(AgentApi::new(
             store,
             tickets,
             outbound,
-            clock: env.clock(),
+            env.clock(),
             claims,
             desk,
             media,
-        })
+        ))
     }
 }
 
-impl<S, T, O, C> AgentApi<S, T, O, C>
+impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
     S: TicketReader + ReportStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
+    L: MediaLinks,
 {
+    pub fn new(store: S, tickets: T, outbound: O, clock: C, claims: ClaimNames, desk: Desk, media: L) -> Self {
+        AgentApi {
+            store,
+            tickets,
+            outbound,
+            clock,
+            claims,
+            desk,
+            media,
+        }
+    }
+
     pub async fn handle(&self, request: Request) -> Result<Response<Body>, std::convert::Infallible> {
         let started = self.clock.now_ms();
         let result = self.route(&request).await;
@@ -297,8 +316,11 @@ where
 
     /// `GET /api/tickets/{id}`: the ticket and its whole timeline, oldest first.
     async fn show(&self, id: &str, agent: &Agent) -> Result<(StatusCode, Value), ApiError> {
+        // The timeline first: `tickets` saves a change and its entries together,
+        // so the ticket read after it is at least as new as every entry shown.
+        let ticket_id = TicketId::parse(id).map_err(|_| ApiError::NotFound)?;
+        let timeline = self.store.timeline(&ticket_id).await?;
         let ticket = self.visible_ticket(id, agent).await?;
-        let timeline = self.store.timeline(&ticket.id).await?;
         let profile = self.store.profile(&ticket.customer).await?;
         let media = self.store.attachments(&ticket.id).await?;
         Ok((
@@ -320,13 +342,13 @@ where
         let now = self.clock.now_ms();
         // The ticket changes hands first, so the bot is silent before the reply lands.
         self.tickets
-            .send(&[TicketCommand::AgentReplied {
+            .send(&[TicketCommand::AgentReplied(AgentReplied {
                 ticket_id: ticket.id.clone(),
                 customer: ticket.customer.clone(),
                 agent: agent.name.clone(),
                 at_ms: now,
                 idempotency_key: key.clone(),
-            }])
+            })])
             .await?;
         self.outbound
             .send(&[OutboundRequest {
@@ -351,13 +373,13 @@ where
             return Ok((StatusCode::OK, json!({ "status": "resolved", "ticket_id": ticket.id })));
         }
         self.tickets
-            .send(&[TicketCommand::Resolve {
+            .send(&[TicketCommand::Resolve(Resolve {
                 ticket_id: ticket.id.clone(),
                 customer: ticket.customer.clone(),
                 by: Author::Agent(agent.name.clone()),
                 at_ms: self.clock.now_ms(),
                 request_id: idempotency_key(request),
-            }])
+            })])
             .await?;
         Ok((
             StatusCode::ACCEPTED,
@@ -366,12 +388,13 @@ where
     }
 }
 
-impl<S, T, O, C> AgentApi<S, T, O, C>
+impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
     S: TicketReader + ReportStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
+    L: MediaLinks,
 {
     /// `POST /api/tickets/{id}/transfer {"team": "tech", "reason": "..."}`: to another
     /// team at that team's tier (3 for specialists); 202.
@@ -390,7 +413,7 @@ where
             return Err(ApiError::BadRequest("reason: must have 1 to 500 characters".into()));
         }
         self.tickets
-            .send(&[TicketCommand::Transfer {
+            .send(&[TicketCommand::Transfer(Transfer {
                 ticket_id: ticket.id.clone(),
                 customer: ticket.customer.clone(),
                 team: team.config.id.clone(),
@@ -399,7 +422,7 @@ where
                 reason: reason.to_owned(),
                 at_ms: self.clock.now_ms(),
                 request_id: idempotency_key(request),
-            }])
+            })])
             .await?;
         let answer =
             json!({"status": "transferring", "ticket_id": ticket.id, "team": team.config.id, "tier": team.config.tier});
@@ -425,7 +448,7 @@ where
             .media
             .presign_get(key, MEDIA_LINK_TTL)
             .await
-            .map_err(|e| ApiError::Store(StoreError::Backend(Box::new(e))))?;
+            .map_err(|e| ApiError::Store(StoreError::Backend(e)))?;
         // The audit line: who, when, which item (the wamid hashed: it encodes the phone number).
         tracing::info!(audit = "media_access", agent = %agent.name, ticket = %ticket.id, item = %short_hash(wamid), hidden = item.hidden, "media link issued");
         let warning = item
@@ -447,13 +470,13 @@ where
         let customer = CustomerId::parse(customer).map_err(|e| ApiError::BadRequest(format!("customer: {e}")))?;
         let body: TierBody = parse_body(request, "{\"tier\": \"standard\" | \"vip\"}")?;
         self.tickets
-            .send(&[TicketCommand::SetCustomerTier {
+            .send(&[TicketCommand::SetCustomerTier(SetCustomerTier {
                 customer,
                 tier: body.tier,
                 by: agent.name.clone(),
                 at_ms: self.clock.now_ms(),
                 request_id: idempotency_key(request),
-            }])
+            })])
             .await?;
         Ok((StatusCode::ACCEPTED, json!({"status": "updating", "tier": body.tier})))
     }

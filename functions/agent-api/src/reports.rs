@@ -7,7 +7,7 @@ use crate::{AgentApi, Answer, ApiError};
 use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::domain::reports::{DateRange, ReportKind};
-use helpdesk::ports::{Clock, Queue, ReportStore, TicketReader};
+use helpdesk::ports::{Clock, MediaLinks, Queue, ReportStore, TicketReader};
 use lambda_http::Request;
 use lambda_http::http::{StatusCode, header};
 use serde_json::json;
@@ -47,12 +47,13 @@ fn query_param(request: &Request, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-impl<S, T, O, C> AgentApi<S, T, O, C>
+impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
     S: TicketReader + ReportStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
+    L: MediaLinks,
 {
     /// `GET /api/reports/{report}?from=2026-11-01&to=2026-11-30&team=support&format=csv`:
     /// `from` and `to` inclusive (the last 30 days by default, at most 366),
@@ -155,7 +156,8 @@ mod tests {
     /// 2026-11-21T05:00:00Z, the time of the sample event.
     const NOW_MS: i64 = 1_795_237_200_000;
 
-    type Api = AgentApi<MemoryReports, MemoryQueue<TicketCommand>, MemoryQueue<OutboundRequest>, FixedClock>;
+    type Api =
+        AgentApi<MemoryReports, MemoryQueue<TicketCommand>, MemoryQueue<OutboundRequest>, FixedClock, S3MediaStore>;
 
     fn api(rows: Vec<AggregateRow>) -> Api {
         let sdk = aws_config::SdkConfig::builder()

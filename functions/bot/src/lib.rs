@@ -12,7 +12,7 @@ use helpdesk::adapters::orders::OrderClient;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::bot::{OrderAnswer, Turn, order_to_look_up, rated_ticket_to_look_up, respond};
-use helpdesk::domain::commands::{MediaJob, TicketCommand};
+use helpdesk::domain::commands::{MediaJob, RecordStatus, TicketCommand};
 use helpdesk::domain::conversation::Conversation;
 use helpdesk::domain::desk::Desk;
 use helpdesk::domain::i18n::Catalog;
@@ -30,18 +30,24 @@ pub enum BotError {
     Queue(#[from] QueueError),
 }
 
-pub struct Bot<S, T, O, L, C> {
+/// The bot over its ports: the conversation store (and ticket reads), the
+/// tickets, outbound and media queues, the order source and the clock.
+pub struct Bot<S, T, O, M, L, C> {
     store: S,
     tickets: T,
     outbound: O,
-    media: SqsQueue<MediaJob>,
+    media: M,
     orders: L,
     clock: C,
     desk: Desk,
     catalog: Catalog,
 }
 
-impl Bot<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, OrderClient, SharedClock> {
+/// The bot as Lambda runs it.
+pub type AwsBot =
+    Bot<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, SqsQueue<MediaJob>, OrderClient, SharedClock>;
+
+impl AwsBot {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
         let catalog = Catalog::builtin();
         let desk = load_desk(env, &catalog)?;
@@ -51,27 +57,42 @@ impl Bot<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, OrderC
         let outbound = SqsQueue::new(sqs.clone(), env.require("OUTBOUND_QUEUE_URL")?);
         let media = SqsQueue::new(sqs, env.require("MEDIA_QUEUE_URL")?);
         let orders = OrderClient::from_source(&desk.config.order_lookup.source, sdk)?;
-        Ok(Bot {
+        Ok(Bot::new(
             store,
             tickets,
             outbound,
             media,
             orders,
-            clock: env.clock(),
+            env.clock(),
             desk,
             catalog,
-        })
+        ))
     }
 }
 
-impl<S, T, O, L, C> Bot<S, T, O, L, C>
+impl<S, T, O, M, L, C> Bot<S, T, O, M, L, C>
 where
     S: ConversationStore + TicketReader,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
+    M: Queue<MediaJob>,
     L: OrderLookup,
     C: Clock,
 {
+    #[allow(clippy::too_many_arguments)] // one per port, plus the desk and its texts
+    pub fn new(store: S, tickets: T, outbound: O, media: M, orders: L, clock: C, desk: Desk, catalog: Catalog) -> Self {
+        Bot {
+            store,
+            tickets,
+            outbound,
+            media,
+            orders,
+            clock,
+            desk,
+            catalog,
+        }
+    }
+
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
         Ok(handle_grouped(event.payload, |items: Vec<InboundEvent>| self.process(items)).await)
     }
@@ -83,13 +104,13 @@ where
             match item {
                 InboundEvent::Status(status) => {
                     self.tickets
-                        .send(&[TicketCommand::RecordStatus {
+                        .send(&[TicketCommand::RecordStatus(RecordStatus {
                             wamid: status.wamid,
                             status: status.status,
                             at_ms: status.timestamp * 1000,
                             recipient: status.recipient,
                             errors: status.errors,
-                        }])
+                        })])
                         .await?;
                 }
                 InboundEvent::Message(m) if m.customer.is_none() => {

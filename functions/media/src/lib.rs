@@ -5,7 +5,6 @@
 //! to the ticket, and tell the customer what to fix, in their language.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use helpdesk::adapters::clock::SharedClock;
 use helpdesk::adapters::desk::load_desk;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::graph::GraphClient;
@@ -16,7 +15,7 @@ use helpdesk::adapters::secrets::whatsapp_secrets;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::attachment::{DuplicateSignal, Fingerprint, MediaAttachment};
-use helpdesk::domain::commands::{MediaJob, TicketCommand};
+use helpdesk::domain::commands::{AttachMedia, MediaJob, TicketCommand};
 use helpdesk::domain::desk::Desk;
 use helpdesk::domain::i18n::{Arg, Catalog, Lang};
 use helpdesk::domain::media::{
@@ -24,7 +23,10 @@ use helpdesk::domain::media::{
 };
 use helpdesk::domain::outbound::{Author, OutboundBody, OutboundRequest};
 use helpdesk::domain::triggers::Normalised;
-use helpdesk::ports::{BoxError, Clock, FingerprintIndex, GraphError, Queue, QueueError, StoreError, Vision};
+use helpdesk::ports::{
+    BoxError, FingerprintIndex, GraphError, MediaDownload, MediaSource, MediaStore, MediaUpload, Queue, QueueError,
+    StoreError, Vision,
+};
 use lambda_runtime::LambdaEvent;
 use sha2::{Digest, Sha256};
 
@@ -58,19 +60,31 @@ impl From<GraphError> for MediaError {
     }
 }
 
-pub struct Media<V, I, C> {
-    graph: GraphClient,
-    store: S3MediaStore,
+/// The media function over its ports: the Graph API's media side, the media
+/// store, the vision service, the fingerprint index, and the tickets and
+/// outbound queues.
+pub struct Media<G, M, V, I, T, O> {
+    graph: G,
+    store: M,
     vision: V,
     index: I,
-    tickets: SqsQueue<TicketCommand>,
-    outbound: SqsQueue<OutboundRequest>,
-    clock: C,
+    tickets: T,
+    outbound: O,
     desk: Desk,
     catalog: Catalog,
 }
 
-impl Media<RekognitionVision, DynamoStore, SharedClock> {
+/// The media function as Lambda runs it.
+pub type AwsMedia = Media<
+    GraphClient,
+    S3MediaStore,
+    RekognitionVision,
+    DynamoStore,
+    SqsQueue<TicketCommand>,
+    SqsQueue<OutboundRequest>,
+>;
+
+impl AwsMedia {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
         let catalog = Catalog::builtin();
         let desk = load_desk(env, &catalog)?;
@@ -86,17 +100,9 @@ impl Media<RekognitionVision, DynamoStore, SharedClock> {
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let tickets = SqsQueue::new(sqs.clone(), env.require("TICKETS_QUEUE_URL")?);
         let outbound = SqsQueue::new(sqs, env.require("OUTBOUND_QUEUE_URL")?);
-        Ok(Media {
-            graph,
-            store,
-            vision,
-            index,
-            tickets,
-            outbound,
-            clock: env.clock(),
-            desk,
-            catalog,
-        })
+        Ok(Media::new(
+            graph, store, vision, index, tickets, outbound, desk, catalog,
+        ))
     }
 }
 
@@ -109,7 +115,29 @@ struct Stored {
     image: Option<Vec<u8>>,
 }
 
-impl<V: Vision, I: FingerprintIndex, C: Clock> Media<V, I, C> {
+impl<G, M, V, I, T, O> Media<G, M, V, I, T, O>
+where
+    G: MediaSource,
+    M: MediaStore,
+    V: Vision,
+    I: FingerprintIndex,
+    T: Queue<TicketCommand>,
+    O: Queue<OutboundRequest>,
+{
+    #[allow(clippy::too_many_arguments)] // one per port, plus the desk and its texts
+    pub fn new(graph: G, store: M, vision: V, index: I, tickets: T, outbound: O, desk: Desk, catalog: Catalog) -> Self {
+        Media {
+            graph,
+            store,
+            vision,
+            index,
+            tickets,
+            outbound,
+            desk,
+            catalog,
+        }
+    }
+
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
         Ok(handle_attempts_in_order(event.payload, |job: MediaJob, attempt| self.process(job, attempt)).await)
     }
@@ -196,7 +224,7 @@ impl<V: Vision, I: FingerprintIndex, C: Clock> Media<V, I, C> {
         {
             return Ok(Err(refusal));
         }
-        let mut response = self.graph.download(&info.url).await?;
+        let mut download = self.graph.download(&info.url).await?;
         let claimed = if job.claimed_mime.is_empty() {
             info.mime_type.clone().unwrap_or_default()
         } else {
@@ -206,7 +234,7 @@ impl<V: Vision, I: FingerprintIndex, C: Clock> Media<V, I, C> {
         // The head decides the type before anything is stored.
         let mut head: Vec<u8> = Vec::new();
         while head.len() < HEAD_BYTES {
-            match response.chunk().await.map_err(|e| MediaError::Storage(Box::new(e)))? {
+            match download.chunk().await.map_err(MediaError::Storage)? {
                 Some(chunk) => head.extend_from_slice(&chunk),
                 None => break,
             }
@@ -220,7 +248,7 @@ impl<V: Vision, I: FingerprintIndex, C: Clock> Media<V, I, C> {
             .store
             .begin_upload(&key, &sniffed.mime)
             .await
-            .map_err(|e| MediaError::Storage(Box::new(e)))?;
+            .map_err(MediaError::Storage)?;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let mut image = (kind == MediaKind::Image).then(Vec::new);
@@ -237,13 +265,13 @@ impl<V: Vision, I: FingerprintIndex, C: Clock> Media<V, I, C> {
             }
             if let Err(e) = upload.write(&bytes).await {
                 upload.abort().await;
-                return Err(MediaError::Storage(Box::new(e)));
+                return Err(MediaError::Storage(e));
             }
-            match response.chunk().await {
-                Ok(next) => chunk = next.map(|b| b.to_vec()),
+            match download.chunk().await {
+                Ok(next) => chunk = next,
                 Err(e) => {
                     upload.abort().await;
-                    return Err(MediaError::Storage(Box::new(e)));
+                    return Err(MediaError::Storage(e));
                 }
             }
         }
@@ -258,7 +286,7 @@ impl<V: Vision, I: FingerprintIndex, C: Clock> Media<V, I, C> {
             upload.abort().await;
             return Ok(Err(Refusal::ChecksumMismatch));
         }
-        let stored = upload.finish().await.map_err(|e| MediaError::Storage(Box::new(e)))?;
+        let stored = upload.finish().await.map_err(MediaError::Storage)?;
         Ok(Ok(Stored {
             key: stored.key,
             size,
@@ -396,11 +424,11 @@ impl<V: Vision, I: FingerprintIndex, C: Clock> Media<V, I, C> {
     }
 
     async fn attach(&self, job: &MediaJob, attachment: MediaAttachment) -> Result<(), MediaError> {
-        let command = TicketCommand::AttachMedia {
+        let command = TicketCommand::AttachMedia(AttachMedia {
             ticket_id: job.ticket_id.clone(),
             customer: job.customer.clone(),
             attachment: Box::new(attachment),
-        };
+        });
         Ok(self.tickets.send(&[command]).await?)
     }
 
@@ -417,7 +445,6 @@ impl<V: Vision, I: FingerprintIndex, C: Clock> Media<V, I, C> {
                 body: OutboundBody::text(text),
             })
             .collect();
-        let _ = self.clock.now_ms();
         Ok(self.outbound.send(&replies).await?)
     }
 }

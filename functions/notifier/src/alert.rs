@@ -1,28 +1,30 @@
 //! The ticket events agents are notified about, as EventBridge delivers them
-//! to the notify queue: one envelope per SQS record body.
+//! to the notify queue: one envelope per SQS record body, read through the
+//! helpdesk's one event type ([`helpdesk::domain::events::DomainEvent`]), so
+//! what `tickets` publishes and what is read here cannot drift apart.
 
+use helpdesk::domain::events::{DomainEvent, Envelope};
 use helpdesk::domain::ids::TicketId;
 use serde::Deserialize;
 use std::fmt;
 
-/// An EventBridge event envelope (`{"version","id","detail-type","source",
-/// "time","detail",...}`) carrying a ticket event. Only the fields a
-/// notification uses are read; anything else in `detail` (a phone number, a
-/// message text) is never even parsed, so it cannot reach a notification.
+/// A ticket event the team is told about, with only the fields a notification
+/// uses. Anything else an event might carry is never read, so it cannot reach
+/// a notification.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "Envelope")]
 pub struct Alert {
     /// EventBridge's event id: the same on every redelivery of this event.
     pub id: String,
     /// The event's `detail-type`.
-    #[serde(rename = "detail-type")]
     pub kind: AlertKind,
     /// What happened to which ticket.
     pub detail: AlertDetail,
 }
 
-/// The `detail-type`s the notify rule lets through. Any other one fails to
-/// parse, so its record goes to the DLQ rather than being dropped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// The `detail-type`s the notify rule lets through ([`DomainEvent::NOTIFIED`]).
+/// Any other event is refused, so its record goes to the DLQ rather than being dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertKind {
     /// A ticket was handed to a team of humans.
     TicketEscalated,
@@ -52,35 +54,65 @@ impl fmt::Display for AlertKind {
     }
 }
 
-/// The `detail` of a ticket event. `ticket_id` and `team` are always there;
-/// SLA events (`SlaWarning`, `SlaBreached`) may carry only those and a `reason`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// What a notification says about the ticket. `ticket_id` and `team` are
+/// always there; the rest depends on the event.
+#[derive(Debug, Clone, PartialEq)]
 pub struct AlertDetail {
     /// `TK-3F9A0C51D2E7`.
     pub ticket_id: TicketId,
     /// The id of the team that owns the ticket now.
     pub team: String,
     /// 2 for agents, 3 for specialists.
-    #[serde(default)]
     pub tier: Option<u8>,
     /// `low`, `normal`, `high` or `urgent`.
-    #[serde(default)]
     pub priority: Option<String>,
     /// What escalated the ticket (`frustration`, `direct_request`, ...).
-    #[serde(default)]
     pub trigger: Option<String>,
     /// Why, in a sentence for agents.
-    #[serde(default)]
     pub reason: Option<String>,
     /// When it happened, in milliseconds since the epoch.
-    #[serde(default)]
     pub at_ms: Option<i64>,
     /// A short, already masked excerpt of the customer's last message.
-    #[serde(default)]
     pub excerpt: Option<String>,
     /// The customer's language (`fr`).
-    #[serde(default)]
     pub language: Option<String>,
+}
+
+/// An event agents are not notified about reached the notify queue.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is not an event agents are notified about")]
+pub struct NotNotified(&'static str);
+
+impl TryFrom<Envelope> for Alert {
+    type Error = NotNotified;
+
+    fn try_from(envelope: Envelope) -> Result<Self, NotNotified> {
+        let event = &envelope.event;
+        let kind = match event {
+            DomainEvent::TicketEscalated(_) => AlertKind::TicketEscalated,
+            DomainEvent::SlaWarning(_) => AlertKind::SlaWarning,
+            DomainEvent::SlaBreached(_) => AlertKind::SlaBreached,
+            DomainEvent::TicketReassigned(_) => AlertKind::TicketReassigned,
+            DomainEvent::TicketResolved(_) => return Err(NotNotified(event.kind())),
+        };
+        let ticket = event.ticket();
+        let detail = AlertDetail {
+            ticket_id: ticket.ticket_id.clone(),
+            team: ticket.team.clone(),
+            tier: Some(ticket.tier),
+            priority: Some(ticket.priority.as_str().to_owned()),
+            trigger: event.trigger().map(str::to_owned),
+            reason: event.reason().map(str::to_owned),
+            at_ms: Some(ticket.at_ms),
+            excerpt: event.excerpt().map(str::to_owned),
+            language: ticket.language.clone(),
+        };
+        Ok(Alert {
+            id: envelope.id,
+            kind,
+            detail,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -107,21 +139,23 @@ mod tests {
     }
 
     #[test]
-    fn an_sla_event_with_only_its_ticket_team_and_reason_is_read() {
+    fn an_sla_breach_as_tickets_publishes_it_is_read() {
         let body = r#"{"id":"e-2","detail-type":"SlaBreached","source":"helpdesk.tickets",
-            "detail":{"ticket_id":"TK-1","team":"support","reason":"first response overdue","excerpt":null}}"#;
+            "detail":{"ticket_id":"TK-1","team":"support","tier":2,"priority":"normal","at_ms":5,"language":null,
+            "trigger":"sla_first_response","reason":"first response overdue","metric":"first_response",
+            "assignee":null,"escalation":"escalated to the team lead (level 1)","due_at_ms":4,"level":null}}"#;
 
         let alert: Alert = serde_json::from_str(body).unwrap();
 
         assert_eq!(alert.kind, AlertKind::SlaBreached);
         assert_eq!(alert.detail.reason.as_deref(), Some("first response overdue"));
-        assert_eq!(alert.detail.priority, None);
+        assert_eq!(alert.detail.priority.as_deref(), Some("normal"));
         assert_eq!(alert.detail.excerpt, None);
     }
 
     #[test]
     fn an_unknown_detail_type_or_a_bad_ticket_id_is_refused() {
-        let other = r#"{"id":"e","detail-type":"TicketResolved","detail":{"ticket_id":"TK-1","team":"support"}}"#;
+        let other = r#"{"id":"e","detail-type":"TicketResolved","detail":{"ticket_id":"TK-1","team":"support","tier":2,"priority":"normal","at_ms":5}}"#;
         let bad_id = r#"{"id":"e","detail-type":"SlaWarning","detail":{"ticket_id":"TK 1/../x","team":"support"}}"#;
 
         assert!(serde_json::from_str::<Alert>(other).is_err());

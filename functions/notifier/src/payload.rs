@@ -372,8 +372,19 @@ mod tests {
 
     #[test]
     fn an_sla_event_without_priority_tier_trigger_or_link_still_makes_both_messages() {
-        let mut alert = alert(json!({"ticket_id": "TK-1", "team": "support", "reason": "first response overdue"}));
+        let mut alert = escalation();
         alert.kind = AlertKind::SlaBreached;
+        alert.detail = crate::alert::AlertDetail {
+            ticket_id: helpdesk::domain::ids::TicketId::parse("TK-1").unwrap(),
+            team: "support".into(),
+            tier: None,
+            priority: None,
+            trigger: None,
+            reason: Some("first response overdue".into()),
+            at_ms: None,
+            excerpt: None,
+            language: None,
+        };
         let targets = Targets {
             ticket_url: None,
             ..targets()

@@ -9,7 +9,7 @@ use helpdesk::adapters::lambda_sqs::handle_in_order;
 use helpdesk::adapters::secrets::whatsapp_secrets;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
-use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::commands::{RecordOutbound, RecordSendFailure, TicketCommand};
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::ports::{Clock, GraphApi, GraphError, Queue, QueueError};
 use lambda_runtime::LambdaEvent;
@@ -95,7 +95,7 @@ impl<G: GraphApi, T: Queue<TicketCommand>, C: Clock> Sender<G, T, C> {
             {
                 Ok(wamid) => {
                     tracing::info!(ticket = %request.ticket_id, attempt, "message accepted by the Graph API");
-                    let command = TicketCommand::RecordOutbound {
+                    let command = TicketCommand::RecordOutbound(RecordOutbound {
                         ticket_id: request.ticket_id.clone(),
                         customer: request.customer.clone(),
                         idempotency_key: request.idempotency_key.clone(),
@@ -103,7 +103,7 @@ impl<G: GraphApi, T: Queue<TicketCommand>, C: Clock> Sender<G, T, C> {
                         at_ms: self.clock.now_ms(),
                         author: request.author.clone(),
                         body: request.body.clone(),
-                    };
+                    });
                     self.tickets.send(&[command]).await?;
                     return Ok(());
                 }
@@ -134,7 +134,7 @@ impl<G: GraphApi, T: Queue<TicketCommand>, C: Clock> Sender<G, T, C> {
         code: Option<i64>,
         reason: String,
     ) -> Result<(), SenderError> {
-        let command = TicketCommand::RecordSendFailure {
+        let command = TicketCommand::RecordSendFailure(RecordSendFailure {
             ticket_id: request.ticket_id.clone(),
             customer: request.customer.clone(),
             idempotency_key: request.idempotency_key.clone(),
@@ -143,7 +143,7 @@ impl<G: GraphApi, T: Queue<TicketCommand>, C: Clock> Sender<G, T, C> {
             body: request.body.clone(),
             code,
             reason,
-        };
+        });
         self.tickets.send(&[command]).await?;
         Ok(())
     }
@@ -229,7 +229,7 @@ mod tests {
         let s = sender(vec![Err(error(130429, 400)), Ok("wamid.OUT".into())]);
         s.deliver(request(OutboundBody::text("hi"))).await.unwrap();
         let sent = s.tickets.sent();
-        assert!(matches!(&sent[..], [TicketCommand::RecordOutbound { wamid, at_ms: 42, .. }] if wamid == "wamid.OUT"));
+        assert!(matches!(&sent[..], [TicketCommand::RecordOutbound(r)] if r.wamid == "wamid.OUT" && r.at_ms == 42));
     }
 
     #[tokio::test]
@@ -248,7 +248,7 @@ mod tests {
         s.deliver(request(OutboundBody::text("hi"))).await.unwrap();
         let sent = s.tickets.sent();
         assert!(
-            matches!(&sent[..], [TicketCommand::RecordSendFailure { code: Some(131047), reason, .. }] if reason.contains("24-hour"))
+            matches!(&sent[..], [TicketCommand::RecordSendFailure(f)] if f.code == Some(131047) && f.reason.contains("24-hour"))
         );
     }
 
@@ -258,7 +258,7 @@ mod tests {
         s.deliver(request(OutboundBody::text("x".repeat(5000)))).await.unwrap();
         assert!(matches!(
             &s.tickets.sent()[..],
-            [TicketCommand::RecordSendFailure { code: None, .. }]
+            [TicketCommand::RecordSendFailure(RecordSendFailure { code: None, .. })]
         ));
     }
 }

@@ -11,7 +11,7 @@ use helpdesk::adapters::clock::SharedClock;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
-use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::commands::{SlaDue, TicketCommand};
 use helpdesk::ports::{Clock, DeadlineIndex, DueDeadline, Queue, StoreError};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
@@ -138,12 +138,12 @@ impl<I: DeadlineIndex, Q: Queue<TicketCommand>, C: Clock> Sweep<I, Q, C> {
         if !self.index.claim(item, now_ms, now_ms + CLAIM_LEASE_MS).await? {
             return Ok(false);
         }
-        let command = TicketCommand::SlaDue {
+        let command = TicketCommand::SlaDue(SlaDue {
             ticket_id: item.ticket_id.clone(),
             customer: item.customer.clone(),
             deadline: item.deadline,
             at_ms: now_ms,
-        };
+        });
         self.tickets.send(&[command]).await?;
         tracing::info!(ticket = %item.ticket_id, kind = item.deadline.kind.as_str(), stage = %item.deadline.stage.as_str(), "deadline due");
         Ok(true)

@@ -51,23 +51,30 @@ fn handler() -> Webhook<MemoryQueue<InboundEvent>> {
     )
 }
 
-/// Messages plus statuses of `field: messages` changes, counted independently of the parser.
+/// Messages plus statuses of `field: messages` changes, counted independently
+/// of the parser: once per message id and per (status, id), as the FIFO queue
+/// stores a redelivered item once.
 fn expected_events(envelope: &Value) -> Option<usize> {
     let entries = envelope.get("entry")?.as_array()?;
-    let mut n = 0;
+    let mut seen = std::collections::HashSet::new();
     for entry in entries {
         for change in entry.get("changes")?.as_array()? {
             if change.get("field").and_then(Value::as_str) == Some("messages") {
                 for key in ["messages", "statuses"] {
-                    n += change
-                        .pointer(&format!("/value/{key}"))
-                        .and_then(Value::as_array)
-                        .map_or(0, Vec::len);
+                    let items = change.pointer(&format!("/value/{key}")).and_then(Value::as_array);
+                    for item in items.into_iter().flatten() {
+                        // An item without an id cannot be a duplicate of another.
+                        let id = item
+                            .get("id")
+                            .map_or_else(|| format!("#{}", seen.len()), Value::to_string);
+                        let status = item.get("status").map(Value::to_string).unwrap_or_default();
+                        seen.insert((key, id, status));
+                    }
                 }
             }
         }
     }
-    Some(n)
+    Some(seen.len())
 }
 
 #[tokio::test]

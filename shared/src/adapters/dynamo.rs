@@ -9,7 +9,8 @@ use crate::domain::ticket::{CustomerProfile, DeliveryState, Ticket, TicketStatus
 use crate::ports::{ConversationStore, FingerprintIndex, StoreError, TicketReader, TicketStore};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -118,6 +119,36 @@ where
     e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException")
 }
 
+fn timeline_item(ticket: TicketId, entry: &TimelineEntry) -> TimelineItem {
+    TimelineItem {
+        pk: keys::ticket_pk(&ticket),
+        sk: keys::timeline_sk(entry.at_ms, &entry.id),
+        delivery_rank: entry.delivery.map(DeliveryState::rank),
+        entry: entry.clone(),
+    }
+}
+
+/// Which items' conditions failed, in order, when a transaction was
+/// cancelled; `None` for any other error.
+pub(crate) fn failed_conditions(e: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<bool>> {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => Some(
+            cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// True when a transaction was cancelled because its first item's condition
+/// did not hold.
+pub(crate) fn first_condition_failed(e: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> bool {
+    failed_conditions(e).is_some_and(|failed| failed.first() == Some(&true))
+}
+
 /// The condition that lets `state` replace a stored delivery rank: only forward,
 /// and `failed` never after `read`.
 fn forward_limit(state: DeliveryState) -> u8 {
@@ -165,11 +196,13 @@ impl DynamoStore {
         attribute: &str,
         expected: Option<u64>,
     ) -> Result<bool, StoreError> {
-        let request = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?));
+        let item = serde_dynamo::to_item(item).map_err(corrupt)?;
+        self.put_item_if(item, attribute, expected).await
+    }
+
+    /// [`Self::put_if`] for an item already mapped.
+    async fn put_item_if(&self, item: Item, attribute: &str, expected: Option<u64>) -> Result<bool, StoreError> {
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
         let request = match expected {
             None => request
                 .condition_expression("attribute_not_exists(#pk)")
@@ -363,29 +396,84 @@ impl TicketStore for DynamoStore {
         .await
     }
 
-    async fn save_ticket(&self, ticket: &Ticket, expected_version: Option<u64>) -> Result<(), StoreError> {
+    /// One `TransactWriteItems` (at most 100 items: a command writes a handful
+    /// of entries): the ticket's conditional put and a put of each entry that
+    /// is not stored yet. An entry found stored cancels the transaction; it is
+    /// left as it is (its delivery state may have moved on) and the rest is
+    /// written again without it.
+    async fn save_ticket(
+        &self,
+        ticket: &Ticket,
+        expected_version: Option<u64>,
+        entries: &[TimelineEntry],
+    ) -> Result<(), StoreError> {
         let mut stored = ticket.clone();
         stored.version = expected_version.unwrap_or(0) + 1;
-        let item = TicketItem {
+        let item: Item = serde_dynamo::to_item(TicketItem {
             pk: keys::ticket_pk(&ticket.id),
             sk: keys::TICKET_META_SK.to_owned(),
             gsi1pk: keys::queue_pk(&ticket.team, ticket.status),
             gsi1sk: keys::queue_sk(ticket.priority, ticket.created_at_ms, &ticket.id),
             ticket: stored,
-        };
-        match self.put_if(item, keys::VERSION, expected_version).await? {
-            true => Ok(()),
-            false => Err(StoreError::Conflict),
+        })
+        .map_err(corrupt)?;
+        let mut entries: Vec<&TimelineEntry> = entries.iter().collect();
+        loop {
+            if entries.is_empty() {
+                return match self.put_item_if(item, keys::VERSION, expected_version).await? {
+                    true => Ok(()),
+                    false => Err(StoreError::Conflict),
+                };
+            }
+            let ticket_put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                .expression_attribute_names("#pk", keys::PK);
+            let ticket_put = match expected_version {
+                None => ticket_put.condition_expression("attribute_not_exists(#pk)"),
+                Some(v) => ticket_put
+                    .condition_expression("attribute_exists(#pk) AND #v = :v")
+                    .expression_attribute_names("#v", keys::VERSION)
+                    .expression_attribute_values(":v", n(v)),
+            };
+            let mut request = self.client.transact_write_items().transact_items(
+                TransactWriteItem::builder()
+                    .put(ticket_put.build().map_err(backend)?)
+                    .build(),
+            );
+            for entry in &entries {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(
+                        serde_dynamo::to_item(timeline_item(ticket.id.clone(), entry)).map_err(corrupt)?,
+                    ))
+                    .condition_expression("attribute_not_exists(#pk)")
+                    .expression_attribute_names("#pk", keys::PK)
+                    .build()
+                    .map_err(backend)?;
+                request = request.transact_items(TransactWriteItem::builder().put(put).build());
+            }
+            let failed = match request.send().await {
+                Ok(_) => return Ok(()),
+                Err(e) => match failed_conditions(&e) {
+                    Some(failed) => failed,
+                    None => return Err(backend(e)),
+                },
+            };
+            if failed.first() == Some(&true) {
+                return Err(StoreError::Conflict);
+            }
+            let before = entries.len();
+            let mut index = failed.into_iter().skip(1);
+            entries.retain(|_| index.next() != Some(true));
+            if entries.len() == before {
+                return Err(StoreError::Backend("the ticket's transaction was cancelled".into()));
+            }
         }
     }
 
     async fn append_entry(&self, ticket: &TicketId, entry: &TimelineEntry) -> Result<bool, StoreError> {
-        let item = TimelineItem {
-            pk: keys::ticket_pk(ticket),
-            sk: keys::timeline_sk(entry.at_ms, &entry.id),
-            delivery_rank: entry.delivery.map(DeliveryState::rank),
-            entry: entry.clone(),
-        };
+        let item = timeline_item(ticket.clone(), entry);
         let result = self
             .client
             .put_item()

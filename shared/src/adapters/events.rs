@@ -1,10 +1,8 @@
 //! Domain events on the EventBridge bus.
 
-use crate::ports::{BoxError, DomainEvent, EventPublisher};
+use crate::domain::events::{DomainEvent, EVENT_SOURCE};
+use crate::ports::{BoxError, EventPublisher};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
-
-/// The `source` of every event the helpdesk publishes.
-pub const EVENT_SOURCE: &str = "helpdesk.tickets";
 /// EventBridge `PutEvents` takes at most 10 entries per call.
 const PUT_EVENTS_MAX: usize = 10;
 
@@ -35,8 +33,8 @@ impl EventPublisher for EventBridgePublisher {
                     PutEventsRequestEntry::builder()
                         .event_bus_name(&self.bus_name)
                         .source(EVENT_SOURCE)
-                        .detail_type(e.kind)
-                        .detail(e.detail.to_string())
+                        .detail_type(e.kind())
+                        .detail(e.detail_json())
                         .build()
                 })
                 .collect();

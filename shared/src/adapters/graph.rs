@@ -2,7 +2,7 @@
 
 use crate::domain::ids::CustomerId;
 use crate::domain::outbound::OutboundBody;
-use crate::ports::{GraphApi, GraphError};
+use crate::ports::{BoxError, GraphApi, GraphError, MediaDownload, MediaInfo, MediaSource};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::time::Duration;
@@ -84,16 +84,6 @@ fn unreachable(_: reqwest::Error) -> GraphError {
     }
 }
 
-/// What `GET /{media-id}` answers: a short-lived download URL and the file's facts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MediaInfo {
-    pub url: String,
-    pub mime_type: Option<String>,
-    /// Hex SHA-256 of the file.
-    pub sha256: Option<String>,
-    pub file_size: Option<u64>,
-}
-
 impl GraphClient {
     fn error_of(status: u16, json: &Value, retry_after: Option<u64>) -> GraphError {
         GraphError {
@@ -103,9 +93,22 @@ impl GraphClient {
             retry_after,
         }
     }
+}
+
+/// A media download from the Graph API, read as the body arrives.
+pub struct GraphDownload(reqwest::Response);
+
+impl MediaDownload for GraphDownload {
+    async fn chunk(&mut self) -> Result<Option<Vec<u8>>, BoxError> {
+        Ok(self.0.chunk().await?.map(|b| b.to_vec()))
+    }
+}
+
+impl MediaSource for GraphClient {
+    type Download = GraphDownload;
 
     /// Looks a customer's media up. Media ids expire after about 7 days.
-    pub async fn media_info(&self, media_id: &str) -> Result<MediaInfo, GraphError> {
+    async fn media_info(&self, media_id: &str) -> Result<MediaInfo, GraphError> {
         let url = format!("{}/{}/{}", self.base_url, self.version, media_id);
         let response = self
             .http
@@ -135,7 +138,7 @@ impl GraphClient {
 
     /// Starts downloading a media URL (valid about 5 minutes; needs the token).
     /// The caller reads the body in chunks, so a large file never sits whole in memory.
-    pub async fn download(&self, url: &str) -> Result<reqwest::Response, GraphError> {
+    async fn download(&self, url: &str) -> Result<GraphDownload, GraphError> {
         let response = self
             .http
             .get(url)
@@ -146,7 +149,7 @@ impl GraphClient {
             .map_err(unreachable)?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
-            Ok(response)
+            Ok(GraphDownload(response))
         } else {
             let json: Value = response.json().await.unwrap_or(Value::Null);
             Err(GraphClient::error_of(status, &json, None))

@@ -17,14 +17,34 @@ pub const VERSION: &str = "version";
 /// Rank of an outbound entry's delivery state (conditional forward-only updates).
 pub const DELIVERY_RANK: &str = "delivery_rank";
 
+/// Partition-key prefixes of the table's items. IAM policies in template.yaml
+/// name them in `dynamodb:LeadingKeys` conditions; a test holds the two together.
+pub const CUSTOMER_PREFIX: &str = "CUST#";
+pub const TICKET_PREFIX: &str = "TICKET#";
+pub const PHASH_PREFIX: &str = "PHASH#";
+pub const WAMID_PREFIX: &str = "WAMID#";
+pub const REPORT_PREFIX: &str = "REPORT#";
+pub const FACT_PREFIX: &str = "FACT#";
+/// Every partition-key prefix an item of the table has.
+pub const PARTITION_PREFIXES: &[&str] = &[
+    CUSTOMER_PREFIX,
+    TICKET_PREFIX,
+    PHASH_PREFIX,
+    WAMID_PREFIX,
+    REPORT_PREFIX,
+    FACT_PREFIX,
+];
+/// Partition keys that are whole keys, not prefixes.
+pub const FIXED_PARTITIONS: &[&str] = &[SWEEP_PK];
+
 pub fn customer_pk(customer: &CustomerId) -> String {
-    format!("CUST#{}", customer.as_str())
+    format!("{CUSTOMER_PREFIX}{}", customer.as_str())
 }
 pub const CONVERSATION_SK: &str = "CONV";
 pub const PROFILE_SK: &str = "PROFILE";
 
 pub fn ticket_pk(ticket: &TicketId) -> String {
-    format!("TICKET#{}", ticket.as_str())
+    format!("{TICKET_PREFIX}{}", ticket.as_str())
 }
 pub const TICKET_META_SK: &str = "META";
 /// Timeline entries sort by time, then message id.
@@ -41,14 +61,14 @@ pub fn media_sk(wamid: &str) -> String {
 
 /// The near-duplicate index: `PHASH#<band>` / `<hash>#<ticket>#<wamid>`.
 pub fn phash_pk(band: &str) -> String {
-    format!("PHASH#{band}")
+    format!("{PHASH_PREFIX}{band}")
 }
 pub fn phash_sk(hash: &str, ticket: &TicketId, wamid: &str) -> String {
     format!("{hash}#{}#{wamid}", ticket.as_str())
 }
 
 pub fn wamid_pk(wamid: &str) -> String {
-    format!("WAMID#{wamid}")
+    format!("{WAMID_PREFIX}{wamid}")
 }
 /// Points an outbound wamid at its ticket entry.
 pub const OUTBOUND_LINK_SK: &str = "OUT";
@@ -105,13 +125,13 @@ pub const SWEEP_MINUTE: &str = "minute";
 /// as events happen; `FACT#<fact id>` / `FACT` marks a fact as counted, so a
 /// repeated command adds nothing.
 pub fn report_pk(day: &str) -> String {
-    format!("REPORT#{day}")
+    format!("{REPORT_PREFIX}{day}")
 }
 pub fn report_sk(team: &str, priority: Priority) -> String {
     format!("{team}#{}", priority.as_str())
 }
 pub fn fact_pk(fact: &str) -> String {
-    format!("FACT#{fact}")
+    format!("{FACT_PREFIX}{fact}")
 }
 pub const FACT_SK: &str = "FACT";
 
@@ -126,6 +146,28 @@ mod tests {
         assert!(due_sk(1_000, &t, "resolution") <= due_sk_upto(1_000));
         assert!(due_sk(1_001, &t, "first_response") > due_sk_upto(1_000));
         assert!(due_shard(&t) < DUE_SHARDS);
+    }
+
+    #[test]
+    fn every_partition_key_built_here_has_a_listed_prefix_or_is_a_listed_key() {
+        let t = TicketId::parse("TK-1").unwrap();
+        let c = CustomerId::parse("15551230001").unwrap();
+        let built = [
+            customer_pk(&c),
+            ticket_pk(&t),
+            phash_pk("0:ab"),
+            wamid_pk("wamid.1"),
+            report_pk("2026-11-21"),
+            fact_pk("TK-1:opened"),
+        ];
+        for pk in &built {
+            assert!(PARTITION_PREFIXES.iter().any(|p| pk.starts_with(p)), "{pk}");
+        }
+        assert!(FIXED_PARTITIONS.contains(&SWEEP_PK));
+        // Each listed prefix is built by one builder above (none is dead).
+        for prefix in PARTITION_PREFIXES {
+            assert!(built.iter().any(|pk| pk.starts_with(prefix)), "{prefix}");
+        }
     }
 
     #[test]

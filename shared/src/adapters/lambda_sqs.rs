@@ -4,18 +4,64 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
-use std::fmt::Display;
+use std::error::Error;
 use std::future::Future;
 
 /// Why a record was not handled.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError<E> {
-    #[error("the record's body is not a valid message: {0}")]
-    Malformed(serde_json::Error),
+    #[error("the record's body is not a valid message")]
+    Malformed(#[source] serde_json::Error),
     #[error(transparent)]
     Failed(E),
     #[error("an earlier record of the same message group failed")]
     GroupBlocked,
+}
+
+/// An error and every cause under it, `outer: cause: root`, for a log line.
+/// The helpdesk's own errors never carry personal data; the one outside text
+/// that can reach a cause is the value serde could not read (`invalid type:
+/// string "…"`), which is masked.
+pub fn error_chain(error: &(dyn Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = mask_string_values(&e.to_string());
+        // `#[error(transparent)]` and wrappers repeat their cause's words.
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Replaces the quoted value after serde's `string ` with `…`.
+fn mask_string_values(text: &str) -> String {
+    const MARK: &str = "string \"";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(MARK) {
+        out.push_str(&rest[..at + MARK.len()]);
+        rest = &rest[at + MARK.len()..];
+        // serde escapes quotes inside the value, so the next bare quote ends it.
+        let mut end = rest.len();
+        let mut escaped = false;
+        for (i, c) in rest.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = i;
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        out.push('…');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Handles each record of a FIFO batch in order. A record that fails is
@@ -26,7 +72,7 @@ pub enum RecordError<E> {
 pub async fn handle_in_order<T, E, F, Fut>(event: SqsEvent, mut handle: F) -> SqsBatchResponse
 where
     T: DeserializeOwned,
-    E: Display,
+    E: Error + 'static,
     F: FnMut(T) -> Fut,
     Fut: Future<Output = Result<(), E>>,
 {
@@ -39,7 +85,7 @@ where
 pub async fn handle_attempts_in_order<T, E, F, Fut>(event: SqsEvent, mut handle: F) -> SqsBatchResponse
 where
     T: DeserializeOwned,
-    E: Display,
+    E: Error + 'static,
     F: FnMut(T, u32) -> Fut,
     Fut: Future<Output = Result<(), E>>,
 {
@@ -64,7 +110,7 @@ where
             }
         };
         if let Err(error) = outcome {
-            tracing::warn!(message_id = %id, error = %error, "record not handled; it will be redelivered");
+            tracing::warn!(message_id = %id, error = %error_chain(&error), "record not handled; it will be redelivered");
             if let Some(g) = group {
                 blocked_groups.insert(g);
             }
@@ -86,7 +132,7 @@ where
 pub async fn handle_grouped<T, E, F, Fut>(event: SqsEvent, mut handle: F) -> SqsBatchResponse
 where
     T: DeserializeOwned,
-    E: Display,
+    E: Error + 'static,
     F: FnMut(Vec<T>) -> Fut,
     Fut: Future<Output = Result<(), E>>,
 {
@@ -108,7 +154,7 @@ where
                 Ok(item) => items.push(item),
                 Err(e) => {
                     let error: RecordError<E> = RecordError::Malformed(e);
-                    tracing::warn!(message_id = ?record.message_id, error = %error, "record not handled; it will be redelivered");
+                    tracing::warn!(message_id = ?record.message_id, error = %error_chain(&error), "record not handled; it will be redelivered");
                     failed_from = i;
                     break;
                 }
@@ -117,7 +163,7 @@ where
         if !items.is_empty()
             && let Err(e) = handle(items).await
         {
-            tracing::warn!(records = records.len(), error = %e, "message group not handled; it will be redelivered");
+            tracing::warn!(records = records.len(), error = %error_chain(&e), "message group not handled; it will be redelivered");
             failed_from = 0;
         }
         for record in &records[failed_from..] {
@@ -147,6 +193,18 @@ mod tests {
         m
     }
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("boom")]
+    struct Boom;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("ticket store failed")]
+    struct Outer(#[source] Inner);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("ConditionalCheckFailedException: the conditional request failed")]
+    struct Inner;
+
     fn ids(r: &SqsBatchResponse) -> Vec<&str> {
         r.batch_item_failures
             .iter()
@@ -166,7 +224,7 @@ mod tests {
         let mut handled = Vec::new();
         let response = handle_in_order(event, |n: u32| {
             handled.push(n);
-            async move { if n == 2 { Err("boom") } else { Ok(()) } }
+            async move { if n == 2 { Err(Boom) } else { Ok(()) } }
         })
         .await;
         assert_eq!(ids(&response), ["2", "4"]);
@@ -186,7 +244,7 @@ mod tests {
         let response = handle_grouped(event, |items: Vec<u32>| {
             let fail = items.contains(&2);
             calls.push(items);
-            async move { if fail { Err("boom") } else { Ok(()) } }
+            async move { if fail { Err(Boom) } else { Ok(()) } }
         })
         .await;
         assert_eq!(calls, [vec![1, 3], vec![2, 4]]);
@@ -200,7 +258,7 @@ mod tests {
         let mut calls = Vec::new();
         let response = handle_grouped(event, |items: Vec<u32>| {
             calls.push(items);
-            async { Ok::<(), &str>(()) }
+            async { Ok::<(), Boom>(()) }
         })
         .await;
         assert_eq!(calls, [vec![1]]);
@@ -211,7 +269,23 @@ mod tests {
     async fn a_malformed_body_is_reported_not_dropped() {
         let mut event = SqsEvent::default();
         event.records = vec![record("1", "a", "not json")];
-        let response = handle_in_order(event, |_: u32| async { Ok::<(), &str>(()) }).await;
+        let response = handle_in_order(event, |_: u32| async { Ok::<(), Boom>(()) }).await;
         assert_eq!(ids(&response), ["1"]);
+    }
+
+    #[test]
+    fn a_logged_error_names_its_causes_without_personal_data() {
+        let chain = error_chain(&Outer(Inner));
+        assert_eq!(
+            chain,
+            "ticket store failed: ConditionalCheckFailedException: the conditional request failed"
+        );
+
+        let unreadable = serde_json::from_str::<u32>(r#""call \"me\" on 0612345678""#).unwrap_err();
+        let chain = error_chain(&RecordError::<Boom>::Malformed(unreadable));
+        assert_eq!(
+            chain,
+            "the record's body is not a valid message: invalid type: string \"…\", expected u32 at line 1 column 27"
+        );
     }
 }

@@ -373,7 +373,10 @@ impl TicketStore for MemoryStore {
         tables.tickets.insert(ticket.id.clone(), stored);
         let timeline = tables.timelines.entry(ticket.id.clone()).or_default();
         for entry in entries {
-            timeline.insert(keys::timeline_sk(entry.at_ms, &entry.id), entry.clone());
+            // An entry already stored is kept as it is.
+            timeline
+                .entry(keys::timeline_sk(entry.at_ms, &entry.id))
+                .or_insert_with(|| entry.clone());
         }
         Ok(())
     }

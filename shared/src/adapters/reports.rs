@@ -2,12 +2,11 @@
 //! whose counters are added in the same transaction that marks the fact as
 //! counted, so a redelivered event adds nothing.
 
-use super::dynamo::{DynamoStore, backend, key, n, s};
+use super::dynamo::{DynamoStore, backend, first_condition_failed, key, n, s};
 use super::keys;
 use crate::domain::reports::{AggregateRow, Counters, DateRange, ReportFact};
 use crate::domain::ticket::Priority;
 use crate::ports::{ReportStore, StoreError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use serde::Deserialize;
 
@@ -40,17 +39,6 @@ impl DynamoStore {
                 counters: item.counters,
             })
             .collect())
-    }
-}
-
-/// True when a transaction was cancelled because its first item's condition
-/// (the fact marker's) did not hold: the fact was counted before.
-fn counted_before(e: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> bool {
-    match e.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-            cancelled.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
-        }
-        _ => false,
     }
 }
 
@@ -132,7 +120,8 @@ impl ReportStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if counted_before(&e) => Ok(false),
+            // The fact marker's condition failed: the fact was counted before.
+            Err(e) if first_condition_failed(&e) => Ok(false),
             Err(e) => Err(backend(e)),
         }
     }

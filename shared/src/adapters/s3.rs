@@ -115,13 +115,7 @@ fn check_key(key: &str) -> Result<(), S3Error> {
     Ok(())
 }
 
-/// An object once stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredObject {
-    pub key: String,
-    /// Bytes written.
-    pub size: u64,
-}
+pub use crate::ports::StoredObject;
 
 /// The media bucket. Every object is written with SSE-KMS.
 #[derive(Debug, Clone)]
@@ -405,5 +399,37 @@ impl Upload {
             .await
             .map_err(|e| S3Error::service("CompleteMultipartUpload", e))?;
         Ok(())
+    }
+}
+
+impl crate::ports::MediaStore for S3MediaStore {
+    type Upload = Upload;
+
+    async fn begin_upload(&self, key: &str, content_type: &str) -> Result<Upload, BoxError> {
+        Ok(S3MediaStore::begin_upload(self, key, content_type).await?)
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, BoxError> {
+        Ok(S3MediaStore::get(self, key).await?)
+    }
+}
+
+impl crate::ports::MediaUpload for Upload {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), BoxError> {
+        Ok(Upload::write(self, chunk).await?)
+    }
+
+    async fn finish(self) -> Result<StoredObject, BoxError> {
+        Ok(Upload::finish(self).await?)
+    }
+
+    async fn abort(self) {
+        Upload::abort(self).await
+    }
+}
+
+impl crate::ports::MediaLinks for S3MediaStore {
+    async fn presign_get(&self, key: &str, ttl: Duration) -> Result<String, BoxError> {
+        Ok(S3MediaStore::presign_get(self, key, ttl).await?)
     }
 }

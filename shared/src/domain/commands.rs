@@ -12,156 +12,201 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum TicketCommand {
-    /// A customer message. Opens the ticket (on `team`) when it does not exist yet.
-    RecordInbound {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        phone_number_id: String,
-        team: String,
-        #[serde(default)]
-        contact_name: Option<String>,
-        wamid: String,
-        at_ms: i64,
-        message_type: String,
-        summary: String,
-        message: Value,
-    },
-    /// The Graph API accepted an outbound message under `wamid`.
-    RecordOutbound {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        idempotency_key: String,
-        wamid: String,
-        at_ms: i64,
-        author: Author,
-        body: OutboundBody,
-    },
-    /// An outbound message the Graph API refused for good (not retried).
-    RecordSendFailure {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        idempotency_key: String,
-        at_ms: i64,
-        author: Author,
-        body: OutboundBody,
-        #[serde(default)]
-        code: Option<i64>,
-        reason: String,
-    },
-    /// A status webhook for an outbound message.
-    RecordStatus {
-        wamid: String,
-        status: String,
-        at_ms: i64,
-        #[serde(default)]
-        recipient: Option<CustomerId>,
-        #[serde(default)]
-        errors: Vec<Value>,
-    },
-    Escalate {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        tier: u8,
-        team: String,
-        priority: Priority,
-        trigger: String,
-        reason: String,
-        #[serde(default)]
-        order_number: Option<String>,
-        at_ms: i64,
-        /// What caused it (the customer's wamid, or a request id): the dedupe key.
-        cause: String,
-        /// Every trigger that fired, with what set it off.
-        #[serde(default)]
-        triggers: Vec<TriggerHit>,
-        #[serde(default)]
-        intent: Option<String>,
-        #[serde(default)]
-        category: Option<String>,
-        #[serde(default)]
-        language: Option<String>,
-        #[serde(default)]
-        frustration: Option<FrustrationScore>,
-        /// A short masked excerpt of the customer's words, for notifications.
-        #[serde(default)]
-        excerpt: Option<String>,
-    },
-    /// An agent moves the ticket to another team (a tier-3 specialist team, say).
-    Transfer {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        team: String,
-        tier: u8,
-        agent: String,
-        reason: String,
-        at_ms: i64,
-        request_id: String,
-    },
-    /// A customer waiting for an agent went back to the bot.
-    ReturnToBot {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        team: String,
-        at_ms: i64,
-        cause: String,
-    },
-    SetCustomerLanguage {
-        customer: CustomerId,
-        #[serde(default)]
-        ticket_id: Option<TicketId>,
-        language: String,
-        at_ms: i64,
-    },
-    /// A file checked, stored and analysed by the media function (or refused).
-    AttachMedia {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        attachment: Box<crate::domain::attachment::MediaAttachment>,
-    },
-    SetCustomerTier {
-        customer: CustomerId,
-        tier: CustomerTier,
-        by: String,
-        at_ms: i64,
-        request_id: String,
-    },
-    AgentReplied {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        agent: String,
-        at_ms: i64,
-        idempotency_key: String,
-    },
-    Resolve {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        by: Author,
-        at_ms: i64,
-        request_id: String,
-    },
-    /// The SLA sweep found one of the ticket's deadlines due.
-    SlaDue {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        deadline: Deadline,
-        at_ms: i64,
-    },
-    /// The customer answered the satisfaction survey (1 to 5).
-    RecordCsat {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        score: u8,
-        wamid: String,
-        at_ms: i64,
-    },
-    /// The customer's optional comment after their score.
-    RecordCsatComment {
-        ticket_id: TicketId,
-        customer: CustomerId,
-        comment: String,
-        wamid: String,
-        at_ms: i64,
-    },
+    RecordInbound(RecordInbound),
+    RecordOutbound(RecordOutbound),
+    RecordSendFailure(RecordSendFailure),
+    RecordStatus(RecordStatus),
+    Escalate(Escalate),
+    Transfer(Transfer),
+    ReturnToBot(ReturnToBot),
+    SetCustomerLanguage(SetCustomerLanguage),
+    AttachMedia(AttachMedia),
+    SetCustomerTier(SetCustomerTier),
+    AgentReplied(AgentReplied),
+    Resolve(Resolve),
+    SlaDue(SlaDue),
+    RecordCsat(RecordCsat),
+    RecordCsatComment(RecordCsatComment),
+}
+
+/// A customer message. Opens the ticket (on `team`) when it does not exist yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordInbound {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub phone_number_id: String,
+    pub team: String,
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    pub wamid: String,
+    pub at_ms: i64,
+    pub message_type: String,
+    pub summary: String,
+    pub message: Value,
+}
+
+/// The Graph API accepted an outbound message under `wamid`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordOutbound {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub idempotency_key: String,
+    pub wamid: String,
+    pub at_ms: i64,
+    pub author: Author,
+    pub body: OutboundBody,
+}
+
+/// An outbound message the Graph API refused for good (not retried).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordSendFailure {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub idempotency_key: String,
+    pub at_ms: i64,
+    pub author: Author,
+    pub body: OutboundBody,
+    #[serde(default)]
+    pub code: Option<i64>,
+    pub reason: String,
+}
+
+/// A status webhook for an outbound message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordStatus {
+    pub wamid: String,
+    pub status: String,
+    pub at_ms: i64,
+    #[serde(default)]
+    pub recipient: Option<CustomerId>,
+    #[serde(default)]
+    pub errors: Vec<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Escalate {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub tier: u8,
+    pub team: String,
+    pub priority: Priority,
+    pub trigger: String,
+    pub reason: String,
+    #[serde(default)]
+    pub order_number: Option<String>,
+    pub at_ms: i64,
+    /// What caused it (the customer's wamid, or a request id): the dedupe key.
+    pub cause: String,
+    /// Every trigger that fired, with what set it off.
+    #[serde(default)]
+    pub triggers: Vec<TriggerHit>,
+    #[serde(default)]
+    pub intent: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub frustration: Option<FrustrationScore>,
+    /// A short masked excerpt of the customer's words, for notifications.
+    #[serde(default)]
+    pub excerpt: Option<String>,
+}
+
+/// An agent moves the ticket to another team (a tier-3 specialist team, say).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub team: String,
+    pub tier: u8,
+    pub agent: String,
+    pub reason: String,
+    pub at_ms: i64,
+    pub request_id: String,
+}
+
+/// A customer waiting for an agent went back to the bot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnToBot {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub team: String,
+    pub at_ms: i64,
+    pub cause: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetCustomerLanguage {
+    pub customer: CustomerId,
+    #[serde(default)]
+    pub ticket_id: Option<TicketId>,
+    pub language: String,
+    pub at_ms: i64,
+}
+
+/// A file checked, stored and analysed by the media function (or refused).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachMedia {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub attachment: Box<crate::domain::attachment::MediaAttachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetCustomerTier {
+    pub customer: CustomerId,
+    pub tier: CustomerTier,
+    pub by: String,
+    pub at_ms: i64,
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentReplied {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub agent: String,
+    pub at_ms: i64,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resolve {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub by: Author,
+    pub at_ms: i64,
+    pub request_id: String,
+}
+
+/// The SLA sweep found one of the ticket's deadlines due.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaDue {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub deadline: Deadline,
+    pub at_ms: i64,
+}
+
+/// The customer answered the satisfaction survey (1 to 5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordCsat {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub score: u8,
+    pub wamid: String,
+    pub at_ms: i64,
+}
+
+/// The customer's optional comment after their score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordCsatComment {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub comment: String,
+    pub wamid: String,
+    pub at_ms: i64,
 }
 
 /// One item of `media.fifo`: a file a customer sent, for the media function to
@@ -200,84 +245,97 @@ impl TicketCommand {
     /// FIFO group: the customer, so a customer's commands apply in order.
     pub fn group_key(&self) -> String {
         use TicketCommand::*;
-        match self {
-            RecordInbound { customer, .. }
-            | RecordOutbound { customer, .. }
-            | RecordSendFailure { customer, .. }
-            | Escalate { customer, .. }
-            | AgentReplied { customer, .. }
-            | Transfer { customer, .. }
-            | ReturnToBot { customer, .. }
-            | SetCustomerLanguage { customer, .. }
-            | SetCustomerTier { customer, .. }
-            | AttachMedia { customer, .. }
-            | Resolve { customer, .. }
-            | SlaDue { customer, .. }
-            | RecordCsat { customer, .. }
-            | RecordCsatComment { customer, .. } => fifo_key(customer.as_str()),
-            RecordStatus { recipient: Some(c), .. } => fifo_key(c.as_str()),
-            RecordStatus { wamid, .. } => fifo_key(wamid),
-        }
+        let customer = match self {
+            RecordInbound(c) => &c.customer,
+            RecordOutbound(c) => &c.customer,
+            RecordSendFailure(c) => &c.customer,
+            Escalate(c) => &c.customer,
+            AgentReplied(c) => &c.customer,
+            Transfer(c) => &c.customer,
+            ReturnToBot(c) => &c.customer,
+            SetCustomerLanguage(c) => &c.customer,
+            SetCustomerTier(c) => &c.customer,
+            AttachMedia(c) => &c.customer,
+            Resolve(c) => &c.customer,
+            SlaDue(c) => &c.customer,
+            RecordCsat(c) => &c.customer,
+            RecordCsatComment(c) => &c.customer,
+            RecordStatus(c) => match &c.recipient {
+                Some(customer) => customer,
+                None => return fifo_key(&c.wamid),
+            },
+        };
+        fifo_key(customer.as_str())
     }
 
     /// FIFO deduplication id: the same logical command always gets the same id.
     pub fn dedupe_key(&self) -> String {
         use TicketCommand::*;
         fifo_key(&match self {
-            RecordInbound { wamid, .. } => format!("in:{wamid}"),
-            RecordOutbound { idempotency_key, .. } => format!("out:{idempotency_key}"),
-            RecordSendFailure { idempotency_key, .. } => format!("fail:{idempotency_key}"),
-            RecordStatus { wamid, status, .. } => format!("st:{status}:{wamid}"),
-            Escalate { ticket_id, cause, .. } => format!("esc:{ticket_id}:{cause}"),
-            AgentReplied { idempotency_key, .. } => format!("agent:{idempotency_key}"),
-            Resolve {
-                ticket_id, request_id, ..
-            } => format!("res:{ticket_id}:{request_id}"),
-            Transfer {
-                ticket_id, request_id, ..
-            } => format!("xfer:{ticket_id}:{request_id}"),
-            ReturnToBot { ticket_id, cause, .. } => format!("back:{ticket_id}:{cause}"),
-            SetCustomerLanguage {
-                customer,
-                language,
-                at_ms,
-                ..
-            } => {
-                format!("lang:{}:{language}:{at_ms}", customer.as_str())
-            }
-            SetCustomerTier { request_id, .. } => format!("tier:{request_id}"),
-            AttachMedia { attachment, .. } => format!("media:{}", attachment.wamid),
-            SlaDue {
-                ticket_id, deadline, ..
-            } => format!(
-                "sla:{ticket_id}:{}:{}:{}",
-                deadline.kind.as_str(),
-                deadline.stage.as_str(),
-                deadline.at_ms
+            RecordInbound(c) => format!("in:{}", c.wamid),
+            RecordOutbound(c) => format!("out:{}", c.idempotency_key),
+            RecordSendFailure(c) => format!("fail:{}", c.idempotency_key),
+            RecordStatus(c) => format!("st:{}:{}", c.status, c.wamid),
+            Escalate(c) => format!("esc:{}:{}", c.ticket_id, c.cause),
+            AgentReplied(c) => format!("agent:{}", c.idempotency_key),
+            Resolve(c) => format!("res:{}:{}", c.ticket_id, c.request_id),
+            Transfer(c) => format!("xfer:{}:{}", c.ticket_id, c.request_id),
+            ReturnToBot(c) => format!("back:{}:{}", c.ticket_id, c.cause),
+            SetCustomerLanguage(c) => format!("lang:{}:{}:{}", c.customer.as_str(), c.language, c.at_ms),
+            SetCustomerTier(c) => format!("tier:{}", c.request_id),
+            AttachMedia(c) => format!("media:{}", c.attachment.wamid),
+            SlaDue(c) => format!(
+                "sla:{}:{}:{}:{}",
+                c.ticket_id,
+                c.deadline.kind.as_str(),
+                c.deadline.stage.as_str(),
+                c.deadline.at_ms
             ),
-            RecordCsat { wamid, .. } => format!("csat:{wamid}"),
-            RecordCsatComment { wamid, .. } => format!("csat-comment:{wamid}"),
+            RecordCsat(c) => format!("csat:{}", c.wamid),
+            RecordCsatComment(c) => format!("csat-comment:{}", c.wamid),
         })
     }
 
     pub fn name(&self) -> &'static str {
         use TicketCommand::*;
         match self {
-            RecordInbound { .. } => "record_inbound",
-            RecordOutbound { .. } => "record_outbound",
-            RecordSendFailure { .. } => "record_send_failure",
-            RecordStatus { .. } => "record_status",
-            Escalate { .. } => "escalate",
-            AgentReplied { .. } => "agent_replied",
-            Resolve { .. } => "resolve",
-            Transfer { .. } => "transfer",
-            ReturnToBot { .. } => "return_to_bot",
-            SetCustomerLanguage { .. } => "set_customer_language",
-            SetCustomerTier { .. } => "set_customer_tier",
-            AttachMedia { .. } => "attach_media",
-            SlaDue { .. } => "sla_due",
-            RecordCsat { .. } => "record_csat",
-            RecordCsatComment { .. } => "record_csat_comment",
+            RecordInbound(_) => "record_inbound",
+            RecordOutbound(_) => "record_outbound",
+            RecordSendFailure(_) => "record_send_failure",
+            RecordStatus(_) => "record_status",
+            Escalate(_) => "escalate",
+            AgentReplied(_) => "agent_replied",
+            Resolve(_) => "resolve",
+            Transfer(_) => "transfer",
+            ReturnToBot(_) => "return_to_bot",
+            SetCustomerLanguage(_) => "set_customer_language",
+            SetCustomerTier(_) => "set_customer_tier",
+            AttachMedia(_) => "attach_media",
+            SlaDue(_) => "sla_due",
+            RecordCsat(_) => "record_csat",
+            RecordCsatComment(_) => "record_csat_comment",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_keeps_its_wire_form_a_tag_beside_its_fields() {
+        let body = r#"{"command":"resolve","ticket_id":"TK-1","customer":"15551230001",
+            "by":{"type":"agent","name":"ana"},"at_ms":5,"request_id":"r1"}"#;
+
+        let command: TicketCommand = serde_json::from_str(body).unwrap();
+
+        let TicketCommand::Resolve(resolve) = &command else {
+            panic!("{command:?}")
+        };
+        assert_eq!(resolve.request_id, "r1");
+        let back = serde_json::to_value(&command).unwrap();
+        assert_eq!(back["command"], "resolve");
+        assert_eq!(back["ticket_id"], "TK-1");
+        assert_eq!(command.name(), "resolve");
     }
 }

@@ -3,7 +3,7 @@
 
 use super::reply::Reply;
 use super::texts_of;
-use crate::domain::commands::TicketCommand;
+use crate::domain::commands::{Escalate, TicketCommand};
 use crate::domain::conversation::{Conversation, Mode, Step};
 use crate::domain::desk::Team;
 use crate::domain::notices::{wait_text, when_text};
@@ -105,7 +105,7 @@ impl Reply<'_> {
         conversation.step = Step::Menu;
         conversation.failed_replies = 0;
         let text = texts_of(self.turn.messages);
-        self.commands.push(TicketCommand::Escalate {
+        self.commands.push(TicketCommand::Escalate(Escalate {
             ticket_id: self.ticket_id.clone(),
             customer: self.turn.customer.clone(),
             tier,
@@ -122,7 +122,7 @@ impl Reply<'_> {
             language: Some(self.lang.code().to_owned()),
             frustration,
             excerpt: (!text.is_empty()).then(|| excerpt(&text)),
-        });
+        }));
         if let Some(body) = body {
             self.reply(OutboundBody::text(body));
         }
@@ -133,6 +133,7 @@ impl Reply<'_> {
 mod tests {
     use super::*;
     use crate::domain::bot::testkit::*;
+    use crate::domain::commands::SetCustomerLanguage;
     use crate::domain::i18n::Lang;
     use crate::domain::ticket::TicketStatus;
 
@@ -152,7 +153,7 @@ mod tests {
         assert!(
             o.commands
                 .iter()
-                .any(|c| matches!(c, TicketCommand::SetCustomerLanguage { language, .. } if language == "fr"))
+                .any(|c| matches!(c, TicketCommand::SetCustomerLanguage(SetCustomerLanguage { language, .. }) if language == "fr"))
         );
     }
 
@@ -160,13 +161,13 @@ mod tests {
     fn a_sensitive_topic_goes_to_its_team_with_its_priority() {
         let mut chat = Chat::new();
         let o = chat.say("I was charged twice for my order, I need a refund");
-        let Some(TicketCommand::Escalate {
+        let Some(TicketCommand::Escalate(Escalate {
             team,
             priority,
             tier,
             category,
             ..
-        }) = escalation(&o)
+        })) = escalation(&o)
         else {
             panic!()
         };
@@ -180,7 +181,7 @@ mod tests {
         let mut chat = Chat::new();
         chat.vip = true;
         let o = chat.say("hello");
-        let Some(TicketCommand::Escalate { priority, .. }) = escalation(&o) else {
+        let Some(TicketCommand::Escalate(Escalate { priority, .. })) = escalation(&o) else {
             panic!()
         };
         assert_eq!(*priority, Priority::High);

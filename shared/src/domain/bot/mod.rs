@@ -9,7 +9,7 @@ mod survey;
 #[cfg(test)]
 mod testkit;
 
-use crate::domain::commands::{MediaJob, TicketCommand};
+use crate::domain::commands::{MediaJob, ReturnToBot, TicketCommand};
 use crate::domain::conversation::{CSAT_COMMENT_WINDOW_MS, Conversation, Mode, Step};
 use crate::domain::desk::{Desk, MenuItem, OrderSource};
 use crate::domain::i18n::{Catalog, detect_language};
@@ -167,13 +167,13 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
             conversation.mode = Mode::Bot;
             conversation.step = Step::Menu;
             conversation.failed_replies = 0;
-            turn_out.commands.push(TicketCommand::ReturnToBot {
+            turn_out.commands.push(TicketCommand::ReturnToBot(ReturnToBot {
                 ticket_id: ticket_id.clone(),
                 customer: turn.customer.clone(),
                 team: desk.config.desk.default_team.clone(),
                 at_ms: now_ms,
                 cause: first.wamid.clone(),
-            });
+            }));
             let body = turn_out.t("back-to-bot", &[]);
             let menu = turn_out.menu(body);
             turn_out.reply(menu);
@@ -348,6 +348,7 @@ fn is_cancel(desk: &Desk, words: &Normalised) -> bool {
 mod tests {
     use super::testkit::*;
     use super::*;
+    use crate::domain::commands::{Escalate, RecordInbound, Resolve};
     use crate::domain::i18n::Lang;
     use crate::domain::ticket::Priority;
     use serde_json::json;
@@ -360,12 +361,12 @@ mod tests {
         assert_eq!(body_text(&failed.replies[0]), chat.t(Lang::Fr, "not-understood"));
         let o = chat.say("C'EST INUTILE !!!");
         assert_eq!(trigger_names(&o), ["frustration"]);
-        let Some(TicketCommand::Escalate {
+        let Some(TicketCommand::Escalate(Escalate {
             frustration: Some(score),
             priority,
             language,
             ..
-        }) = escalation(&o)
+        })) = escalation(&o)
         else {
             panic!()
         };
@@ -400,7 +401,7 @@ mod tests {
         assert!(
             o.commands
                 .iter()
-                .any(|c| matches!(c, TicketCommand::ReturnToBot { .. }))
+                .any(|c| matches!(c, TicketCommand::ReturnToBot(ReturnToBot { .. })))
         );
         assert_eq!(chat.conversation.mode, Mode::Bot);
         assert!(body_text(&o.replies[0]).contains("cancelled your request"));
@@ -413,7 +414,7 @@ mod tests {
                 && !o
                     .commands
                     .iter()
-                    .any(|c| matches!(c, TicketCommand::ReturnToBot { .. }))
+                    .any(|c| matches!(c, TicketCommand::ReturnToBot(ReturnToBot { .. })))
         );
     }
 
@@ -427,7 +428,7 @@ mod tests {
         assert!(
             o.commands
                 .iter()
-                .any(|c| matches!(c, TicketCommand::ReturnToBot { .. }))
+                .any(|c| matches!(c, TicketCommand::ReturnToBot(ReturnToBot { .. })))
         );
     }
 
@@ -441,9 +442,12 @@ mod tests {
         assert!(
             !o.commands
                 .iter()
-                .any(|c| matches!(c, TicketCommand::ReturnToBot { .. }))
+                .any(|c| matches!(c, TicketCommand::ReturnToBot(ReturnToBot { .. })))
         );
-        assert!(matches!(o.commands[0], TicketCommand::RecordInbound { .. }));
+        assert!(matches!(
+            o.commands[0],
+            TicketCommand::RecordInbound(RecordInbound { .. })
+        ));
     }
 
     #[test]
@@ -456,7 +460,11 @@ mod tests {
             json!({"type":"reaction","reaction":{"message_id":"wamid.A","emoji":"👍"}}),
         );
         let o = chat.send(vec![m], None);
-        assert!(o.commands.iter().any(|c| matches!(c, TicketCommand::Resolve { .. })));
+        assert!(
+            o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::Resolve(Resolve { .. })))
+        );
     }
 
     #[test]
@@ -469,7 +477,7 @@ mod tests {
         assert_eq!(
             o.commands
                 .iter()
-                .filter(|c| matches!(c, TicketCommand::RecordInbound { .. }))
+                .filter(|c| matches!(c, TicketCommand::RecordInbound(RecordInbound { .. })))
                 .count(),
             3
         );
@@ -516,7 +524,7 @@ mod tests {
         let mut chat = Chat::new();
         chat.say("hi");
         let o = chat.say("my device won't start, it shows an error code");
-        let Some(TicketCommand::Escalate { team, tier, .. }) = escalation(&o) else {
+        let Some(TicketCommand::Escalate(Escalate { team, tier, .. })) = escalation(&o) else {
             panic!()
         };
         assert_eq!((team.as_str(), *tier), ("tech", 3));

@@ -2,7 +2,7 @@
 //! answers, the language list, order look-ups, reprompts) and the media jobs it starts.
 
 use super::{OrderAnswer, Outcome, Turn, ids};
-use crate::domain::commands::{MediaJob, TicketCommand};
+use crate::domain::commands::{MediaJob, RecordInbound, Resolve, SetCustomerLanguage, TicketCommand};
 use crate::domain::conversation::{Conversation, Mode, Step};
 use crate::domain::desk::{Desk, MenuItem, MenuStyle};
 use crate::domain::i18n::{Arg, Catalog, Lang};
@@ -53,7 +53,7 @@ impl<'a> Reply<'a> {
             } else {
                 self.at_ms()
             };
-            self.commands.push(TicketCommand::RecordInbound {
+            self.commands.push(TicketCommand::RecordInbound(RecordInbound {
                 ticket_id: self.ticket_id.clone(),
                 customer: self.turn.customer.clone(),
                 phone_number_id: message.business.phone_number_id.clone(),
@@ -64,7 +64,7 @@ impl<'a> Reply<'a> {
                 message_type: message.message_type.clone(),
                 summary: message.content().summary(),
                 message: message.message.clone(),
-            });
+            }));
             conversation.remember(&message.wamid);
         }
     }
@@ -89,12 +89,13 @@ impl<'a> Reply<'a> {
     }
 
     pub(super) fn set_language(&mut self, lang: Lang) {
-        self.commands.push(TicketCommand::SetCustomerLanguage {
-            customer: self.turn.customer.clone(),
-            ticket_id: Some(self.ticket_id.clone()),
-            language: lang.code().to_owned(),
-            at_ms: self.at_ms(),
-        });
+        self.commands
+            .push(TicketCommand::SetCustomerLanguage(SetCustomerLanguage {
+                customer: self.turn.customer.clone(),
+                ticket_id: Some(self.ticket_id.clone()),
+                language: lang.code().to_owned(),
+                at_ms: self.at_ms(),
+            }));
     }
 
     /// The main menu, as reply buttons or a list, with `body` above it.
@@ -245,13 +246,13 @@ impl<'a> Reply<'a> {
                 conversation.failed_replies = 0;
                 let body = self.t("faq-glad", &[]);
                 self.reply(OutboundBody::text(body));
-                self.commands.push(TicketCommand::Resolve {
+                self.commands.push(TicketCommand::Resolve(Resolve {
                     ticket_id: self.ticket_id.clone(),
                     customer: self.turn.customer.clone(),
                     by: Author::Bot,
                     at_ms: self.at_ms(),
                     request_id: self.cause().to_owned(),
-                });
+                }));
             }
             ids::SOLVED_NO if matches!(conversation.step, Step::AnsweredFaq { .. }) => {
                 conversation.step = Step::Menu;
@@ -381,6 +382,7 @@ mod tests {
     use super::*;
     use crate::domain::bot::order_to_look_up;
     use crate::domain::bot::testkit::*;
+    use crate::domain::commands::Escalate;
     use crate::domain::desk::EMBEDDED_CONFIG;
     use serde_json::json;
 
@@ -428,7 +430,7 @@ mod tests {
         assert!(
             o.commands
                 .iter()
-                .any(|c| matches!(c, TicketCommand::Resolve { by: Author::Bot, .. }))
+                .any(|c| matches!(c, TicketCommand::Resolve(Resolve { by: Author::Bot, .. })))
         );
     }
 
@@ -488,9 +490,9 @@ mod tests {
         let mut chat = Chat::new();
         chat.tap("menu.order_status");
         let o = chat.say("AB-1234");
-        let Some(TicketCommand::Escalate {
+        let Some(TicketCommand::Escalate(Escalate {
             order_number, trigger, ..
-        }) = escalation(&o)
+        })) = escalation(&o)
         else {
             panic!()
         };

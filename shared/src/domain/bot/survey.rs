@@ -3,7 +3,7 @@
 
 use super::reply::Reply;
 use super::{Outcome, Turn, choice_of};
-use crate::domain::commands::TicketCommand;
+use crate::domain::commands::{RecordCsat, RecordCsatComment, TicketCommand};
 use crate::domain::conversation::{Conversation, Mode, Step};
 use crate::domain::desk::Desk;
 use crate::domain::i18n::Catalog;
@@ -47,13 +47,13 @@ pub(super) fn rate(
 ) -> Outcome {
     let mut out = Reply::new(desk, catalog, turn, &reply.ticket, &conversation);
     out.record(&mut conversation);
-    out.commands.push(TicketCommand::RecordCsat {
+    out.commands.push(TicketCommand::RecordCsat(RecordCsat {
         ticket_id: reply.ticket.clone(),
         customer: turn.customer.clone(),
         score: reply.score,
         wamid: reply.wamid.clone(),
         at_ms: out.at_ms(),
-    });
+    }));
     let ask_comment = !(live && conversation.mode == Mode::Human);
     if ask_comment {
         conversation.step = Step::AwaitingCsatComment {
@@ -108,13 +108,13 @@ pub(super) fn comment(
     let mut out = Reply::new(desk, catalog, turn, rated, &conversation);
     out.record(&mut conversation);
     if let SurveyAnswer::Comment(comment) = answer {
-        out.commands.push(TicketCommand::RecordCsatComment {
+        out.commands.push(TicketCommand::RecordCsatComment(RecordCsatComment {
             ticket_id: rated.clone(),
             customer: turn.customer.clone(),
             comment,
             wamid: out.cause().to_owned(),
             at_ms: out.at_ms(),
-        });
+        }));
     }
     out.reply(csat_thanks(catalog, out.lang, false));
     out.finish(conversation)
@@ -124,6 +124,7 @@ pub(super) fn comment(
 mod tests {
     use super::*;
     use crate::domain::bot::testkit::*;
+    use crate::domain::commands::RecordInbound;
     use crate::domain::i18n::Lang;
     use crate::domain::notices::csat_reply_id;
     use crate::domain::ticket::TicketStatus;
@@ -142,7 +143,7 @@ mod tests {
         o.commands
             .iter()
             .filter_map(|c| match c {
-                TicketCommand::RecordInbound { ticket_id, .. } => Some(ticket_id.clone()),
+                TicketCommand::RecordInbound(RecordInbound { ticket_id, .. }) => Some(ticket_id.clone()),
                 _ => None,
             })
             .collect()
@@ -154,7 +155,7 @@ mod tests {
         let o = chat.tap(&csat_reply_id(&ticket, 4));
         assert_eq!(recorded_on(&o), std::slice::from_ref(&ticket));
         assert!(o.commands.iter().any(
-            |c| matches!(c, TicketCommand::RecordCsat { ticket_id, score: 4, wamid, .. } if *ticket_id == ticket && wamid == "w2")
+            |c| matches!(c, TicketCommand::RecordCsat(RecordCsat { ticket_id, score: 4, wamid, .. }) if *ticket_id == ticket && wamid == "w2")
         ));
         assert!(escalation(&o).is_none());
         assert_eq!(chat.conversation.ticket_id, Some(ticket.clone()));
@@ -177,7 +178,7 @@ mod tests {
         assert!(
             o.commands
                 .iter()
-                .any(|c| matches!(c, TicketCommand::RecordCsat { score: 2, .. }))
+                .any(|c| matches!(c, TicketCommand::RecordCsat(RecordCsat { score: 2, .. })))
         );
         assert_eq!(recorded_on(&o), [ticket]);
     }
@@ -190,7 +191,7 @@ mod tests {
         assert_eq!(recorded_on(&o), std::slice::from_ref(&ticket));
         assert!(o.commands.iter().any(|c| matches!(
             c,
-            TicketCommand::RecordCsatComment { ticket_id, comment, .. }
+            TicketCommand::RecordCsatComment(RecordCsatComment { ticket_id, comment, .. })
                 if *ticket_id == ticket && comment == "Quick and friendly, thank you!"
         )));
         assert_eq!(body_text(&o.replies[0]), "Thank you for your feedback.");
@@ -210,7 +211,7 @@ mod tests {
         assert!(
             !o.commands
                 .iter()
-                .any(|c| matches!(c, TicketCommand::RecordCsatComment { .. }))
+                .any(|c| matches!(c, TicketCommand::RecordCsatComment(RecordCsatComment { .. })))
         );
         assert_eq!(body_text(&o.replies[0]), chat.t(Lang::En, "csat-thanks"));
         assert_eq!(chat.conversation.step, Step::Menu);
@@ -221,10 +222,10 @@ mod tests {
         let (mut chat, ticket) = resolved_chat();
         chat.tap(&csat_reply_id(&ticket, 1));
         let o = chat.say(&"é".repeat(1500));
-        let Some(TicketCommand::RecordCsatComment { comment, .. }) = o
+        let Some(TicketCommand::RecordCsatComment(RecordCsatComment { comment, .. })) = o
             .commands
             .iter()
-            .find(|c| matches!(c, TicketCommand::RecordCsatComment { .. }))
+            .find(|c| matches!(c, TicketCommand::RecordCsatComment(RecordCsatComment { .. })))
         else {
             panic!("no comment")
         };
@@ -240,7 +241,7 @@ mod tests {
         assert!(
             !o.commands
                 .iter()
-                .any(|c| matches!(c, TicketCommand::RecordCsatComment { .. }))
+                .any(|c| matches!(c, TicketCommand::RecordCsatComment(RecordCsatComment { .. })))
         );
         assert_ne!(chat.conversation.ticket_id, Some(ticket));
         assert!(body_text(&o.replies[0]).starts_with("Orders ship"));
@@ -267,7 +268,11 @@ mod tests {
         chat.say("hi");
         let unknown = TicketId::parse("TK-000000000000").unwrap();
         let o = chat.tap(&csat_reply_id(&unknown, 5));
-        assert!(!o.commands.iter().any(|c| matches!(c, TicketCommand::RecordCsat { .. })));
+        assert!(
+            !o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::RecordCsat(RecordCsat { .. })))
+        );
         assert_eq!(body_text(&o.replies[0]), chat.t(Lang::En, "not-understood"));
         assert_eq!(chat.conversation.failed_replies, 0);
     }

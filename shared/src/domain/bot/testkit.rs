@@ -2,7 +2,7 @@
 //! and a conversation driven message by message.
 
 use super::{OrderAnswer, Outcome, Turn, rated_ticket_to_look_up, respond};
-use crate::domain::commands::TicketCommand;
+use crate::domain::commands::{Escalate, TicketCommand};
 use crate::domain::conversation::Conversation;
 use crate::domain::desk::{Desk, EMBEDDED_CONFIG};
 use crate::domain::i18n::{Catalog, Lang};
@@ -104,7 +104,7 @@ impl Chat {
         if outcome
             .commands
             .iter()
-            .any(|c| matches!(c, TicketCommand::Escalate { .. }))
+            .any(|c| matches!(c, TicketCommand::Escalate(Escalate { .. })))
         {
             self.status = Some(TicketStatus::Queued);
         }
@@ -126,12 +126,14 @@ impl Chat {
 }
 
 pub(super) fn escalation(o: &Outcome) -> Option<&TicketCommand> {
-    o.commands.iter().find(|c| matches!(c, TicketCommand::Escalate { .. }))
+    o.commands
+        .iter()
+        .find(|c| matches!(c, TicketCommand::Escalate(Escalate { .. })))
 }
 
 pub(super) fn trigger_names(o: &Outcome) -> Vec<String> {
     match escalation(o) {
-        Some(TicketCommand::Escalate { triggers, .. }) => triggers.iter().map(|t| t.name.clone()).collect(),
+        Some(TicketCommand::Escalate(Escalate { triggers, .. })) => triggers.iter().map(|t| t.name.clone()).collect(),
         _ => Vec::new(),
     }
 }

@@ -1,0 +1,232 @@
+//! What agents do to a ticket: answer it (they own it from then on, and the
+//! owed response is met) and resolve it (the clocks end, the resolution is
+//! counted, and the customer is asked to rate the help).
+
+use super::{DecideError, Decision, Figure, Loaded, Measure, Rules, change, csat};
+use crate::domain::commands::{AgentReplied, Resolve};
+use crate::domain::events::{DomainEvent, TicketRef, TicketResolved};
+use crate::domain::outbound::Author;
+use crate::domain::reports::Counters;
+
+/// An agent answered the customer: they own the ticket, and the first (or
+/// next) response is met. A resolved ticket takes no answer.
+pub(super) fn replied(loaded: &Loaded, c: &AgentReplied, rules: &Rules<'_>) -> Result<Decision, DecideError> {
+    change(loaded, &c.ticket_id, None, |t, fx| {
+        if t.agent_replied(&c.agent, c.at_ms).is_err() {
+            return;
+        }
+        let ctx = rules.sla_context(t);
+        if let Some(sla) = &mut t.sla {
+            let outcomes = sla.agent_replied(&ctx, c.at_ms);
+            fx.clock_outcomes(t, outcomes);
+        }
+    })
+}
+
+/// Resolves the ticket once: the clocks end (and are counted), the team's
+/// tools hear of it, and an agent's resolution asks the customer for a score.
+pub(super) fn resolve(loaded: &Loaded, c: &Resolve, rules: &Rules<'_>) -> Result<Decision, DecideError> {
+    change(loaded, &c.ticket_id, None, |t, fx| {
+        let ctx = rules.sla_context(t);
+        let outcomes = t
+            .sla
+            .as_mut()
+            .map(|sla| sla.resolved(&ctx, c.at_ms))
+            .unwrap_or_default();
+        if !t.resolve(c.by.clone(), c.at_ms) {
+            return;
+        }
+        t.sla = None;
+        fx.clock_outcomes(t, outcomes);
+        fx.publish(DomainEvent::TicketResolved(TicketResolved {
+            ticket: TicketRef::of(t, c.at_ms),
+        }));
+        let counters = Counters {
+            resolved: 1,
+            resolved_by_bot: u64::from(c.by == Author::Bot),
+            ..Counters::default()
+        };
+        fx.fact(t, "resolved".into(), c.at_ms, counters);
+        let who = match &c.by {
+            Author::Agent(name) => name.clone(),
+            other => format!("{other:?}").to_lowercase(),
+        };
+        fx.entry(
+            format!("resolved.{}", c.at_ms),
+            c.at_ms,
+            c.by.clone(),
+            "resolved",
+            format!("Resolved by {who}"),
+        );
+        if matches!(c.by, Author::Agent(_)) {
+            csat::ask(rules, t, fx, c.at_ms);
+        }
+    })
+}
+
+/// The figure of a satisfaction score, per team.
+pub(super) fn csat_measure(team: &str, score: u8) -> Measure {
+    Measure {
+        team: team.to_owned(),
+        desk_wide: false,
+        figures: vec![Figure {
+            name: "CsatScore",
+            value: f64::from(score),
+            count: false,
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::{Effect, decide};
+    use crate::domain::commands::{AgentReplied, Resolve, TicketCommand};
+    use crate::domain::events::DomainEvent;
+    use crate::domain::outbound::{Author, OutboundBody};
+    use crate::domain::sla::Metric;
+    use crate::domain::ticket::TicketStatus;
+
+    fn replied(agent: &str, at_ms: i64) -> TicketCommand {
+        TicketCommand::AgentReplied(AgentReplied {
+            ticket_id: ticket_id(),
+            customer: customer(),
+            agent: agent.into(),
+            at_ms,
+            idempotency_key: format!("k{at_ms}"),
+        })
+    }
+
+    fn resolve(by: Author, at_ms: i64) -> TicketCommand {
+        TicketCommand::Resolve(Resolve {
+            ticket_id: ticket_id(),
+            customer: customer(),
+            by,
+            at_ms,
+            request_id: format!("r{at_ms}"),
+        })
+    }
+
+    #[test]
+    fn an_agents_first_reply_meets_the_first_response_and_the_ticket_waits_on_the_customer() {
+        let queued = queued_ticket(0);
+
+        let d = decide(&loaded(Some(queued)), &replied("ana", 10 * 60_000), &rules()).unwrap();
+
+        let t = d.ticket.as_ref().unwrap();
+        assert_eq!((t.status, t.assignee.as_deref()), (TicketStatus::Assigned, Some("ana")));
+        let sla = t.sla.as_ref().unwrap();
+        assert!(sla.clock(Metric::FirstResponse).is_none());
+        assert_eq!(sla.waiting_on_customer_since_ms, Some(10 * 60_000));
+        assert_eq!(facts(&d), ["TK-1:first_response:600000"]);
+        let counted = counters(&d, "TK-1:first_response:600000");
+        assert_eq!(
+            (
+                counted.first_response_count,
+                counted.first_response_minutes,
+                counted.first_response_within
+            ),
+            (1, 10, 1)
+        );
+        assert!(d.effects.iter().any(|e| matches!(e, Effect::Measure(m) if m.figures.iter().any(|f| f.name == "FirstResponseMinutes" && f.value == 10.0))));
+    }
+
+    #[test]
+    fn a_reply_to_a_resolved_ticket_changes_nothing() {
+        let resolved = saved(
+            decide(
+                &loaded(Some(queued_ticket(0))),
+                &resolve(Author::Agent("ana".into()), 1_000),
+                &rules(),
+            )
+            .unwrap()
+            .ticket
+            .unwrap(),
+        );
+
+        let d = decide(&loaded(Some(resolved)), &replied("ana", 2_000), &rules()).unwrap();
+
+        assert_eq!(d, super::super::Decision::nothing());
+    }
+
+    #[test]
+    fn an_agents_resolution_ends_the_clocks_counts_it_and_asks_for_a_score() {
+        let d = decide(
+            &loaded(Some(answered_ticket(0))),
+            &resolve(Author::Agent("ana".into()), 30 * 60_000),
+            &rules(),
+        )
+        .unwrap();
+
+        let t = d.ticket.as_ref().unwrap();
+        assert_eq!((t.status, t.sla.is_none()), (TicketStatus::Resolved, true));
+        assert_eq!(t.csat.as_ref().map(|c| c.asked_at_ms), Some(30 * 60_000));
+        assert!(matches!(&d.effects[0], Effect::Publish(DomainEvent::TicketResolved(_))));
+        assert!(facts(&d).contains(&"TK-1:resolved".to_owned()));
+        assert!(facts(&d).contains(&"TK-1:resolution:1800000".to_owned()));
+        let survey = sent(&d);
+        assert_eq!(survey.len(), 1);
+        assert_eq!(survey[0].idempotency_key, "csat:TK-1");
+        assert!(
+            matches!(survey[0].body, OutboundBody::List { .. }),
+            "the window is open: a list"
+        );
+        assert_eq!(entry_kinds(&d), ["resolved"]);
+        // Waiting on the customer, the ticket had no deadline in the index.
+        assert!(!d.effects.iter().any(|e| matches!(e, Effect::SyncDeadlines { .. })));
+    }
+
+    #[test]
+    fn resolving_a_ticket_that_waits_in_a_queue_takes_its_deadlines_out_of_the_index() {
+        let d = decide(
+            &loaded(Some(queued_ticket(0))),
+            &resolve(Author::Agent("ana".into()), 60_000),
+            &rules(),
+        )
+        .unwrap();
+
+        assert!(d.effects.iter().any(
+            |e| matches!(e, Effect::SyncDeadlines { deadlines, previous: Some(p), .. } if deadlines.is_empty() && p.len() == 2)
+        ));
+        let c = counters(&d, "TK-1:resolution:60000");
+        assert_eq!((c.resolution_count, c.resolution_within), (1, 1));
+    }
+
+    #[test]
+    fn a_survey_after_the_window_closed_is_the_configured_template() {
+        let ticket = answered_ticket(0);
+        let late = 25 * 60 * 60_000;
+
+        let d = decide(
+            &loaded(Some(ticket)),
+            &resolve(Author::Agent("ana".into()), late),
+            &rules(),
+        )
+        .unwrap();
+
+        assert!(matches!(&sent(&d)[0].body, OutboundBody::Template { quick_replies, .. } if quick_replies.len() == 5));
+    }
+
+    #[test]
+    fn the_bot_resolving_counts_it_as_the_bots_and_asks_nothing() {
+        let d = decide(&loaded(Some(ticket())), &resolve(Author::Bot, 5_000), &rules()).unwrap();
+
+        assert_eq!(counters(&d, "TK-1:resolved").resolved_by_bot, 1);
+        assert!(sent(&d).is_empty());
+        assert_eq!(d.ticket.unwrap().csat, None);
+    }
+
+    #[test]
+    fn resolving_twice_changes_nothing() {
+        let resolved = saved(
+            decide(&loaded(Some(ticket())), &resolve(Author::Bot, 5_000), &rules())
+                .unwrap()
+                .ticket
+                .unwrap(),
+        );
+
+        let d = decide(&loaded(Some(resolved)), &resolve(Author::Bot, 6_000), &rules()).unwrap();
+
+        assert_eq!(d, super::super::Decision::nothing());
+    }
+}
