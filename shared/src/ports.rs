@@ -177,8 +177,9 @@ pub trait ConversationStore: Send + Sync {
     async fn save_conversation(&self, conversation: &Conversation) -> Result<(), StoreError>;
 }
 
-/// Publishes domain events. Contract: `Ok` only when every event was accepted,
-/// in order; a retried publish may deliver an event twice (consumers key on it).
+/// Publishes domain events. Contract: `Ok` only when every event was accepted;
+/// delivery order is not promised, and a retried publish may deliver an event
+/// twice (consumers key on the event).
 pub trait EventPublisher: Send + Sync {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), BoxError>;
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use wa_sim::{RunningSim, SimConfig};
 
 pub mod contract;
+pub mod template;
 
 /// The business number of the local stack.
 pub const PHONE_NUMBER_ID: &str = "100000000000001";
