@@ -91,93 +91,44 @@ where
 mod tests {
     use super::*;
     use helpdesk::adapters::desk::load_desk;
-    use helpdesk::adapters::memory::MemoryQueue;
-    use helpdesk::adapters::s3::{S3MediaStore, s3_client};
+    use helpdesk::adapters::memory::{ManualClock, MemoryMediaStore, MemoryQueue, MemoryStore};
     use helpdesk::config::Env;
-    use helpdesk::domain::attachment::MediaAttachment;
     use helpdesk::domain::i18n::Catalog;
-    use helpdesk::domain::ids::{CustomerId, TicketId};
     use helpdesk::domain::reports::{AggregateRow, Counters, ReportFact};
-    use helpdesk::domain::ticket::{CustomerProfile, Priority, Ticket, TicketStatus, TimelineEntry};
-    use helpdesk::ports::StoreError;
+    use helpdesk::domain::ticket::Priority;
     use serde_json::Value;
-    use std::sync::Mutex;
-
-    /// Aggregates in memory; remembers the ranges it was asked for.
-    #[derive(Default)]
-    struct MemoryReports {
-        rows: Vec<AggregateRow>,
-        asked: Mutex<Vec<(String, String)>>,
-    }
-
-    impl ReportStore for MemoryReports {
-        async fn record_fact(&self, _fact: &ReportFact) -> Result<bool, StoreError> {
-            unreachable!("the agent API only reads reports")
-        }
-
-        async fn aggregates(&self, from: &str, to: &str) -> Result<Vec<AggregateRow>, StoreError> {
-            self.asked.lock().unwrap().push((from.to_owned(), to.to_owned()));
-            Ok(self
-                .rows
-                .iter()
-                .filter(|r| (from..=to).contains(&r.day.as_str()))
-                .cloned()
-                .collect())
-        }
-    }
-
-    /// No tickets: the report routes read none.
-    impl TicketReader for MemoryReports {
-        async fn ticket(&self, _id: &TicketId) -> Result<Option<Ticket>, StoreError> {
-            Ok(None)
-        }
-        async fn timeline(&self, _id: &TicketId) -> Result<Vec<TimelineEntry>, StoreError> {
-            Ok(vec![])
-        }
-        async fn queue(&self, _team: &str, _status: TicketStatus, _limit: usize) -> Result<Vec<Ticket>, StoreError> {
-            Ok(vec![])
-        }
-        async fn profile(&self, _customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError> {
-            Ok(None)
-        }
-        async fn attachments(&self, _ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError> {
-            Ok(vec![])
-        }
-    }
-
-    struct FixedClock(i64);
-
-    impl Clock for FixedClock {
-        fn now_ms(&self) -> i64 {
-            self.0
-        }
-    }
 
     /// 2026-11-21T05:00:00Z, the time of the sample event.
     const NOW_MS: i64 = 1_795_237_200_000;
 
     type Api =
-        AgentApi<MemoryReports, MemoryQueue<TicketCommand>, MemoryQueue<OutboundRequest>, FixedClock, S3MediaStore>;
+        AgentApi<MemoryStore, MemoryQueue<TicketCommand>, MemoryQueue<OutboundRequest>, ManualClock, MemoryMediaStore>;
 
-    fn api(rows: Vec<AggregateRow>) -> Api {
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .build();
+    /// The API over an in-memory table holding `rows`, each recorded as the
+    /// fact `tickets` would have counted.
+    async fn api(rows: Vec<AggregateRow>) -> Api {
+        let store = MemoryStore::new();
+        for row in rows {
+            let fact = ReportFact {
+                id: format!("{}:{}:{}", row.day, row.team, row.priority.as_str()),
+                day: row.day,
+                team: row.team,
+                priority: row.priority,
+                counters: row.counters,
+            };
+            assert!(store.record_fact(&fact).await.unwrap());
+        }
         AgentApi {
-            store: MemoryReports {
-                rows,
-                ..MemoryReports::default()
-            },
+            store,
             tickets: MemoryQueue::default(),
             outbound: MemoryQueue::default(),
-            clock: FixedClock(NOW_MS),
+            clock: ManualClock::at(NOW_MS),
             claims: crate::ClaimNames {
                 name: "cognito:username".into(),
                 teams: "cognito:groups".into(),
             },
             desk: load_desk(&Env::from_map(Default::default()), &Catalog::builtin()).unwrap(),
-            media: S3MediaStore::new(s3_client(&sdk), "media"),
+            media: MemoryMediaStore::default(),
         }
     }
 
@@ -242,14 +193,14 @@ mod tests {
 
     #[tokio::test]
     async fn the_sla_report_adds_up_the_aggregates_of_the_range_only() {
-        let api = api(sample_rows());
+        let api = api(sample_rows()).await;
 
         let (status, body) = json_of(&api, "/api/reports/sla?from=2026-11-01&to=2026-11-30").await;
 
         assert_eq!(status, 200);
         assert_eq!(
-            api.store.asked.lock().unwrap().as_slice(),
-            [("2026-11-01".to_owned(), "2026-11-30".to_owned())]
+            (body["from"].as_str(), body["to"].as_str()),
+            (Some("2026-11-01"), Some("2026-11-30"))
         );
         assert_eq!(
             (body["report"].as_str(), body["from"].as_str()),
@@ -266,7 +217,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_dates_a_report_covers_the_last_30_days_by_the_handlers_clock() {
-        let api = api(sample_rows());
+        let api = api(sample_rows()).await;
 
         let (status, body) = json_of(&api, "/api/reports/summary").await;
 
@@ -281,7 +232,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_team_filter_limits_the_report_and_an_unknown_team_is_refused() {
-        let api = api(sample_rows());
+        let api = api(sample_rows()).await;
 
         let (status, body) = json_of(
             &api,
@@ -299,7 +250,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_report_is_csv_when_asked_by_parameter_or_accept_header() {
-        let api = api(sample_rows());
+        let api = api(sample_rows()).await;
 
         for request in [
             get("/api/reports/csat?from=2026-11-01&to=2026-11-02&format=csv", &[]),
@@ -326,7 +277,9 @@ mod tests {
 
     #[tokio::test]
     async fn bad_parameters_are_refused_with_a_message_naming_them() {
-        let api = api(sample_rows());
+        let api = api(sample_rows()).await;
+        // Armed now, spent by the first read: still armed at the end if nothing read.
+        api.store.fail_next(1);
 
         for (query, start) in [
             ("from=2026-13-01", "from must be a UTC date written YYYY-MM-DD"),
@@ -346,12 +299,15 @@ mod tests {
             let error = body["error"].as_str().unwrap();
             assert!(error.starts_with(start), "{query}: {error}");
         }
-        assert!(api.store.asked.lock().unwrap().is_empty());
+        assert!(
+            api.store.aggregates("2026-11-01", "2026-11-01").await.is_err(),
+            "the store was read"
+        );
     }
 
     #[tokio::test]
     async fn an_unknown_report_is_not_found_and_the_answer_lists_the_reports() {
-        let api = api(vec![]);
+        let api = api(vec![]).await;
 
         let (status, body) = json_of(&api, "/api/reports/revenue").await;
 
@@ -364,14 +320,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_report_needs_the_agents_identity() {
-        let api = api(sample_rows());
+        let api = api(sample_rows()).await;
         let mut event: Value = serde_json::from_str(include_str!("../../../events/agent-api-queue.json")).unwrap();
         event["rawPath"] = "/api/reports/sla".into();
         event["requestContext"].as_object_mut().unwrap().remove("authorizer");
+        // Armed now, spent by the first read: still armed at the end if nothing read.
+        api.store.fail_next(1);
 
         let (status, _, _) = call(&api, lambda_http::request::from_str(&event.to_string()).unwrap()).await;
 
         assert_eq!(status, 401);
-        assert!(api.store.asked.lock().unwrap().is_empty());
+        assert!(
+            api.store.aggregates("2026-11-01", "2026-11-01").await.is_err(),
+            "the store was read"
+        );
     }
 }

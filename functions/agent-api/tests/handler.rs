@@ -1,0 +1,1234 @@
+//! The agent API's handler on requests as API Gateway (HTTP API, payload 2.0)
+//! hands them over: each is the `sam local invoke` sample event
+//! (`events/agent-api-queue.json`) with another method, path, body, headers or
+//! claims, answered over the in-memory ports.
+
+use agent_api::{AgentApi, ClaimNames};
+use helpdesk::adapters::desk::load_desk;
+use helpdesk::adapters::memory::{ManualClock, MemoryMediaStore, MemoryQueue, MemoryStore};
+use helpdesk::config::Env;
+use helpdesk::domain::attachment::MediaAttachment;
+use helpdesk::domain::commands::{AgentReplied, Resolve, SetCustomerTier, TicketCommand, Transfer};
+use helpdesk::domain::i18n::Catalog;
+use helpdesk::domain::ids::{CustomerId, TicketId};
+use helpdesk::domain::outbound::{Author, OutboundBody, OutboundRequest};
+use helpdesk::domain::reports::{Counters, ReportFact};
+use helpdesk::domain::ticket::{
+    CustomerProfile, CustomerTier, Direction, Priority, Ticket, TicketStatus, TimelineEntry,
+};
+use helpdesk::ports::{ReportStore, TicketStore};
+use lambda_http::Request;
+use lambda_http::http::header;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// 2026-11-21T05:00:00Z, the time of the sample event.
+const NOW_MS: i64 = 1_795_237_200_000;
+const MINUTE_MS: i64 = 60_000;
+const CUSTOMER: &str = "15550001111";
+const PHONE_NUMBER_ID: &str = "100000000000001";
+/// A wamid as WhatsApp writes them (base64, with its padding).
+const PHOTO_WAMID: &str = "wamid.HBgLMTU1NTEyMzAwMDEVAgASGBQzQUZGMDA2QjJBRkU0RTZCMEMwNwA=";
+/// The SHA-256 the media function recorded for every test image.
+const IMAGE_SHA256: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+/// What every server-side failure answers: the cause stays in the logs.
+const UNAVAILABLE: &str = r#"{"error":"temporarily unavailable"}"#;
+
+// ------------------------------------------------------------------ requests
+
+/// Every request gets its own API Gateway request id, as in production.
+static REQUESTS: AtomicUsize = AtomicUsize::new(0);
+
+/// A request as API Gateway hands it to the function: the sample event
+/// (agent `ana`, teams `[support billing]`) changed where a test says so.
+struct ApiRequest {
+    event: Value,
+}
+
+impl ApiRequest {
+    fn new(method: &str, path_and_query: &str) -> Self {
+        let mut event: Value = serde_json::from_str(include_str!("../../../events/agent-api-queue.json")).unwrap();
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        event["rawPath"] = path.into();
+        event["rawQueryString"] = query.into();
+        event["queryStringParameters"] = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        event["pathParameters"]["proxy"] = path.trim_start_matches("/api/").into();
+        event["requestContext"]["http"]["method"] = method.into();
+        event["requestContext"]["http"]["path"] = path.into();
+        let n = REQUESTS.fetch_add(1, Ordering::SeqCst);
+        event["requestContext"]["requestId"] = format!("req-{n}").into();
+        ApiRequest { event }
+    }
+
+    fn get(path_and_query: &str) -> Self {
+        ApiRequest::new("GET", path_and_query)
+    }
+
+    fn post(path: &str, body: Value) -> Self {
+        ApiRequest::new("POST", path).body(&body.to_string())
+    }
+
+    fn put(path: &str, body: Value) -> Self {
+        ApiRequest::new("PUT", path).body(&body.to_string())
+    }
+
+    fn body(mut self, text: &str) -> Self {
+        self.event["body"] = text.into();
+        self.event["isBase64Encoded"] = false.into();
+        self
+    }
+
+    fn header(mut self, name: &str, value: &str) -> Self {
+        self.event["headers"][name] = value.into();
+        self
+    }
+
+    fn request_id(mut self, id: &str) -> Self {
+        self.event["requestContext"]["requestId"] = id.into();
+        self
+    }
+
+    /// The authorizer's claims for another agent; API Gateway flattens
+    /// `cognito:groups` to `[a b]`.
+    fn by_agent(mut self, name: &str, groups: &str) -> Self {
+        let claims = &mut self.event["requestContext"]["authorizer"]["jwt"]["claims"];
+        claims["cognito:username"] = name.into();
+        claims["cognito:groups"] = groups.into();
+        self
+    }
+
+    /// What reaches the function when no authorizer ran on the route.
+    fn without_authorizer(mut self) -> Self {
+        self.event["requestContext"]
+            .as_object_mut()
+            .unwrap()
+            .remove("authorizer");
+        self
+    }
+
+    fn build(self) -> Request {
+        lambda_http::request::from_str(&self.event.to_string()).unwrap()
+    }
+}
+
+// ------------------------------------------------------------------- fixture
+
+type Api =
+    AgentApi<MemoryStore, MemoryQueue<TicketCommand>, MemoryQueue<OutboundRequest>, ManualClock, MemoryMediaStore>;
+
+/// The API with handles on its ports, to arrange what they hold and read back
+/// what it did.
+struct Fixture {
+    api: Api,
+    store: MemoryStore,
+    tickets: MemoryQueue<TicketCommand>,
+    outbound: MemoryQueue<OutboundRequest>,
+    media: MemoryMediaStore,
+}
+
+/// A response, read whole.
+struct Answer {
+    status: u16,
+    content_type: String,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        assert_eq!(self.content_type, "application/json", "{}", self.body);
+        serde_json::from_str(&self.body).unwrap()
+    }
+
+    fn error(&self) -> String {
+        self.json()["error"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let store = MemoryStore::new();
+        let tickets = MemoryQueue::default();
+        let outbound = MemoryQueue::default();
+        let media = MemoryMediaStore::default();
+        let claims = ClaimNames {
+            name: "cognito:username".into(),
+            teams: "cognito:groups".into(),
+        };
+        let desk = load_desk(&Env::from_map(Default::default()), &Catalog::builtin()).unwrap();
+        let api = AgentApi::new(
+            store.clone(),
+            tickets.clone(),
+            outbound.clone(),
+            ManualClock::at(NOW_MS),
+            claims,
+            desk,
+            media.clone(),
+        );
+        Fixture {
+            api,
+            store,
+            tickets,
+            outbound,
+            media,
+        }
+    }
+
+    async fn call(&self, request: ApiRequest) -> Answer {
+        let response = self.api.handle(request.build()).await.unwrap();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        Answer {
+            status: response.status().as_u16(),
+            content_type,
+            body: String::from_utf8(response.body().to_vec()).unwrap(),
+        }
+    }
+
+    /// Stores `ticket` as `tickets` would, with its first entries.
+    async fn given(&self, ticket: &Ticket, entries: &[TimelineEntry]) {
+        self.store.save_ticket(ticket, None, entries).await.unwrap();
+    }
+
+    /// Resolves the stored ticket as `tickets` would on a `Resolve`.
+    async fn resolved_by_tickets(&self, id: &str) {
+        let mut ticket = self.store.tickets().into_iter().find(|t| t.id.as_str() == id).unwrap();
+        let at_ms = NOW_MS + 1;
+        ticket.resolve(Author::Agent("ana".into()), at_ms);
+        let entry = event_entry("resolved", at_ms);
+        self.store
+            .save_ticket(&ticket, Some(ticket.version), &[entry])
+            .await
+            .unwrap();
+    }
+
+    fn nothing_queued(&self) -> bool {
+        self.tickets.sent().is_empty() && self.outbound.sent().is_empty()
+    }
+}
+
+fn customer() -> CustomerId {
+    CustomerId::parse(CUSTOMER).unwrap()
+}
+
+/// A ticket of `team` in `status`, opened `minutes_ago`.
+fn ticket(id: &str, team: &str, status: TicketStatus, priority: Priority, minutes_ago: i64) -> Ticket {
+    let opened = NOW_MS - minutes_ago * MINUTE_MS;
+    let open = Ticket::open(
+        TicketId::parse(id).unwrap(),
+        customer(),
+        PHONE_NUMBER_ID.into(),
+        team.into(),
+        opened,
+    );
+    Ticket {
+        status,
+        tier: if status == TicketStatus::Bot { 1 } else { 2 },
+        priority,
+        ..open
+    }
+}
+
+fn queued(id: &str, team: &str, priority: Priority, minutes_ago: i64) -> Ticket {
+    ticket(id, team, TicketStatus::Queued, priority, minutes_ago)
+}
+
+fn message_entry(wamid: &str, at_ms: i64, direction: Direction, author: Author, text: &str) -> TimelineEntry {
+    TimelineEntry {
+        id: wamid.into(),
+        at_ms,
+        direction,
+        author,
+        kind: "text".into(),
+        summary: text.into(),
+        message: None,
+        delivery: None,
+        delivery_error: None,
+    }
+}
+
+fn event_entry(kind: &str, at_ms: i64) -> TimelineEntry {
+    TimelineEntry {
+        id: format!("{kind}.{at_ms}"),
+        at_ms,
+        direction: Direction::Event,
+        author: Author::System,
+        kind: kind.into(),
+        summary: kind.into(),
+        message: None,
+        delivery: None,
+        delivery_error: None,
+    }
+}
+
+/// An image the media function stored under `s3_key`, or refused.
+fn attachment(wamid: &str, s3_key: Option<&str>, refused: Option<&str>, hidden: bool) -> MediaAttachment {
+    MediaAttachment {
+        wamid: wamid.into(),
+        kind: "image".into(),
+        at_ms: NOW_MS - 5 * MINUTE_MS,
+        mime: Some("image/jpeg".into()),
+        size: Some(48_213),
+        sha256: Some(IMAGE_SHA256.into()),
+        s3_key: s3_key.map(str::to_owned),
+        caption: None,
+        refused: refused.map(str::to_owned),
+        quality: None,
+        exif: None,
+        phash: None,
+        vision: None,
+        duplicates: vec![],
+        signals: vec![],
+        hidden,
+        suggested_category: None,
+        suggested_team: None,
+        matched_faq: None,
+        partial: vec![],
+    }
+}
+
+fn ids_of(tickets: &Value) -> Vec<&str> {
+    tickets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect()
+}
+
+// --------------------------------------------------------------------- queue
+
+#[tokio::test]
+async fn the_sample_queue_event_lists_the_agents_queued_tickets_urgent_first_then_oldest() {
+    // Arrange
+    let desk = Fixture::new();
+    for t in [
+        queued("TK-NORMAL-NEW", "support", Priority::Normal, 5),
+        queued("TK-URGENT", "support", Priority::Urgent, 1),
+        queued("TK-NORMAL-OLD", "billing", Priority::Normal, 50),
+        queued("TK-HIGH", "billing", Priority::High, 2),
+        queued("TK-LOW", "support", Priority::Low, 90),
+        queued("TK-OTHER-TEAM", "tech", Priority::Urgent, 99),
+        ticket("TK-ASSIGNED", "support", TicketStatus::Assigned, Priority::Urgent, 99),
+    ] {
+        desk.given(&t, &[]).await;
+    }
+    let event = include_str!("../../../events/agent-api-queue.json");
+
+    // Act
+    let response = desk
+        .api
+        .handle(lambda_http::request::from_str(event).unwrap())
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    let body: Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(body["status"], "queued");
+    assert_eq!(body["teams"], json!(["support", "billing"]));
+    assert_eq!(
+        ids_of(&body["tickets"]),
+        ["TK-URGENT", "TK-HIGH", "TK-NORMAL-OLD", "TK-NORMAL-NEW", "TK-LOW"]
+    );
+}
+
+#[tokio::test]
+async fn a_page_of_the_queue_keeps_the_most_pressing_tickets_of_all_the_agents_teams() {
+    // Arrange
+    let desk = Fixture::new();
+    for t in [
+        queued("TK-S1", "support", Priority::Normal, 30),
+        queued("TK-S2", "support", Priority::Normal, 20),
+        queued("TK-B1", "billing", Priority::Normal, 40),
+        queued("TK-B2", "billing", Priority::Urgent, 1),
+    ] {
+        desk.given(&t, &[]).await;
+    }
+
+    // Act
+    let page = desk.call(ApiRequest::get("/api/tickets?limit=2")).await;
+    let billing = desk
+        .call(ApiRequest::get("/api/tickets?team=billing&status=queued"))
+        .await;
+
+    // Assert
+    assert_eq!(page.status, 200);
+    assert_eq!(ids_of(&page.json()["tickets"]), ["TK-B2", "TK-B1"]);
+    assert_eq!(billing.json()["teams"], json!(["billing"]));
+    assert_eq!(ids_of(&billing.json()["tickets"]), ["TK-B2", "TK-B1"]);
+}
+
+#[tokio::test]
+async fn the_queue_of_a_team_the_agent_is_not_in_is_forbidden() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-TECH", "tech", Priority::Urgent, 1), &[]).await;
+
+    // Act
+    let answer = desk.call(ApiRequest::get("/api/tickets?team=tech")).await;
+
+    // Assert
+    assert_eq!(answer.status, 403);
+    assert_eq!(answer.error(), "you are not a member of team tech");
+    assert!(!answer.body.contains("TK-TECH"));
+}
+
+#[tokio::test]
+async fn a_bad_status_or_page_size_is_refused_with_a_message_naming_it() {
+    // Arrange
+    let desk = Fixture::new();
+
+    // Act
+    let status = desk.call(ApiRequest::get("/api/tickets?status=open")).await;
+    let limit = desk.call(ApiRequest::get("/api/tickets?limit=500")).await;
+
+    // Assert
+    assert_eq!((status.status, limit.status), (400, 400));
+    assert_eq!(
+        status.error(),
+        "status must be one of bot, queued, assigned, resolved; not \"open\""
+    );
+    assert_eq!(limit.error(), "limit must be between 1 and 100");
+}
+
+// -------------------------------------------------------------------- access
+
+#[tokio::test]
+async fn an_agent_cannot_read_or_act_on_another_team_s_ticket() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-TECH", "tech", Priority::High, 10), &[]).await;
+    desk.store
+        .save_attachment(
+            &TicketId::parse("TK-TECH").unwrap(),
+            &attachment("wamid.A", Some("media/TK-TECH/wamid.A.jpg"), None, false),
+        )
+        .await
+        .unwrap();
+
+    // Act
+    let answers = [
+        desk.call(ApiRequest::get("/api/tickets/TK-TECH")).await,
+        desk.call(ApiRequest::post("/api/tickets/TK-TECH/reply", json!({"text": "hi"})))
+            .await,
+        desk.call(ApiRequest::post("/api/tickets/TK-TECH/resolve", json!({})))
+            .await,
+        desk.call(ApiRequest::post(
+            "/api/tickets/TK-TECH/transfer",
+            json!({"team": "support", "reason": "mine now"}),
+        ))
+        .await,
+        desk.call(ApiRequest::get("/api/tickets/TK-TECH/media/wamid.A")).await,
+    ];
+
+    // Assert
+    for answer in &answers {
+        assert_eq!(answer.status, 403, "{}", answer.body);
+        assert_eq!(answer.error(), "ticket TK-TECH belongs to a team you are not in");
+    }
+    assert!(desk.nothing_queued());
+}
+
+#[tokio::test]
+async fn the_same_ticket_is_visible_to_an_agent_of_its_team() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-TECH", "tech", Priority::High, 10), &[]).await;
+
+    // Act
+    let answer = desk
+        .call(ApiRequest::get("/api/tickets/TK-TECH").by_agent("tomas", "[tech]"))
+        .await;
+
+    // Assert
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json()["ticket"]["team"], "tech");
+}
+
+#[tokio::test]
+async fn an_unknown_ticket_is_not_found() {
+    // Arrange
+    let desk = Fixture::new();
+
+    // Act
+    let shown = desk.call(ApiRequest::get("/api/tickets/TK-NONE")).await;
+    let replied = desk
+        .call(ApiRequest::post("/api/tickets/TK-NONE/reply", json!({"text": "hi"})))
+        .await;
+    let malformed = desk.call(ApiRequest::get("/api/tickets/TK%20NONE")).await;
+
+    // Assert
+    assert_eq!((shown.status, replied.status, malformed.status), (404, 404, 404));
+    assert_eq!(shown.error(), "not found");
+    assert!(desk.nothing_queued());
+}
+
+#[tokio::test]
+async fn a_request_without_the_authorizer_s_claims_is_unauthorised_and_changes_nothing() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+
+    // Act
+    let listed = desk.call(ApiRequest::get("/api/tickets").without_authorizer()).await;
+    let replied = desk
+        .call(ApiRequest::post("/api/tickets/TK-1/reply", json!({"text": "hi"})).without_authorizer())
+        .await;
+    let nameless = desk.call(ApiRequest::get("/api/me").by_agent("  ", "[support]")).await;
+
+    // Assert
+    assert_eq!((listed.status, replied.status), (401, 401));
+    assert_eq!(listed.error(), "missing or unusable identity claims");
+    assert!(!listed.body.contains("TK-1"));
+    // An empty name claim is not replaced by `sub`: it is unusable.
+    assert_eq!(nameless.status, 401);
+    assert!(desk.nothing_queued());
+}
+
+#[tokio::test]
+async fn me_answers_the_agent_s_name_and_teams_from_the_flattened_claims() {
+    // Arrange
+    let desk = Fixture::new();
+
+    // Act
+    let answer = desk.call(ApiRequest::get("/api/me")).await;
+
+    // Assert
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json(), json!({"agent": "ana", "teams": ["support", "billing"]}));
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_not_found_as_json() {
+    // Arrange
+    let desk = Fixture::new();
+
+    // Act
+    let answer = desk.call(ApiRequest::new("DELETE", "/api/tickets/TK-1")).await;
+
+    // Assert
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.error(), "not found");
+}
+
+// -------------------------------------------------------------------- ticket
+
+#[tokio::test]
+async fn a_ticket_is_shown_with_its_timeline_oldest_first_its_customer_s_profile_and_its_media() {
+    // Arrange
+    let desk = Fixture::new();
+    let id = TicketId::parse("TK-1").unwrap();
+    let opened = NOW_MS - 30 * MINUTE_MS;
+    let first = message_entry(
+        "wamid.IN1",
+        opened,
+        Direction::Inbound,
+        Author::Customer,
+        "my order is late",
+    );
+    desk.given(&queued("TK-1", "support", Priority::High, 30), &[first])
+        .await;
+    // Entries arrive out of order (a reply recorded before the escalation's event).
+    let reply = message_entry(
+        "wamid.OUT1",
+        opened + 20 * MINUTE_MS,
+        Direction::Outbound,
+        Author::Agent("ana".into()),
+        "looking into it",
+    );
+    desk.store.append_entry(&id, &reply).await.unwrap();
+    desk.store
+        .append_entry(&id, &event_entry("escalated", opened + MINUTE_MS))
+        .await
+        .unwrap();
+    desk.store
+        .save_profile(&CustomerProfile {
+            customer: customer(),
+            tier: CustomerTier::Vip,
+            language: Some("fr".into()),
+            updated_at_ms: opened,
+        })
+        .await
+        .unwrap();
+    for wamid in ["wamid.B", "wamid.A"] {
+        let key = format!("media/TK-1/{wamid}.jpg");
+        desk.store
+            .save_attachment(&id, &attachment(wamid, Some(&key), None, false))
+            .await
+            .unwrap();
+    }
+
+    // Act
+    let answer = desk.call(ApiRequest::get("/api/tickets/TK-1")).await;
+
+    // Assert
+    assert_eq!(answer.status, 200);
+    let body = answer.json();
+    assert_eq!(body["ticket"]["id"], "TK-1");
+    assert_eq!(body["ticket"]["status"], "queued");
+    assert_eq!(body["ticket"]["priority"], "high");
+    let timeline: Vec<&str> = body["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        timeline,
+        [
+            "wamid.IN1",
+            format!("escalated.{}", opened + MINUTE_MS).as_str(),
+            "wamid.OUT1"
+        ]
+    );
+    assert_eq!(body["timeline"][2]["author"], json!({"type": "agent", "name": "ana"}));
+    assert_eq!(body["customer_profile"]["tier"], "vip");
+    assert_eq!(body["customer_profile"]["language"], "fr");
+    let media: Vec<&str> = body["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["wamid"].as_str().unwrap())
+        .collect();
+    assert_eq!(media, ["wamid.A", "wamid.B"]);
+    assert_eq!(body["media"][0]["sha256"], IMAGE_SHA256);
+}
+
+#[tokio::test]
+async fn a_ticket_without_a_profile_or_media_is_shown_with_null_and_empty_lists() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(
+        &ticket("TK-BOT", "support", TicketStatus::Bot, Priority::Normal, 3),
+        &[],
+    )
+    .await;
+
+    // Act
+    let answer = desk.call(ApiRequest::get("/api/tickets/TK-BOT")).await;
+
+    // Assert
+    let body = answer.json();
+    assert_eq!(answer.status, 200);
+    assert_eq!(body["customer_profile"], Value::Null);
+    assert_eq!(body["media"], json!([]));
+    assert_eq!(body["timeline"], json!([]));
+}
+
+// --------------------------------------------------------------------- reply
+
+#[tokio::test]
+async fn a_reply_queues_agent_replied_then_the_message_under_the_client_s_idempotency_key() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    let request = ApiRequest::post("/api/tickets/TK-1/reply", json!({"text": "Your parcel left today."}))
+        .header("idempotency-key", "reply-7f3a");
+
+    // Act
+    let answer = desk.call(request).await;
+
+    // Assert
+    assert_eq!(answer.status, 202);
+    assert_eq!(
+        answer.json(),
+        json!({"status": "queued", "ticket_id": "TK-1", "idempotency_key": "reply-7f3a"})
+    );
+    assert_eq!(
+        desk.tickets.sent(),
+        [TicketCommand::AgentReplied(AgentReplied {
+            ticket_id: TicketId::parse("TK-1").unwrap(),
+            customer: customer(),
+            agent: "ana".into(),
+            at_ms: NOW_MS,
+            idempotency_key: "reply-7f3a".into(),
+        })]
+    );
+    assert_eq!(
+        desk.outbound.sent(),
+        [OutboundRequest {
+            idempotency_key: "agent:reply-7f3a".into(),
+            ticket_id: TicketId::parse("TK-1").unwrap(),
+            customer: customer(),
+            phone_number_id: PHONE_NUMBER_ID.into(),
+            author: Author::Agent("ana".into()),
+            body: OutboundBody::text("Your parcel left today."),
+        }]
+    );
+}
+
+#[tokio::test]
+async fn a_reply_is_not_sent_to_the_customer_when_the_ticket_could_not_change_hands() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    desk.tickets.fail_next(1);
+
+    // Act
+    let answer = desk
+        .call(ApiRequest::post("/api/tickets/TK-1/reply", json!({"text": "hello"})))
+        .await;
+
+    // Assert
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.body, UNAVAILABLE);
+    assert!(desk.outbound.sent().is_empty(), "the bot must be silenced first");
+}
+
+#[tokio::test]
+async fn a_reply_retried_with_the_same_idempotency_key_after_a_failure_counts_once() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    let reply =
+        || ApiRequest::post("/api/tickets/TK-1/reply", json!({"text": "hello"})).header("idempotency-key", "k-42");
+    desk.outbound.fail_next(1);
+
+    // Act
+    let first = desk.call(reply()).await;
+    let retried = desk.call(reply()).await;
+    let again = desk.call(reply()).await;
+
+    // Assert
+    assert_eq!((first.status, retried.status, again.status), (503, 202, 202));
+    assert_eq!(desk.tickets.sent().len(), 1);
+    assert_eq!(desk.outbound.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_reply_without_an_idempotency_key_is_keyed_by_the_api_gateway_request_id() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    let request = ApiRequest::post("/api/tickets/TK-1/reply", json!({"text": "hello"})).request_id("JkJ4cjxxIAMEbXQ=");
+
+    // Act
+    let answer = desk.call(request).await;
+
+    // Assert
+    assert_eq!(answer.json()["idempotency_key"], "JkJ4cjxxIAMEbXQ=");
+    assert_eq!(desk.outbound.sent()[0].idempotency_key, "agent:JkJ4cjxxIAMEbXQ=");
+}
+
+#[tokio::test]
+async fn an_empty_or_over_long_reply_is_refused_with_a_clear_message_and_nothing_is_queued() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    let reply = |body: &str| ApiRequest::new("POST", "/api/tickets/TK-1/reply").body(body);
+
+    // Act
+    let empty = desk.call(reply(r#"{"text": ""}"#)).await;
+    let blank = desk.call(reply(r#"{"text": "  \n "}"#)).await;
+    let long = desk.call(reply(&json!({"text": "a".repeat(4097)}).to_string())).await;
+    let not_json = desk.call(reply("hello")).await;
+
+    // Assert
+    assert_eq!(
+        [empty.status, blank.status, long.status, not_json.status],
+        [400, 400, 400, 400]
+    );
+    assert_eq!(empty.error(), "text: text body is empty");
+    assert_eq!(blank.error(), "text: text body is empty");
+    assert_eq!(long.error(), "text: text body has 4097 characters; the limit is 4096");
+    assert!(
+        not_json.error().starts_with(r#"body must be {"text": "..."}"#),
+        "{}",
+        not_json.body
+    );
+    assert!(desk.nothing_queued());
+}
+
+#[tokio::test]
+async fn a_reply_of_4096_characters_is_accepted_however_many_bytes_they_take() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    let text = "é".repeat(4096);
+
+    // Act
+    let answer = desk
+        .call(ApiRequest::post("/api/tickets/TK-1/reply", json!({ "text": text })))
+        .await;
+
+    // Assert
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(desk.outbound.sent()[0].body, OutboundBody::text(text));
+}
+
+#[tokio::test]
+async fn a_resolved_ticket_refuses_replies_and_transfers_with_409() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(
+        &ticket("TK-1", "support", TicketStatus::Resolved, Priority::Normal, 10),
+        &[],
+    )
+    .await;
+
+    // Act
+    let replied = desk
+        .call(ApiRequest::post(
+            "/api/tickets/TK-1/reply",
+            json!({"text": "one more thing"}),
+        ))
+        .await;
+    let transferred = desk
+        .call(ApiRequest::post(
+            "/api/tickets/TK-1/transfer",
+            json!({"team": "tech", "reason": "late"}),
+        ))
+        .await;
+
+    // Assert
+    assert_eq!((replied.status, transferred.status), (409, 409));
+    assert_eq!(replied.error(), "ticket TK-1 is resolved");
+    assert!(desk.nothing_queued());
+}
+
+// ------------------------------------------------------------------- resolve
+
+#[tokio::test]
+async fn resolving_answers_202_while_it_is_applied_then_200_once_the_ticket_is_resolved() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(
+        &ticket("TK-1", "support", TicketStatus::Assigned, Priority::Normal, 10),
+        &[],
+    )
+    .await;
+    let resolve = || ApiRequest::post("/api/tickets/TK-1/resolve", json!({})).header("idempotency-key", "res-1");
+
+    // Act
+    let first = desk.call(resolve()).await;
+    desk.resolved_by_tickets("TK-1").await;
+    let after = desk.call(resolve()).await;
+
+    // Assert
+    assert_eq!(first.status, 202);
+    assert_eq!(first.json(), json!({"status": "resolving", "ticket_id": "TK-1"}));
+    assert_eq!(after.status, 200);
+    assert_eq!(after.json(), json!({"status": "resolved", "ticket_id": "TK-1"}));
+    assert_eq!(
+        desk.tickets.sent(),
+        [TicketCommand::Resolve(Resolve {
+            ticket_id: TicketId::parse("TK-1").unwrap(),
+            customer: customer(),
+            by: Author::Agent("ana".into()),
+            at_ms: NOW_MS,
+            request_id: "res-1".into(),
+        })]
+    );
+    assert!(desk.outbound.sent().is_empty());
+}
+
+// ------------------------------------------------------------------ transfer
+
+#[tokio::test]
+async fn a_transfer_to_tech_queues_a_transfer_at_tier_3() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(
+        &ticket("TK-1", "support", TicketStatus::Assigned, Priority::High, 10),
+        &[],
+    )
+    .await;
+    let request = ApiRequest::post(
+        "/api/tickets/TK-1/transfer",
+        json!({"team": "tech", "reason": "  error E-42 on the router  "}),
+    )
+    .request_id("xfer-req-1");
+
+    // Act
+    let answer = desk.call(request).await;
+
+    // Assert
+    assert_eq!(answer.status, 202);
+    assert_eq!(
+        answer.json(),
+        json!({"status": "transferring", "ticket_id": "TK-1", "team": "tech", "tier": 3})
+    );
+    assert_eq!(
+        desk.tickets.sent(),
+        [TicketCommand::Transfer(Transfer {
+            ticket_id: TicketId::parse("TK-1").unwrap(),
+            customer: customer(),
+            team: "tech".into(),
+            tier: 3,
+            agent: "ana".into(),
+            reason: "error E-42 on the router".into(),
+            at_ms: NOW_MS,
+            request_id: "xfer-req-1".into(),
+        })]
+    );
+}
+
+#[tokio::test]
+async fn a_transfer_to_an_unknown_team_or_without_a_reason_is_refused_and_nothing_is_queued() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    let transfer = |body: Value| ApiRequest::post("/api/tickets/TK-1/transfer", body);
+
+    // Act
+    let unknown = desk.call(transfer(json!({"team": "sales", "reason": "upsell"}))).await;
+    let blank = desk.call(transfer(json!({"team": "tech", "reason": "   "}))).await;
+    let long = desk
+        .call(transfer(json!({"team": "tech", "reason": "x".repeat(501)})))
+        .await;
+
+    // Assert
+    assert_eq!([unknown.status, blank.status, long.status], [400, 400, 400]);
+    assert_eq!(unknown.error(), "team: no team has the id \"sales\"");
+    assert_eq!(blank.error(), "reason: must have 1 to 500 characters");
+    assert_eq!(long.error(), "reason: must have 1 to 500 characters");
+    assert!(desk.nothing_queued());
+}
+
+// --------------------------------------------------------------------- media
+
+#[tokio::test]
+async fn a_media_link_is_issued_for_a_stored_file_of_the_agent_s_team() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    let key = "media/TK-1/wamid.HBgLMTU1NTEyMzAwMDEVAgASGBQzQUZGMDA2QjJBRkU0RTZCMEMwNwA_.jpg";
+    desk.store
+        .save_attachment(
+            &TicketId::parse("TK-1").unwrap(),
+            &attachment(PHOTO_WAMID, Some(key), None, false),
+        )
+        .await
+        .unwrap();
+
+    // Act
+    let answer = desk
+        .call(ApiRequest::get(&format!("/api/tickets/TK-1/media/{PHOTO_WAMID}")))
+        .await;
+
+    // Assert
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.json(),
+        json!({
+            "url": format!("memory://{key}?ttl=300"),
+            "expires_in": 300,
+            "mime": "image/jpeg",
+            "warning": null,
+        })
+    );
+    assert!(desk.media.keys().is_empty(), "a link neither reads nor writes the file");
+}
+
+#[tokio::test]
+async fn a_refused_file_gets_no_link_and_the_answer_says_why() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    let refusal = "dangerous file: a Windows executable";
+    desk.store
+        .save_attachment(
+            &TicketId::parse("TK-1").unwrap(),
+            &attachment("wamid.EXE", None, Some(refusal), false),
+        )
+        .await
+        .unwrap();
+
+    // Act
+    let answer = desk.call(ApiRequest::get("/api/tickets/TK-1/media/wamid.EXE")).await;
+
+    // Assert
+    assert_eq!(answer.status, 400);
+    assert_eq!(
+        answer.error(),
+        "this file was refused and not stored: dangerous file: a Windows executable"
+    );
+}
+
+#[tokio::test]
+async fn a_hidden_file_s_link_carries_the_moderation_warning() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    desk.store
+        .save_attachment(
+            &TicketId::parse("TK-1").unwrap(),
+            &attachment("wamid.NSFW", Some("media/TK-1/wamid.NSFW.jpg"), None, true),
+        )
+        .await
+        .unwrap();
+
+    // Act
+    let answer = desk.call(ApiRequest::get("/api/tickets/TK-1/media/wamid.NSFW")).await;
+
+    // Assert
+    assert_eq!(answer.status, 200);
+    let body = answer.json();
+    assert_eq!(body["url"], "memory://media/TK-1/wamid.NSFW.jpg?ttl=300");
+    assert_eq!(
+        body["warning"],
+        "This file may show inappropriate content (moderation). Open it only if needed."
+    );
+}
+
+#[tokio::test]
+async fn a_file_the_ticket_does_not_hold_is_not_found() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    desk.given(&queued("TK-2", "support", Priority::Normal, 10), &[]).await;
+    desk.store
+        .save_attachment(
+            &TicketId::parse("TK-2").unwrap(),
+            &attachment("wamid.OF-TK-2", Some("media/TK-2/wamid.OF-TK-2.jpg"), None, false),
+        )
+        .await
+        .unwrap();
+
+    // Act
+    let answer = desk
+        .call(ApiRequest::get("/api/tickets/TK-1/media/wamid.OF-TK-2"))
+        .await;
+
+    // Assert
+    assert_eq!(answer.status, 404);
+}
+
+// ---------------------------------------------------------------------- tier
+
+#[tokio::test]
+async fn the_customer_tier_route_queues_set_customer_tier() {
+    // Arrange
+    let desk = Fixture::new();
+    let request =
+        ApiRequest::put(&format!("/api/customers/{CUSTOMER}/tier"), json!({"tier": "vip"})).request_id("tier-req-1");
+
+    // Act
+    let answer = desk.call(request).await;
+
+    // Assert
+    assert_eq!(answer.status, 202);
+    assert_eq!(answer.json(), json!({"status": "updating", "tier": "vip"}));
+    assert_eq!(
+        desk.tickets.sent(),
+        [TicketCommand::SetCustomerTier(SetCustomerTier {
+            customer: customer(),
+            tier: CustomerTier::Vip,
+            by: "ana".into(),
+            at_ms: NOW_MS,
+            request_id: "tier-req-1".into(),
+        })]
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_tier_or_a_malformed_customer_is_refused() {
+    // Arrange
+    let desk = Fixture::new();
+
+    // Act
+    let gold = desk
+        .call(ApiRequest::put(
+            &format!("/api/customers/{CUSTOMER}/tier"),
+            json!({"tier": "gold"}),
+        ))
+        .await;
+    let customer = desk
+        .call(ApiRequest::put("/api/customers/%2B1555/tier", json!({"tier": "vip"})))
+        .await;
+
+    // Assert
+    assert_eq!((gold.status, customer.status), (400, 400));
+    assert!(gold.error().starts_with("body must be {\"tier\""), "{}", gold.body);
+    assert!(customer.error().starts_with("customer: "), "{}", customer.body);
+    assert!(desk.nothing_queued());
+}
+
+// ------------------------------------------------------------------- reports
+
+/// A fact as `tickets` records it: a first response, met or missed.
+fn first_response(id: &str, day: &str, team: &str, priority: Priority, minutes: u64, met: bool) -> ReportFact {
+    ReportFact {
+        id: id.into(),
+        day: day.into(),
+        team: team.into(),
+        priority,
+        counters: Counters {
+            first_response_count: 1,
+            first_response_minutes: minutes,
+            first_response_within: u64::from(met),
+            first_response_missed: u64::from(!met),
+            sla_breaches: u64::from(!met),
+            ..Counters::default()
+        },
+    }
+}
+
+async fn record_november_facts(store: &MemoryStore) {
+    for fact in [
+        first_response("TK-1:fr", "2026-11-20", "support", Priority::Normal, 12, true),
+        // Redelivered: counted once.
+        first_response("TK-1:fr", "2026-11-20", "support", Priority::Normal, 12, true),
+        first_response("TK-2:fr", "2026-11-21", "billing", Priority::Urgent, 30, false),
+        // Outside the range asked for.
+        first_response("TK-0:fr", "2026-10-31", "support", Priority::Normal, 500, false),
+    ] {
+        store.record_fact(&fact).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_report_answers_json_from_the_aggregates_the_facts_added_up_to() {
+    // Arrange
+    let desk = Fixture::new();
+    record_november_facts(&desk.store).await;
+
+    // Act
+    let answer = desk
+        .call(ApiRequest::get("/api/reports/sla?from=2026-11-01&to=2026-11-30"))
+        .await;
+
+    // Assert
+    assert_eq!(answer.status, 200);
+    let body = answer.json();
+    assert_eq!(
+        (body["from"].as_str(), body["to"].as_str()),
+        (Some("2026-11-01"), Some("2026-11-30"))
+    );
+    let overall = &body["overall"];
+    assert_eq!(overall["first_response_count"], 2);
+    assert_eq!(overall["first_response_average_minutes"], 21.0);
+    assert_eq!(overall["first_response_compliance_percent"], 50.0);
+    assert_eq!(overall["breaches"], 1);
+    assert_eq!(body["by_team"][0]["team"], "billing");
+    assert_eq!(body["by_team"][1]["team"], "support");
+    assert_eq!(body["by_priority"][0]["priority"], "urgent");
+    assert_eq!(body["by_priority"][0]["first_response_missed"], 1);
+}
+
+#[tokio::test]
+async fn a_report_answers_csv_from_the_same_aggregates() {
+    // Arrange
+    let desk = Fixture::new();
+    record_november_facts(&desk.store).await;
+
+    // Act
+    let answer = desk
+        .call(ApiRequest::get(
+            "/api/reports/sla?from=2026-11-01&to=2026-11-30&format=csv",
+        ))
+        .await;
+
+    // Assert
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.content_type, "text/csv; charset=utf-8");
+    let lines: Vec<&str> = answer.body.split_terminator("\r\n").collect();
+    assert!(
+        lines[0].starts_with("from,to,group,name,first_response_count,first_response_average_minutes,"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1],
+        "2026-11-01,2026-11-30,overall,all,2,21,1,1,50,0,,0,0,,0,,0,0,,50,0,1"
+    );
+    assert!(
+        lines[2].starts_with("2026-11-01,2026-11-30,team,billing,1,30,0,1,0,"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].starts_with("2026-11-01,2026-11-30,team,support,1,12,1,0,100,"),
+        "{}",
+        lines[3]
+    );
+    // A header, the whole range, two teams and the four priorities.
+    assert_eq!(lines.len(), 8);
+}
+
+#[tokio::test]
+async fn a_report_over_a_bad_range_is_refused_with_400() {
+    // Arrange
+    let desk = Fixture::new();
+    record_november_facts(&desk.store).await;
+
+    // Act
+    let reversed = desk
+        .call(ApiRequest::get("/api/reports/sla?from=2026-11-30&to=2026-11-01"))
+        .await;
+    let too_long = desk
+        .call(ApiRequest::get("/api/reports/summary?from=2025-01-01&to=2026-11-30"))
+        .await;
+    let not_a_date = desk.call(ApiRequest::get("/api/reports/csat?from=yesterday")).await;
+
+    // Assert
+    assert_eq!([reversed.status, too_long.status, not_a_date.status], [400, 400, 400]);
+    assert_eq!(reversed.error(), "from (2026-11-30) must not be after to (2026-11-01)");
+    assert!(
+        too_long.error().starts_with("from 2025-01-01 to 2026-11-30 covers"),
+        "{}",
+        too_long.body
+    );
+    assert_eq!(
+        not_a_date.error(),
+        "from must be a UTC date written YYYY-MM-DD, not \"yesterday\""
+    );
+}
+
+// ------------------------------------------------------------------ failures
+
+#[tokio::test]
+async fn a_store_failure_answers_503_without_the_internal_error_s_text() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    let requests = [
+        ApiRequest::get("/api/tickets"),
+        ApiRequest::get("/api/tickets/TK-1"),
+        ApiRequest::post("/api/tickets/TK-1/reply", json!({"text": "hello"})),
+        ApiRequest::post("/api/tickets/TK-1/resolve", json!({})),
+        ApiRequest::get("/api/reports/summary"),
+    ];
+
+    for request in requests {
+        desk.store.fail_next(1);
+
+        // Act
+        let answer = desk.call(request).await;
+
+        // Assert
+        assert_eq!(answer.status, 503);
+        assert_eq!(answer.content_type, "application/json");
+        assert_eq!(answer.body, UNAVAILABLE);
+    }
+    assert!(desk.nothing_queued());
+}
+
+#[tokio::test]
+async fn a_media_store_failure_answers_503_without_the_internal_error_s_text() {
+    // Arrange
+    let desk = Fixture::new();
+    desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+    desk.store
+        .save_attachment(
+            &TicketId::parse("TK-1").unwrap(),
+            &attachment("wamid.A", Some("media/TK-1/wamid.A.jpg"), None, false),
+        )
+        .await
+        .unwrap();
+    desk.media.fail_next(1);
+
+    // Act
+    let answer = desk.call(ApiRequest::get("/api/tickets/TK-1/media/wamid.A")).await;
+
+    // Assert
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.body, UNAVAILABLE);
+}
