@@ -610,8 +610,6 @@ async fn a_queue_failure_leaves_the_conversation_unsaved_so_the_redelivery_sends
 }
 
 #[tokio::test]
-#[ignore = "bug: SetCustomerLanguage's dedupe id includes at_ms, which the bot takes from its clock, so a \
-            redelivery after a queue failure sends the language again under a new id"]
 async fn a_first_message_redelivered_after_a_queue_failure_sets_the_customer_language_once() {
     // Arrange
     let ports = Ports::new();

@@ -143,6 +143,9 @@ pub struct SetCustomerLanguage {
     pub ticket_id: Option<TicketId>,
     pub language: String,
     pub at_ms: i64,
+    /// What caused it (the customer's wamid): the dedupe key, the same on a redelivery.
+    #[serde(default)]
+    pub cause: String,
 }
 
 /// A file checked, stored and analysed by the media function (or refused).
@@ -281,7 +284,7 @@ impl TicketCommand {
             Resolve(c) => format!("res:{}:{}", c.ticket_id, c.request_id),
             Transfer(c) => format!("xfer:{}:{}", c.ticket_id, c.request_id),
             ReturnToBot(c) => format!("back:{}:{}", c.ticket_id, c.cause),
-            SetCustomerLanguage(c) => format!("lang:{}:{}:{}", c.customer.as_str(), c.language, c.at_ms),
+            SetCustomerLanguage(c) => format!("lang:{}:{}:{}", c.customer.as_str(), c.language, c.cause),
             SetCustomerTier(c) => format!("tier:{}", c.request_id),
             AttachMedia(c) => format!("media:{}", c.attachment.wamid),
             SlaDue(c) => format!(

@@ -95,6 +95,7 @@ impl<'a> Reply<'a> {
                 ticket_id: Some(self.ticket_id.clone()),
                 language: lang.code().to_owned(),
                 at_ms: self.at_ms(),
+                cause: self.cause().to_owned(),
             }));
     }
 

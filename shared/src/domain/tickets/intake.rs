@@ -169,6 +169,7 @@ mod tests {
             ticket_id: Some(ticket_id()),
             language: "fr".into(),
             at_ms: 5_000,
+            cause: "wamid.5".into(),
         });
 
         let d = decide(&loaded(Some(ticket())), &command, &rules()).unwrap();
@@ -184,6 +185,7 @@ mod tests {
             ticket_id: Some(ticket_id()),
             language: "fr".into(),
             at_ms: 5_000,
+            cause: "wamid.5".into(),
         });
 
         let d = decide(&loaded(None), &command, &rules()).unwrap();
