@@ -134,6 +134,9 @@ pub struct DueDeadline {
     pub deadline: Deadline,
     /// A sweep claimed it and holds it until then.
     pub claimed_until_ms: Option<i64>,
+    /// When a sweep first claimed it (kept across later claims, gone when
+    /// `tickets` moves the deadline): how long it has waited for `tickets`.
+    pub first_claimed_ms: Option<i64>,
 }
 
 /// The SLA deadline index. `tickets` keeps it in step with each ticket; the
@@ -152,8 +155,9 @@ pub trait DeadlineIndex: Send + Sync {
     /// The deadlines of one minute bucket (every shard) due at `now_ms`, and
     /// how many items the reads returned.
     async fn due_in(&self, minute: i64, now_ms: i64) -> Result<(Vec<DueDeadline>, usize), StoreError>;
-    /// Claims a due deadline until `until_ms`. `false` when another sweep holds
-    /// it, or it has moved or gone since it was read.
+    /// Claims a due deadline until `until_ms`, noting `now_ms` as its first
+    /// claim if it had none. `false` when another sweep holds it, or it has
+    /// moved or gone since it was read.
     async fn claim(&self, due: &DueDeadline, now_ms: i64, until_ms: i64) -> Result<bool, StoreError>;
     /// The first minute bucket not yet fully handled.
     async fn sweep_cursor(&self) -> Result<Option<i64>, StoreError>;

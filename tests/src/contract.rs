@@ -518,6 +518,7 @@ fn due(ticket: &TicketId, customer: &CustomerId, deadline: Deadline, claimed_unt
         customer: customer.clone(),
         deadline,
         claimed_until_ms,
+        first_claimed_ms: None,
     }
 }
 
@@ -601,11 +602,9 @@ pub async fn deadlines_are_synced_by_difference_and_repaired_whole<S: DeadlineIn
 
     let (this_minute, _) = index.due_in(minute, now).await?;
     let (next_minute, _) = index.due_in(minute + 1, now + MS_PER_MINUTE).await?;
-    assert_eq!(
-        this_minute,
-        [due(&ticket, &customer, first, Some(start + 600_000))],
-        "unchanged keeps its claim"
-    );
+    let mut claimed = due(&ticket, &customer, first, Some(start + 600_000));
+    claimed.first_claimed_ms = Some(start);
+    assert_eq!(this_minute, [claimed], "unchanged keeps its claim");
     assert_eq!(
         next_minute,
         [due(&ticket, &customer, moved, None)],
@@ -656,9 +655,11 @@ pub async fn a_claim_holds_until_it_expires_and_only_on_the_deadline_read<S: Dea
     let while_held = index.claim(&found, start + 61_999, start + 90_000).await?;
     let once_expired = index.claim(&found, start + 62_000, start + 120_000).await?;
     assert_eq!([first, while_held, once_expired], [true, false, true]);
+    let claimed = index.due_in(minute, start + 2_000).await?.0[0].clone();
     assert_eq!(
-        index.due_in(minute, start + 2_000).await?.0[0].claimed_until_ms,
-        Some(start + 120_000)
+        (claimed.claimed_until_ms, claimed.first_claimed_ms),
+        (Some(start + 120_000), Some(start + 2_000)),
+        "a later claim keeps the first one's time"
     );
 
     let breach = deadline(DeadlineKind::FirstResponse, Stage::Breach, warn.at_ms);

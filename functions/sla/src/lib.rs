@@ -9,6 +9,7 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use futures::stream::{self, StreamExt};
 use helpdesk::adapters::clock::SharedClock;
 use helpdesk::adapters::dynamo::DynamoStore;
+use helpdesk::adapters::lambda_sqs::error_chain;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::{SlaDue, TicketCommand};
@@ -26,6 +27,10 @@ pub const MAX_MINUTES_PER_RUN: i64 = 24 * 60;
 pub const MAX_BACKLOG_MINUTES: i64 = 30 * MAX_MINUTES_PER_RUN;
 /// How long a claim keeps other sweeps off a deadline while `tickets` acts on it.
 pub const CLAIM_LEASE_MS: i64 = 2 * MS_PER_MINUTE;
+/// A deadline first handed over this long ago and still in the index no
+/// longer holds the cursor back: `tickets` retries a command five times (a few
+/// minutes) before its DLQ keeps it, so by then it will not move.
+pub const STUCK_AFTER_MINUTES: i64 = 30;
 /// Buckets read at once.
 const CONCURRENT_BUCKETS: usize = 8;
 
@@ -49,6 +54,9 @@ pub struct SweepReport {
     pub held_elsewhere: usize,
     /// Deadlines that could not be handed over (retried by the next sweep).
     pub failed: usize,
+    /// Deadlines handed over long ago that `tickets` never moved: the cursor
+    /// passes them (see [`STUCK_AFTER_MINUTES`]).
+    pub given_up: usize,
 }
 
 pub struct Sweep<I, Q, C> {
@@ -101,19 +109,36 @@ impl<I: DeadlineIndex, Q: Queue<TicketCommand>, C: Clock> Sweep<I, Q, C> {
             let (due, read) = read?;
             report.items_read += read;
             for item in due {
-                match self.act(&item, now_ms).await {
-                    Ok(true) => report.acted += 1,
-                    Ok(false) => report.held_elsewhere += 1,
+                let handed_over = match self.act(&item, now_ms).await {
+                    Ok(true) => {
+                        report.acted += 1;
+                        true
+                    }
+                    Ok(false) => {
+                        report.held_elsewhere += 1;
+                        true
+                    }
                     Err(e) => {
                         report.failed += 1;
-                        tracing::warn!(ticket = %item.ticket_id, kind = item.deadline.kind.as_str(), error = %e, "deadline not handed over; the next sweep retries it");
+                        tracing::warn!(ticket = %item.ticket_id, kind = item.deadline.kind.as_str(), error = %error_chain(e.as_ref()), "deadline not handed over; the next sweep retries it");
+                        false
                     }
+                };
+                // First handed over long ago and still here: `tickets` could
+                // not act on it (its command is in the tickets DLQ for a person
+                // to look at). It no longer holds the cursor back.
+                let waiting_since = item.first_claimed_ms.unwrap_or(now_ms);
+                if handed_over && now_ms - waiting_since > STUCK_AFTER_MINUTES * MS_PER_MINUTE {
+                    report.given_up += 1;
+                    tracing::warn!(ticket = %item.ticket_id, kind = item.deadline.kind.as_str(), due_at_ms = item.deadline.at_ms, first_claimed_ms = waiting_since, "deadline handed over long ago and never acted on; the sweep moves on (see the tickets DLQ)");
+                    continue;
                 }
                 // Buckets come in minute order: the first one kept is the earliest.
                 unfinished.get_or_insert(minute);
             }
         }
-        let next = unfinished.unwrap_or(to + 1);
+        // Never past the current minute: a deadline later in it is not due yet.
+        let next = unfinished.unwrap_or(to + 1).min(now_minute);
         if cursor != Some(next) && !self.index.move_sweep_cursor(cursor, next).await? {
             tracing::info!("another sweep moved the cursor first");
         }
@@ -124,6 +149,7 @@ impl<I: DeadlineIndex, Q: Queue<TicketCommand>, C: Clock> Sweep<I, Q, C> {
             acted = report.acted,
             held_elsewhere = report.held_elsewhere,
             failed = report.failed,
+            given_up = report.given_up,
             "sla sweep"
         );
         Ok(report)

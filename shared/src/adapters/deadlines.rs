@@ -27,6 +27,8 @@ struct DeadlineItem {
     stage_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     claimed_until_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    first_claimed_ms: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -61,6 +63,7 @@ impl DeadlineIndex for DynamoStore {
                         deadline: *w,
                         stage_key: w.stage.as_str(),
                         claimed_until_ms: None,
+                        first_claimed_ms: None,
                     })
                     .await?;
                 }
@@ -101,6 +104,7 @@ impl DeadlineIndex for DynamoStore {
                     customer: item.customer,
                     deadline: item.deadline,
                     claimed_until_ms: item.claimed_until_ms,
+                    first_claimed_ms: item.first_claimed_ms,
                 });
             }
         }
@@ -116,13 +120,14 @@ impl DeadlineIndex for DynamoStore {
                 keys::ticket_pk(&due.ticket_id),
                 &keys::deadline_sk(due.deadline.kind.as_str()),
             )))
-            .update_expression("SET #claimed = :until")
+            .update_expression("SET #claimed = :until, #first = if_not_exists(#first, :now)")
             .condition_expression(
                 "#at = :at AND #stage = :stage AND (attribute_not_exists(#claimed) OR #claimed <= :now)",
             )
             .expression_attribute_names("#at", keys::DEADLINE_AT)
             .expression_attribute_names("#stage", keys::DEADLINE_STAGE)
             .expression_attribute_names("#claimed", keys::DEADLINE_CLAIMED_UNTIL)
+            .expression_attribute_names("#first", keys::DEADLINE_FIRST_CLAIMED)
             .expression_attribute_values(":at", n(due.deadline.at_ms))
             .expression_attribute_values(":stage", s(due.deadline.stage.as_str()))
             .expression_attribute_values(":now", n(now_ms))

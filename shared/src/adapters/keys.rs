@@ -116,6 +116,7 @@ pub fn due_shard(ticket: &TicketId) -> u32 {
 pub const DEADLINE_AT: &str = "at_ms";
 pub const DEADLINE_STAGE: &str = "stage_key";
 pub const DEADLINE_CLAIMED_UNTIL: &str = "claimed_until_ms";
+pub const DEADLINE_FIRST_CLAIMED: &str = "first_claimed_ms";
 /// Where the sweep has got to: the first minute bucket not fully handled.
 pub const SWEEP_PK: &str = "SLA#SWEEP";
 pub const SWEEP_SK: &str = "CURSOR";

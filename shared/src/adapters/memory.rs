@@ -530,6 +530,7 @@ impl DeadlineIndex for MemoryStore {
                             customer: customer.clone(),
                             deadline: *w,
                             claimed_until_ms: None,
+                            first_claimed_ms: None,
                         },
                     );
                 }
@@ -571,6 +572,7 @@ impl DeadlineIndex for MemoryStore {
                     && item.claimed_until_ms.is_none_or(|claimed| claimed <= now_ms) =>
             {
                 item.claimed_until_ms = Some(until_ms);
+                item.first_claimed_ms.get_or_insert(now_ms);
                 Ok(true)
             }
             _ => Ok(false),
