@@ -1,4 +1,5 @@
-//! Terminal chat: a person plays one customer against a running simulator through its control API.
+//! Terminal chat: a person plays one customer (by phone or business-scoped user id) against a
+//! running simulator through its control API.
 
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -45,6 +46,10 @@ pub fn render(entry: &Value) -> (Vec<String>, Vec<Choice>) {
     let mut choices = Vec::new();
     match kind {
         "text" => lines.push(text_at(message, "/text/body").unwrap_or("").to_string()),
+        "interactive" if text_at(message, "/interactive/type") == Some("request_contact_info") => {
+            lines.push(text_at(message, "/interactive/body/text").unwrap_or("").to_string());
+            lines.push("  [asks for your phone number: /share-phone shares it]".to_string());
+        }
         "interactive" => {
             let i = &message["interactive"];
             if let Some(h) = text_at(i, "/header/text") {
@@ -164,8 +169,30 @@ pub enum Input {
     Help,
     /// Send this customer message.
     Send(Value),
+    /// Edit the `nth` last message sent (1 is the last) to this text.
+    Edit {
+        /// 1 for the last message, 2 for the one before...
+        nth: usize,
+        /// The new text.
+        text: String,
+    },
+    /// Delete the `nth` last message sent for everyone.
+    Revoke {
+        /// 1 for the last message, 2 for the one before...
+        nth: usize,
+    },
+    /// Answer the business's contact request with the customer's own phone.
+    SharePhone,
+    /// Change the customer's settings (`PUT /_sim/customers/{customer}`) without sending anything.
+    Configure(Value),
     /// A mistake to report.
     Invalid(String),
+}
+
+/// Reads `<n> <rest>` where n counts back from the last message sent (1 is the last).
+fn nth_and_rest(args: &str) -> Option<(usize, &str)> {
+    let (n, rest) = args.split_once(' ').unwrap_or((args, ""));
+    n.parse::<usize>().ok().filter(|n| *n >= 1).map(|n| (n, rest.trim()))
 }
 
 fn absolute(path: &str) -> String {
@@ -210,6 +237,29 @@ pub fn parse_line(line: &str, choices: &[Choice]) -> Input {
                 }
                 Input::Send(json!({"type": "audio", "audio": {"path": absolute(path), "voice": true}}))
             }
+            "edit" => match nth_and_rest(args) {
+                Some((nth, text)) if !text.is_empty() => Input::Edit {
+                    nth,
+                    text: text.to_string(),
+                },
+                _ => Input::Invalid("usage: /edit <n> <new text>  (n = 1 for your last message)".into()),
+            },
+            "revoke" | "delete" => match nth_and_rest(args) {
+                Some((nth, "")) => Input::Revoke { nth },
+                _ => Input::Invalid("usage: /revoke <n>  (n = 1 for your last message)".into()),
+            },
+            "form" => match serde_json::from_str::<Value>(args) {
+                Ok(answer @ Value::Object(_)) => Input::Send(json!({"type": "interactive", "interactive": {
+                    "type": "nfm_reply",
+                    "nfm_reply": {"response_json": answer.to_string(), "body": "Sent", "name": "flow"}}})),
+                _ => Input::Invalid("usage: /form <json object>, e.g. /form {\"rating\":\"5\"}".into()),
+            },
+            "share-phone" => Input::SharePhone,
+            "username" => match args.split_whitespace().collect::<Vec<_>>().as_slice() {
+                [name] => Input::Configure(json!({"username": name})),
+                _ => Input::Invalid("usage: /username <@name>".into()),
+            },
+            "withhold" => Input::Configure(json!({"phone_withheld": true})),
             other => Input::Invalid(format!("unknown command /{other}; type /help")),
         };
     }
@@ -227,31 +277,82 @@ const HELP: &str = "Type a message and press Enter. A number picks an offered ch
 /doc <path> [caption]     send a document\n\
 /video <path> [caption]   send a video\n\
 /voice <path>             send a voice note\n\
+/edit <n> <text>          edit your n-th last message (1 = the last)\n\
+/revoke <n>               delete your n-th last message for everyone\n\
+/form <json>              answer a Flow, e.g. /form {\"rating\":\"5\"}\n\
+/share-phone              share your phone number (answers a contact request)\n\
+/username <@name>         take a username\n\
+/withhold                 hide your phone number from the business from now on\n\
 /quit                     leave";
 
 async fn fetch_inbox(client: &reqwest::Client, url: &str) -> anyhow::Result<Vec<Value>> {
     Ok(client.get(url).send().await?.error_for_status()?.json().await?)
 }
 
-/// Runs the chat for customer `wa_id` against the simulator at `sim_url` until `/quit` or end of input.
-pub async fn run(sim_url: &str, wa_id: &str) -> anyhow::Result<()> {
+/// Prints the simulator's answer to a control call: its error, or a delivery that failed.
+async fn report(response: reqwest::Result<reqwest::Response>) -> Option<Value> {
+    match response {
+        Ok(response) => {
+            let status = response.status();
+            let answer: Value = response.json().await.unwrap_or_default();
+            if !status.is_success() {
+                println!("! {}", answer["error"]["message"].as_str().unwrap_or("refused"));
+                return None;
+            }
+            if answer.get("delivered").is_some() && answer["delivered"] != json!(true) {
+                let last = match (answer["last_status"].as_u64(), answer["error"].as_str()) {
+                    (Some(status), _) => format!("last answer HTTP {status}"),
+                    (None, Some(error)) => error.to_string(),
+                    (None, None) => "no answer".to_string(),
+                };
+                println!(
+                    "! not delivered to the helpdesk after {} attempts ({last})",
+                    answer["attempts"]
+                );
+            }
+            Some(answer)
+        }
+        Err(err) => {
+            println!("! cannot reach the simulator: {err}");
+            None
+        }
+    }
+}
+
+/// Runs the chat for `customer` (phone digits or business-scoped user id) against the simulator
+/// at `sim_url` until `/quit` or end of input.
+pub async fn run(sim_url: &str, customer: &str) -> anyhow::Result<()> {
+    crate::identity::CustomerRef::parse(customer).map_err(|e| anyhow::anyhow!("--as: {e}"))?;
     let sim_url = sim_url.trim_end_matches('/').to_string();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
-    let inbox_url = format!("{sim_url}/_sim/customers/{wa_id}/inbox");
-    let send_url = format!("{sim_url}/_sim/customers/{wa_id}/messages");
+    let base = format!("{sim_url}/_sim/customers/{customer}");
+    let inbox_url = format!("{base}/inbox");
+    let send_url = format!("{base}/messages");
     let seen = fetch_inbox(&client, &inbox_url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot reach the simulator at {sim_url}: {e}"))?
         .len();
-    println!("Chatting as {wa_id} through {sim_url}. /help for commands.");
+    println!("Chatting as {customer} through {sim_url}. /help for commands.");
     let choices: Arc<Mutex<Vec<Choice>>> = Arc::default();
     let poller = {
         let client = client.clone();
         let choices = choices.clone();
+        let customer_url = base.clone();
         tokio::spawn(async move {
             let mut seen = seen;
+            let mut typing_seen: Option<usize> = None;
             loop {
                 tokio::time::sleep(Duration::from_millis(500)).await;
+                if let Ok(response) = client.get(&customer_url).send().await
+                    && let Ok(view) = response.json::<Value>().await
+                    && let Some(typing) = view["typing_indicators"].as_array()
+                {
+                    // The first look only counts what was there before the chat started.
+                    if typing_seen.is_some_and(|n| typing.len() > n) && view["typing"] == json!(true) {
+                        println!("business is typing…");
+                    }
+                    typing_seen = Some(typing.len());
+                }
                 let Ok(entries) = fetch_inbox(&client, &inbox_url).await else {
                     continue;
                 };
@@ -261,8 +362,13 @@ pub async fn run(sim_url: &str, wa_id: &str) -> anyhow::Result<()> {
                 }
                 for entry in &entries[seen..] {
                     let (lines, offered) = render(entry);
+                    let who = if entry["source"] == "business_app" {
+                        "business (app)"
+                    } else {
+                        "business"
+                    };
                     for line in lines {
-                        println!("business> {line}");
+                        println!("{who}> {line}");
                     }
                     if !offered.is_empty() {
                         *choices.lock().unwrap_or_else(|e| e.into_inner()) = offered;
@@ -272,6 +378,8 @@ pub async fn run(sim_url: &str, wa_id: &str) -> anyhow::Result<()> {
             }
         })
     };
+    // Ids of the messages sent here, oldest first, for /edit and /revoke.
+    let mut sent: Vec<String> = Vec::new();
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     while let Some(line) = lines.next_line().await? {
         let offered = choices.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -280,26 +388,53 @@ pub async fn run(sim_url: &str, wa_id: &str) -> anyhow::Result<()> {
             Input::Quit => break,
             Input::Help => println!("{HELP}"),
             Input::Invalid(message) => println!("! {message}"),
-            Input::Send(message) => match client.post(&send_url).json(&message).send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let answer: Value = response.json().await.unwrap_or_default();
-                    if !status.is_success() {
-                        println!("! {}", answer["error"]["message"].as_str().unwrap_or("refused"));
-                    } else if answer["delivered"] != json!(true) {
-                        let last = match (answer["last_status"].as_u64(), answer["error"].as_str()) {
-                            (Some(status), _) => format!("last answer HTTP {status}"),
-                            (None, Some(error)) => error.to_string(),
-                            (None, None) => "no answer".to_string(),
-                        };
-                        println!(
-                            "! not delivered to the helpdesk after {} attempts ({last})",
-                            answer["attempts"]
-                        );
+            Input::Send(message) => {
+                if let Some(answer) = report(client.post(&send_url).json(&message).send().await).await
+                    && let Some(wamid) = answer["wamid"].as_str()
+                {
+                    sent.push(wamid.to_string());
+                }
+            }
+            Input::Edit { nth, text } => match sent.len().checked_sub(nth).map(|i| sent[i].clone()) {
+                Some(original) => {
+                    let edit = json!({"type": "edit", "edit": {"original_message_id": original,
+                        "message": {"type": "text", "text": {"body": text}}}});
+                    report(client.post(&send_url).json(&edit).send().await).await;
+                }
+                None => println!("! you have sent {} messages here", sent.len()),
+            },
+            Input::Revoke { nth } => match sent.len().checked_sub(nth) {
+                Some(i) => {
+                    let revoke = json!({"type": "revoke", "revoke": {"original_message_id": sent[i]}});
+                    if report(client.post(&send_url).json(&revoke).send().await)
+                        .await
+                        .is_some()
+                    {
+                        sent.remove(i);
                     }
                 }
-                Err(err) => println!("! cannot reach the simulator: {err}"),
+                None => println!("! you have sent {} messages here", sent.len()),
             },
+            Input::SharePhone => {
+                if let Some(answer) = report(client.post(format!("{base}/share-phone")).send().await).await
+                    && let Some(wamid) = answer["wamid"].as_str()
+                {
+                    sent.push(wamid.to_string());
+                }
+            }
+            Input::Configure(settings) => {
+                if let Some(view) = report(client.put(&base).json(&settings).send().await).await {
+                    println!(
+                        "(username {}, phone {})",
+                        view["username"].as_str().unwrap_or("none"),
+                        if view["phone_withheld"] == json!(true) {
+                            "withheld"
+                        } else {
+                            "shown"
+                        }
+                    );
+                }
+            }
         }
     }
     poller.abort();
@@ -381,5 +516,54 @@ mod tests {
             Input::Send(json!({"type": "audio", "audio": {"path": "/tmp/v.ogg", "voice": true}}))
         );
         assert_eq!(parse_line("/quit", &[]), Input::Quit);
+    }
+
+    #[test]
+    fn the_2026_commands_parse_into_their_actions() {
+        assert_eq!(
+            parse_line("/edit 2 actually, tomorrow", &[]),
+            Input::Edit {
+                nth: 2,
+                text: "actually, tomorrow".into()
+            }
+        );
+        assert_eq!(parse_line("/revoke 1", &[]), Input::Revoke { nth: 1 });
+        assert_eq!(parse_line("/share-phone", &[]), Input::SharePhone);
+        assert_eq!(
+            parse_line("/username @ana.s", &[]),
+            Input::Configure(json!({"username": "@ana.s"}))
+        );
+        assert_eq!(
+            parse_line("/withhold", &[]),
+            Input::Configure(json!({"phone_withheld": true}))
+        );
+        let Input::Send(form) = parse_line("/form {\"rating\": \"5\"}", &[]) else {
+            panic!("a form answer is sent");
+        };
+        assert_eq!(form["interactive"]["type"], "nfm_reply");
+        assert_eq!(form["interactive"]["nfm_reply"]["response_json"], "{\"rating\":\"5\"}");
+        for bad in [
+            "/edit x hi",
+            "/edit 0 hi",
+            "/edit 1",
+            "/revoke",
+            "/revoke 1 2",
+            "/form [1]",
+            "/username",
+        ] {
+            assert!(matches!(parse_line(bad, &[]), Input::Invalid(_)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_contact_request_is_shown_with_the_command_that_answers_it() {
+        let entry = json!({"type": "interactive", "message": {"interactive": {"type": "request_contact_info",
+            "body": {"text": "May we have your number?"}, "action": {"name": "request_contact_info"}}}});
+
+        let (lines, choices) = render(&entry);
+
+        assert_eq!(lines[0], "May we have your number?");
+        assert!(lines[1].contains("/share-phone"));
+        assert!(choices.is_empty());
     }
 }

@@ -1,8 +1,8 @@
-//! Control API (`/_sim/...`): plays the customer, shows what the business sent, injects faults, moves the clock.
+//! Control API (`/_sim/...`) for the simulator itself: faults and limits, the clock, reset,
+//! settings and approved templates. The customer side is in `customer`.
 
-use crate::media::{Media, mime_for_path};
-use crate::state::{Limits, SendFault, Shared, WINDOW_MS};
-use crate::{ids, validate, webhook};
+use crate::state::{Limits, SendFault, Shared};
+use crate::{templates, versions};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,208 +12,39 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-fn bad_request(message: impl Into<String>) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        axum::Json(json!({"error": {"message": message.into()}})),
-    )
-        .into_response()
+/// A 400 answer of the control API: `{"error": {"message": ...}}`.
+pub fn bad_request(message: impl Into<String>) -> Response {
+    error(StatusCode::BAD_REQUEST, message)
 }
 
-/// Message types whose payload object must be present under the type's name.
-const PAYLOAD_TYPES: &[&str] = &[
-    "text",
-    "image",
-    "audio",
-    "video",
-    "document",
-    "sticker",
-    "location",
-    "contacts",
-    "interactive",
-    "button",
-    "reaction",
-    "order",
-];
+/// An error answer of the control API with this status: `{"error": {"message": ...}}`.
+pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({"error": {"message": message.into()}}))).into_response()
+}
 
-/// `POST /_sim/customers/{wa_id}/messages`: the customer sends one message; it is delivered as a signed webhook.
-pub async fn customer_message(State(shared): State<Arc<Shared>>, Path(wa_id): Path<String>, body: Bytes) -> Response {
-    let Ok(Value::Object(mut message)) = serde_json::from_slice::<Value>(&body) else {
-        return bad_request(
-            "the body must be a JSON object: one Cloud API message without from, id and timestamp, e.g. {\"type\":\"text\",\"text\":{\"body\":\"hi\"}}",
-        );
-    };
-    if wa_id.is_empty() || !wa_id.chars().all(|c| c.is_ascii_digit()) {
-        return bad_request("wa_id must be the customer's number in digits, e.g. 15551234567");
-    }
-    let kind = match message.get("type") {
-        Some(Value::String(t)) if !t.is_empty() => t.clone(),
-        _ => return bad_request("the message needs a \"type\" (text, interactive, image, ...)"),
-    };
-    if PAYLOAD_TYPES.contains(&kind.as_str()) && !message.contains_key(&kind) {
-        return bad_request(format!("a \"{kind}\" message needs a \"{kind}\" object"));
-    }
-    let profile_name = match message.remove("profile_name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(name)) => Some(name),
-        Some(_) => return bad_request("profile_name must be a string"),
-    };
-    let mut media_id = None;
-    if validate::MEDIA_TYPES.contains(&kind.as_str()) {
-        let Some(Value::Object(media)) = message.get(&kind).cloned() else {
-            return bad_request(format!("\"{kind}\" must be an object"));
-        };
-        if let Some(path) = media.get("path") {
-            let Some(path) = path.as_str().map(str::to_string) else {
-                return bad_request(format!("{kind}.path must be a string"));
-            };
-            match register_file(&shared, &kind, &path, media).await {
-                Ok((id, object)) => {
-                    media_id = Some(id);
-                    message.insert(kind.clone(), object);
-                }
-                Err(err) => return bad_request(err),
-            }
+/// A refused control call, answered as [`error`] with its status and message.
+#[derive(Debug)]
+pub struct Refused {
+    /// HTTP status of the answer.
+    pub status: StatusCode,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl Refused {
+    /// A 400 refusal.
+    pub fn bad(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
         }
     }
-    for key in ["from", "id", "timestamp"] {
-        message.remove(key);
-    }
-    let wamid = ids::wamid(&wa_id);
-    let (name, timestamp) = {
-        let mut inner = shared.lock();
-        let now = inner.now_ms();
-        inner.inbound_ids.insert(wamid.clone(), wa_id.clone());
-        let customer = inner.customer(&wa_id);
-        if profile_name.is_some() {
-            customer.profile_name = profile_name;
-        }
-        customer.last_inbound_ms = Some(now);
-        let name = customer.profile_name.clone().unwrap_or_else(|| {
-            let tail = &wa_id[wa_id.len().saturating_sub(4)..];
-            format!("Customer {tail}")
-        });
-        (name, now.div_euclid(1000))
-    };
-    let mut full = serde_json::Map::new();
-    full.insert("from".into(), json!(wa_id));
-    full.insert("id".into(), json!(wamid));
-    full.insert("timestamp".into(), json!(timestamp.to_string()));
-    full.extend(message);
-    let envelope = webhook::message_envelope(&shared, &wa_id, &name, Value::Object(full));
-    let bytes = match serde_json::to_vec(&envelope) {
-        Ok(b) => b,
-        Err(e) => return bad_request(format!("cannot serialise the envelope: {e}")),
-    };
-    let delivery = webhook::deliver(&shared, bytes).await;
-    {
-        let mut inner = shared.lock();
-        let at = inner.now_s();
-        let mut record = serde_json::to_value(&delivery).unwrap_or_default();
-        record["kind"] = json!("message");
-        record["wamid"] = json!(wamid);
-        record["type"] = json!(kind);
-        record["at"] = json!(at);
-        inner.customer(&wa_id).deliveries.push(record);
-    }
-    let mut answer = json!({
-        "wamid": wamid,
-        "delivered": delivery.delivered,
-        "attempts": delivery.attempts,
-        "last_status": delivery.last_status,
-    });
-    if let Some(error) = delivery.error {
-        answer["error"] = json!(error);
-    }
-    if let Some(id) = media_id {
-        answer["media_id"] = json!(id);
-    }
-    axum::Json(answer).into_response()
 }
 
-/// Reads a local file, stores it as media and returns the webhook media object that replaces `path`.
-async fn register_file(
-    shared: &Shared,
-    kind: &str,
-    path: &str,
-    mut object: serde_json::Map<String, Value>,
-) -> Result<(String, Value), String> {
-    let file = std::path::Path::new(path);
-    let data = tokio::fs::read(file)
-        .await
-        .map_err(|e| format!("{kind}.path: cannot read {path}: {e}"))?;
-    object.remove("path");
-    let voice = object.get("voice").and_then(Value::as_bool) == Some(true);
-    let mime_type = match object.remove("mime_type") {
-        Some(Value::String(m)) => m,
-        _ => {
-            let guessed = mime_for_path(file);
-            if kind == "audio" && voice && guessed == "audio/ogg" {
-                "audio/ogg; codecs=opus".to_string()
-            } else {
-                guessed.to_string()
-            }
-        }
-    };
-    let file_name = file.file_name().and_then(|n| n.to_str()).map(str::to_string);
-    if kind == "document"
-        && !object.contains_key("filename")
-        && let Some(name) = &file_name
-    {
-        object.insert("filename".into(), json!(name));
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        error(self.status, self.message)
     }
-    let id = ids::media_id();
-    let media = Media {
-        id: id.clone(),
-        mime_type: mime_type.clone(),
-        bytes: Bytes::from(data),
-        filename: file_name,
-    };
-    object.insert("mime_type".into(), json!(mime_type));
-    object.insert("sha256".into(), json!(media.sha256_base64()));
-    object.insert("id".into(), json!(id));
-    shared.lock().media.insert(id.clone(), media);
-    Ok((id, Value::Object(object)))
-}
-
-/// `GET /_sim/customers/{wa_id}/inbox`: what the business sent to the customer, in order.
-pub async fn inbox(State(shared): State<Arc<Shared>>, Path(wa_id): Path<String>) -> Response {
-    let inner = shared.lock();
-    let entries = inner.customers.get(&wa_id).map(|c| c.inbox.clone()).unwrap_or_default();
-    axum::Json(entries).into_response()
-}
-
-/// `GET /_sim/customers/{wa_id}/deliveries`: webhook deliveries made for the customer.
-pub async fn deliveries(State(shared): State<Arc<Shared>>, Path(wa_id): Path<String>) -> Response {
-    let inner = shared.lock();
-    let records = inner
-        .customers
-        .get(&wa_id)
-        .map(|c| c.deliveries.clone())
-        .unwrap_or_default();
-    axum::Json(records).into_response()
-}
-
-/// `GET /_sim/customers/{wa_id}`: the customer's window, profile name and read marks.
-pub async fn customer(State(shared): State<Arc<Shared>>, Path(wa_id): Path<String>) -> Response {
-    let inner = shared.lock();
-    let now = inner.now_ms();
-    let Some(customer) = inner.customers.get(&wa_id) else {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(json!({"error": {"message": format!("no customer {wa_id} yet")}})),
-        )
-            .into_response();
-    };
-    axum::Json(json!({
-        "wa_id": wa_id,
-        "profile_name": customer.profile_name,
-        "last_inbound": customer.last_inbound_ms.map(|t| t.div_euclid(1000)),
-        "window_open": customer.last_inbound_ms.is_some_and(|t| now - t <= WINDOW_MS),
-        "read_message_ids": customer.read_marks,
-        "inbox_count": customer.inbox.len(),
-    }))
-    .into_response()
 }
 
 /// One send fault or several.
@@ -355,7 +186,7 @@ pub async fn get_clock(State(shared): State<Arc<Shared>>) -> Response {
     axum::Json(clock_view(&shared.lock())).into_response()
 }
 
-/// `POST /_sim/reset`: forgets customers, inboxes, media, faults and the clock offset.
+/// `POST /_sim/reset`: forgets customers, inboxes, media, faults and the clock offset; templates go back to the seed.
 pub async fn reset(State(shared): State<Arc<Shared>>) -> Response {
     shared.lock().reset();
     axum::Json(json!({"reset": true})).into_response()
@@ -369,13 +200,16 @@ struct ConfigRequest {
 }
 
 fn config_view(shared: &Shared) -> Value {
+    let now = shared.lock().now_s();
     json!({
         "webhook_url": shared.webhook_url(),
         "status_callbacks": shared.status_callbacks(),
-        "phone_number_id": shared.phone_number_id,
-        "display_phone_number": shared.display_phone_number,
+        "phone_number_id": shared.primary().phone_number_id,
+        "display_phone_number": shared.primary().display_phone_number,
+        "business_numbers": shared.numbers,
         "waba_id": shared.waba_id,
         "url": shared.base_url,
+        "graph_api_versions": versions::served_at(now),
     })
 }
 
@@ -397,4 +231,62 @@ pub async fn set_config(State(shared): State<Arc<Shared>>, body: Bytes) -> Respo
         shared.status_callbacks.store(on, std::sync::atomic::Ordering::Relaxed);
     }
     axum::Json(config_view(&shared)).into_response()
+}
+
+fn templates_view(shared: &Shared) -> Value {
+    json!({"templates": shared.lock().templates.all()})
+}
+
+/// `GET /_sim/templates`: the approved templates.
+pub async fn get_templates(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(templates_view(&shared)).into_response()
+}
+
+/// `POST /_sim/templates`: approves one template or a list of them (replacing any with the same
+/// name and language): `{"name", "language": "en" | ["en", ...], "category", "body_parameters",
+/// "quick_replies": n | ["label", ...], "body_text"}`. Answers the whole registry.
+pub async fn set_templates(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(format!("templates: the body is not JSON: {e}")),
+    };
+    let items = match value {
+        Value::Array(items) if !items.is_empty() => items,
+        Value::Object(_) => vec![value],
+        _ => {
+            return bad_request(
+                "templates: send one template or a list, e.g. {\"name\":\"welcome\",\"language\":\"en\",\"category\":\"marketing\",\"body_parameters\":1}",
+            );
+        }
+    };
+    let mut parsed = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match templates::parse_registration(item) {
+            Ok(mut ts) => parsed.append(&mut ts),
+            Err(e) => return bad_request(format!("templates[{i}]: {e}")),
+        }
+    }
+    {
+        let mut inner = shared.lock();
+        for template in parsed {
+            inner.templates.upsert(template);
+        }
+    }
+    axum::Json(templates_view(&shared)).into_response()
+}
+
+/// `DELETE /_sim/templates/{name}?language=..`: withdraws a template in one language, or in all.
+pub async fn delete_template(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let removed = shared
+        .lock()
+        .templates
+        .remove(&name, query.get("language").map(String::as_str));
+    if removed == 0 {
+        return error(StatusCode::NOT_FOUND, format!("no template {name} to remove"));
+    }
+    axum::Json(templates_view(&shared)).into_response()
 }

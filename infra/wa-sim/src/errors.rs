@@ -99,6 +99,20 @@ pub fn unknown_path(path: &str) -> GraphError {
     }
 }
 
+/// A Graph API version that is not served (retired, not released yet, or unknown): HTTP 400,
+/// code 2635, in Meta's words.
+pub fn deprecated_version(latest: &str) -> GraphError {
+    GraphError {
+        status: StatusCode::BAD_REQUEST,
+        body: json!({"error": {
+            "message": format!("(#2635) You are calling a deprecated version of the Graph API. Please update to the latest version: {latest}."),
+            "type": "OAuthException",
+            "code": 2635,
+            "fbtrace_id": ids::fbtrace_id(),
+        }}),
+    }
+}
+
 /// A media download URL that is expired or whose signature does not match: HTTP 404.
 pub fn media_url_expired() -> GraphError {
     GraphError {
@@ -162,6 +176,14 @@ fn describe(code: u32) -> (&'static str, &'static str, StatusCode) {
             "Business Account is in maintenance mode.",
             StatusCode::BAD_REQUEST,
         ),
+        131062 => (
+            // Meta's error-code page names the code for sends a business-scoped user id cannot
+            // receive (authentication templates); its title and details are not quoted in any
+            // source at hand, so these are the simulator's plain words.
+            "Business-scoped user ID not supported for this message",
+            "Authentication templates cannot be sent to a business-scoped user ID. Send them to the phone number with \"to\".",
+            StatusCode::BAD_REQUEST,
+        ),
         132000 => (
             "Number of parameters does not match the expected number of params",
             "The number of variable parameter values does not match the number of parameters the template expects.",
@@ -179,6 +201,12 @@ fn describe(code: u32) -> (&'static str, &'static str, StatusCode) {
         ),
         _ => ("Error", "Error", StatusCode::BAD_REQUEST),
     }
+}
+
+/// An error envelope for `code` with Meta's title and HTTP status, and `details` of this case.
+pub fn with_details(code: u32, details: &str) -> GraphError {
+    let (title, _, status) = describe(code);
+    whatsapp_error(status, code, format!("(#{code}) {title}"), None, details)
 }
 
 /// An error envelope for `code`; `status` overrides the HTTP status Meta pairs with that code.

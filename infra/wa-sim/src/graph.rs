@@ -1,16 +1,23 @@
-//! Graph API side: message sends, mark-as-read, media upload, media URL lookup and download, as the helpdesk calls them.
+//! Graph API side: message sends (to a phone or a business-scoped user id), mark-as-read and
+//! typing indicators, the template listing, media upload, media URL lookup and download, as the
+//! helpdesk calls them.
 
 use crate::errors::{self, GraphError};
 use crate::media::Media;
-use crate::state::{InboxEntry, MEDIA_URL_TTL_S, SendFault, Shared, WINDOW_MS};
-use crate::{ids, validate, webhook};
+use crate::state::{
+    BusinessNumber, CustomerKey, InboxEntry, MEDIA_URL_TTL_S, SendFault, Shared, Source, TypingIndication,
+};
+use crate::templates::Category;
+use crate::validate::Recipient;
+use crate::{identity::CustomerRef, ids, validate, versions, webhook};
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,29 +35,24 @@ fn check_token(shared: &Shared, headers: &HeaderMap) -> Result<()> {
     }
 }
 
-fn check_version(version: &str, path: &str) -> Result<()> {
-    let ok = version.strip_prefix('v').is_some_and(|rest| {
-        let mut parts = rest.split('.');
-        let major = parts.next().unwrap_or("");
-        let minor = parts.next().unwrap_or("");
-        parts.next().is_none()
-            && !major.is_empty()
-            && !minor.is_empty()
-            && major.chars().all(|c| c.is_ascii_digit())
-            && minor.chars().all(|c| c.is_ascii_digit())
-    });
-    if ok { Ok(()) } else { Err(errors::unknown_path(path)) }
-}
-
-fn check_phone(shared: &Shared, phone_number_id: &str, method: &str) -> Result<()> {
-    if phone_number_id == shared.phone_number_id {
-        Ok(())
-    } else {
-        Err(errors::object_not_found(method, phone_number_id))
+/// The version segment must name a version served at the simulated time: otherwise Meta's
+/// deprecated-version error (2635), or its unknown-path error when it is no version at all.
+fn check_version(shared: &Shared, version: &str, path: &str) -> Result<()> {
+    let now = shared.lock().now_s();
+    match versions::check(version, now) {
+        Ok(()) => Ok(()),
+        Err(versions::Refusal::NotServed { latest }) => Err(errors::deprecated_version(latest)),
+        Err(versions::Refusal::NotAVersion) => Err(errors::unknown_path(path)),
     }
 }
 
-/// `POST /{version}/{phone-number-id}/messages`: sends and mark-as-read.
+fn check_phone<'a>(shared: &'a Shared, phone_number_id: &str, method: &str) -> Result<&'a BusinessNumber> {
+    shared
+        .number(phone_number_id)
+        .ok_or_else(|| errors::object_not_found(method, phone_number_id))
+}
+
+/// `POST /{version}/{phone-number-id}/messages`: sends, mark-as-read and typing indicators.
 pub async fn post_messages(
     State(shared): State<Arc<Shared>>,
     Path((version, phone_number_id)): Path<(String, String)>,
@@ -63,6 +65,18 @@ pub async fn post_messages(
     }
 }
 
+/// What status webhooks of one accepted send carry, fixed when it was accepted.
+struct StatusJob {
+    number: BusinessNumber,
+    key: CustomerKey,
+    wamid: String,
+    recipient_id: Option<String>,
+    recipient_user_id: String,
+    recipient_parent_user_id: Option<String>,
+    category: Category,
+    sent_at: i64,
+}
+
 async fn send(
     shared: Arc<Shared>,
     version: &str,
@@ -71,8 +85,8 @@ async fn send(
     body: &[u8],
 ) -> Result<Value> {
     check_token(&shared, headers)?;
-    check_version(version, &format!("/{version}/{phone_number_id}/messages"))?;
-    check_phone(&shared, phone_number_id, "post")?;
+    check_version(&shared, version, &format!("/{version}/{phone_number_id}/messages"))?;
+    let number = check_phone(&shared, phone_number_id, "post")?.clone();
     let request: Value = serde_json::from_slice(body).map_err(|e| {
         if body.iter().all(u8::is_ascii_whitespace) {
             errors::required_parameter("messaging_product")
@@ -81,16 +95,14 @@ async fn send(
         }
     })?;
     if request.get("status").and_then(Value::as_str) == Some("read") {
-        return mark_read(&shared, &request);
+        return mark_read(&shared, &number, &request);
     }
-    let to_hint: String = request
-        .get("to")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    if let Some(fault) = take_fault(&shared, &to_hint) {
+    let fault_hint: String = match (request.get("to").and_then(Value::as_str), request.get("recipient")) {
+        (Some(to), _) => to.chars().filter(char::is_ascii_digit).collect(),
+        (None, Some(Value::String(recipient))) => recipient.clone(),
+        _ => String::new(),
+    };
+    if let Some(fault) = take_fault(&shared, &fault_hint) {
         if let Some(delay) = fault.delay_ms {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
@@ -102,25 +114,44 @@ async fn send(
         let inner = shared.lock();
         validate::validate_send(&request, &|id| inner.media.contains_key(id))?
     };
-    let wamid = ids::wamid(&valid.wa_id);
-    let timestamp = {
+    let (job, answer_contact) = {
         let mut inner = shared.lock();
         let now = inner.now_ms();
         let limits = inner.faults.limits.clone();
+        let category = match request.get("template").and_then(Value::as_object) {
+            Some(template) if valid.kind == "template" => {
+                let approved = inner.templates.check_send(template)?;
+                if approved.category == Category::Authentication && matches!(valid.recipient, Recipient::UserId(_)) {
+                    return Err(errors::for_code(131062, None, None));
+                }
+                approved.category
+            }
+            _ => Category::Service,
+        };
+        let who = match &valid.recipient {
+            Recipient::Phone(phone) => CustomerRef::Phone(phone.clone()),
+            Recipient::UserId(id) => CustomerRef::UserId(id.clone()),
+        };
+        let key = inner.find_or_create(&who);
         if valid.kind != "template" {
-            let last = inner.customers.get(&valid.wa_id).and_then(|c| c.last_inbound_ms);
-            let open = last.is_some_and(|t| now - t <= WINDOW_MS);
+            let open = inner
+                .customers
+                .get(&key)
+                .is_some_and(|c| c.window_open(&number.phone_number_id, now));
             if !open {
                 return Err(errors::for_code(131047, None, None));
             }
         }
-        while inner.recent_sends.front().is_some_and(|t| now - *t >= 1000) {
-            inner.recent_sends.pop_front();
+        let recent = inner.recent_sends.entry(number.phone_number_id.clone()).or_default();
+        while recent.front().is_some_and(|t| now - *t >= 1000) {
+            recent.pop_front();
         }
-        if inner.recent_sends.len() >= limits.throughput_per_second as usize {
+        if recent.len() >= limits.throughput_per_second as usize {
             return Err(errors::for_code(130429, None, None));
         }
-        let customer = inner.customer(&valid.wa_id);
+        let Some(customer) = inner.get_mut(key) else {
+            return Err(errors::for_code(131000, None, None));
+        };
         let refill = limits.pair_refill_ms.max(1) as f64;
         let elapsed = (now - customer.bucket_at_ms).max(0) as f64;
         customer.bucket_tokens = (customer.bucket_tokens + elapsed / refill).min(limits.pair_burst as f64);
@@ -129,35 +160,60 @@ async fn send(
             return Err(errors::for_code(131056, None, None));
         }
         customer.bucket_tokens -= 1.0;
+        let wamid = ids::wamid(customer.address());
         let timestamp = now.div_euclid(1000);
         customer.inbox.push(InboxEntry {
             id: wamid.clone(),
             kind: valid.kind.clone(),
             message: request.clone(),
-            phone_number_id: phone_number_id.to_string(),
+            phone_number_id: number.phone_number_id.clone(),
             timestamp,
+            timestamp_ms: now,
             status: "sent".into(),
+            source: Source::Api,
         });
-        inner.recent_sends.push_back(now);
-        inner.outbound_ids.insert(wamid.clone(), valid.wa_id.clone());
-        timestamp
+        let mut contact = Map::new();
+        contact.insert("input".into(), json!(valid.input));
+        match &valid.recipient {
+            Recipient::Phone(phone) => {
+                contact.insert("wa_id".into(), json!(phone));
+            }
+            Recipient::UserId(id) => {
+                if let Some(phone) = customer.visible_phone() {
+                    contact.insert("wa_id".into(), json!(phone));
+                }
+                contact.insert("user_id".into(), json!(id));
+            }
+        }
+        let job = StatusJob {
+            number: number.clone(),
+            key,
+            wamid: wamid.clone(),
+            recipient_id: customer.visible_phone().map(str::to_string),
+            recipient_user_id: customer.user_id.clone(),
+            recipient_parent_user_id: customer.parent_user_id.clone(),
+            category,
+            sent_at: timestamp,
+        };
+        inner
+            .recent_sends
+            .entry(number.phone_number_id.clone())
+            .or_default()
+            .push_back(now);
+        inner.outbound_ids.insert(wamid, key);
+        (job, Value::Object(contact))
     };
-    if shared.status_callbacks() {
-        let shared = shared.clone();
-        let wamid = wamid.clone();
-        let wa_id = valid.wa_id.clone();
-        let template = valid.kind == "template";
-        tokio::spawn(async move {
-            emit_statuses(shared, wamid, wa_id, template, timestamp).await;
-        });
-    }
-    let mut message = json!({ "id": wamid });
+    let mut message = json!({ "id": job.wamid });
     if valid.kind == "template" {
         message["message_status"] = json!("accepted");
     }
+    if shared.status_callbacks() {
+        let shared = shared.clone();
+        tokio::spawn(async move { emit_statuses(shared, job).await });
+    }
     Ok(json!({
         "messaging_product": "whatsapp",
-        "contacts": [{"input": valid.input, "wa_id": valid.wa_id}],
+        "contacts": [answer_contact],
         "messages": [message],
     }))
 }
@@ -185,7 +241,8 @@ fn fault_error(fault: &SendFault) -> GraphError {
     errors::for_code(code, status, fault.message.as_deref())
 }
 
-fn mark_read(shared: &Shared, request: &Value) -> Result<Value> {
+/// Mark-as-read, and with `typing_indicator: {"type": "text"}` a typing indicator as well.
+fn mark_read(shared: &Shared, number: &BusinessNumber, request: &Value) -> Result<Value> {
     match request.get("messaging_product") {
         Some(Value::String(p)) if p == "whatsapp" => {}
         None | Some(Value::Null) => return Err(errors::required_parameter("messaging_product")),
@@ -195,58 +252,106 @@ fn mark_read(shared: &Shared, request: &Value) -> Result<Value> {
         Some(Value::String(id)) if !id.is_empty() => id.clone(),
         _ => return Err(errors::required_parameter("message_id")),
     };
+    let typing = match request.get("typing_indicator") {
+        None | Some(Value::Null) => false,
+        Some(Value::Object(t)) if t.get("type").and_then(Value::as_str) == Some("text") => true,
+        Some(Value::Object(_)) => {
+            return Err(errors::invalid_parameter("typing_indicator.type must be \"text\""));
+        }
+        Some(_) => return Err(errors::invalid_parameter("typing_indicator must be an object")),
+    };
     let mut inner = shared.lock();
     if inner.outbound_ids.contains_key(&id) {
         return Err(errors::invalid_parameter(format!(
             "Message supplied to mark message as read API with message ID: {id} is outgoing. Please use an incoming message ID."
         )));
     }
-    let Some(owner) = inner.inbound_ids.get(&id).cloned() else {
+    let Some(owner) = inner.inbound_ids.get(&id).copied() else {
         return Err(errors::invalid_parameter(
             "Please check the message ID you have provided.",
         ));
     };
-    let customer = inner.customer(&owner);
+    let now = inner.now_ms();
+    let Some(customer) = inner.get_mut(owner) else {
+        return Err(errors::invalid_parameter(
+            "Please check the message ID you have provided.",
+        ));
+    };
     if !customer.read_marks.contains(&id) {
-        customer.read_marks.push(id);
+        customer.read_marks.push(id.clone());
+    }
+    if typing {
+        customer.typing.push(TypingIndication {
+            message_id: id,
+            phone_number_id: number.phone_number_id.clone(),
+            at: now.div_euclid(1000),
+            at_ms: now,
+        });
     }
     Ok(json!({"success": true}))
 }
 
-async fn emit_statuses(shared: Arc<Shared>, wamid: String, wa_id: String, template: bool, sent_at: i64) {
-    let conversation_id = ids::conversation_id();
-    let category = if template { "utility" } else { "service" };
+/// Sent, delivered and read statuses with per-message pricing (`PMP`); the `conversation`
+/// object of conversation-based pricing is no longer sent.
+async fn emit_statuses(shared: Arc<Shared>, job: StatusJob) {
     for status in ["sent", "delivered", "read"] {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let timestamp = shared.lock().now_s().max(sent_at);
-        let mut conversation = json!({"id": conversation_id, "origin": {"type": category}});
-        if status == "sent" {
-            conversation["expiration_timestamp"] = json!((timestamp + 24 * 3600).to_string());
+        let timestamp = shared.lock().now_s().max(job.sent_at);
+        let mut value = Map::new();
+        value.insert("id".into(), json!(job.wamid));
+        value.insert("status".into(), json!(status));
+        value.insert("timestamp".into(), json!(timestamp.to_string()));
+        if let Some(phone) = &job.recipient_id {
+            value.insert("recipient_id".into(), json!(phone));
         }
-        let status_value = json!({
-            "id": wamid,
-            "status": status,
-            "timestamp": timestamp.to_string(),
-            "recipient_id": wa_id,
-            "conversation": conversation,
-            "pricing": {"billable": true, "pricing_model": "CBP", "category": category},
-        });
-        let body = serde_json::to_vec(&webhook::status_envelope(&shared, status_value)).unwrap_or_default();
+        value.insert("recipient_user_id".into(), json!(job.recipient_user_id));
+        if let Some(parent) = &job.recipient_parent_user_id {
+            value.insert("recipient_parent_user_id".into(), json!(parent));
+        }
+        // `billable` is deprecated but Meta still sends it.
+        value.insert(
+            "pricing".into(),
+            json!({"billable": true, "pricing_model": "PMP", "type": "regular", "category": job.category.as_str()}),
+        );
+        let envelope = webhook::status_envelope(&shared, &job.number, Value::Object(value));
+        let body = serde_json::to_vec(&envelope).unwrap_or_default();
         let delivery = webhook::deliver(&shared, body).await;
         let mut inner = shared.lock();
         let at = inner.now_s();
         // A reset between statuses drops the customer; nothing is recorded then.
-        if let Some(customer) = inner.customers.get_mut(&wa_id)
-            && let Some(entry) = customer.inbox.iter_mut().find(|e| e.id == wamid)
+        if let Some(customer) = inner.customers.get_mut(&job.key)
+            && let Some(entry) = customer.inbox.iter_mut().find(|e| e.id == job.wamid)
         {
             entry.status = status.into();
             let mut record = serde_json::to_value(&delivery).unwrap_or_default();
             record["kind"] = json!("status");
             record["status"] = json!(status);
-            record["wamid"] = json!(wamid);
+            record["wamid"] = json!(job.wamid);
             record["at"] = json!(at);
             customer.deliveries.push(record);
         }
+    }
+}
+
+/// `GET /{version}/{waba-id}/message_templates`: the approved templates in Meta's shape.
+pub async fn list_templates(
+    State(shared): State<Arc<Shared>>,
+    Path((version, waba_id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let result = (|| -> Result<Value> {
+        check_token(&shared, &headers)?;
+        check_version(&shared, &version, &format!("/{version}/{waba_id}/message_templates"))?;
+        if waba_id != shared.waba_id {
+            return Err(errors::object_not_found("get", &waba_id));
+        }
+        let url = format!("{}/{version}/{waba_id}/message_templates", shared.base_url);
+        shared.lock().templates.page(&query, &url)
+    })();
+    match result {
+        Ok(value) => axum::Json(value).into_response(),
+        Err(err) => err.into_response(),
     }
 }
 
@@ -258,16 +363,15 @@ pub async fn get_media(
 ) -> Response {
     let result = (|| -> Result<Value> {
         check_token(&shared, &headers)?;
-        check_version(&version, &format!("/{version}/{media_id}"))?;
+        check_version(&shared, &version, &format!("/{version}/{media_id}"))?;
         let inner = shared.lock();
         let media = inner
             .media
             .get(&media_id)
             .ok_or_else(|| errors::object_not_found("get", &media_id))?;
         let expires = inner.now_s() + MEDIA_URL_TTL_S;
-        let sig = url_signature(&shared, &media.id, expires);
         Ok(json!({
-            "url": format!("{}/_media/{}?expires={expires}&sig={sig}", shared.base_url, media.id),
+            "url": crate::media::download_url(&shared.base_url, &shared.app_secret, &media.id, expires),
             "mime_type": media.mime_type,
             "sha256": media.sha256_hex(),
             "file_size": media.bytes.len(),
@@ -289,7 +393,7 @@ pub async fn delete_media(
 ) -> Response {
     let result = (|| -> Result<Value> {
         check_token(&shared, &headers)?;
-        check_version(&version, &format!("/{version}/{media_id}"))?;
+        check_version(&shared, &version, &format!("/{version}/{media_id}"))?;
         shared
             .lock()
             .media
@@ -301,11 +405,6 @@ pub async fn delete_media(
         Ok(value) => axum::Json(value).into_response(),
         Err(err) => err.into_response(),
     }
-}
-
-fn url_signature(shared: &Shared, media_id: &str, expires: i64) -> String {
-    let full = crate::sign(&shared.app_secret, format!("media:{media_id}:{expires}").as_bytes());
-    full.trim_start_matches("sha256=")[..32].to_string()
 }
 
 /// Query of a media download URL.
@@ -329,7 +428,7 @@ pub async fn download_media(
         return errors::media_url_expired().into_response();
     };
     let inner = shared.lock();
-    if sig != url_signature(&shared, &media_id, expires) || inner.now_s() > expires {
+    if sig != crate::media::url_signature(&shared.app_secret, &media_id, expires) || inner.now_s() > expires {
         return errors::media_url_expired().into_response();
     }
     let Some(media) = inner.media.get(&media_id) else {
@@ -373,7 +472,7 @@ async fn upload(
     multipart: std::result::Result<Multipart, MultipartRejection>,
 ) -> Result<Value> {
     check_token(shared, headers)?;
-    check_version(version, &format!("/{version}/{phone_number_id}/media"))?;
+    check_version(shared, version, &format!("/{version}/{phone_number_id}/media"))?;
     check_phone(shared, phone_number_id, "post")?;
     let mut multipart =
         multipart.map_err(|e| errors::invalid_parameter(format!("The body must be multipart/form-data: {e}")))?;

@@ -1,4 +1,4 @@
-//! Identifier generation: message ids (wamids), media ids, trace ids and conversation ids in the shapes Meta uses.
+//! Identifier generation: message ids (wamids), media ids and trace ids in the shapes Meta uses.
 
 use base64::Engine;
 use rand::Rng;
@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static SEQ: AtomicU64 = AtomicU64::new(1);
 
-/// A new, unique message id for a message exchanged with `wa_id`, e.g. `wamid.HBgLMTU1NTAxMjM0NTYVAgARGBI...`.
+/// A new, unique message id for a message exchanged with `wa_id` (a phone, or a BSUID for a
+/// customer without one), e.g. `wamid.HBgLMTU1NTAxMjM0NTYVAgARGBI...`.
 ///
 /// Meta's wamids are base64 of a small binary record holding the customer's number and a hex
 /// message key; this mirrors that layout so ids look and decode like real ones.
@@ -38,10 +39,4 @@ pub fn fbtrace_id() -> String {
     (0..23)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect()
-}
-
-/// A random 32-hex-digit conversation id as found in status webhooks.
-pub fn conversation_id() -> String {
-    let a: u128 = rand::rng().random();
-    format!("{a:032x}")
 }

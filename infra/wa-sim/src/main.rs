@@ -15,9 +15,9 @@ enum Command {
     Serve,
     /// Chat as a customer at the terminal.
     Chat {
-        /// The customer's wa_id (phone number in digits).
+        /// The customer: phone number in digits, or business-scoped user id (US.1349…).
         #[arg(long = "as")]
-        wa_id: String,
+        customer: String,
         /// The simulator's base URL.
         #[arg(long, default_value = "http://127.0.0.1:3001")]
         sim: String,
@@ -43,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await?;
             sim.shutdown().await;
         }
-        Command::Chat { wa_id, sim } => wa_sim::chat::run(&sim, &wa_id).await?,
+        Command::Chat { customer, sim } => wa_sim::chat::run(&sim, &customer).await?,
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Validation of outbound message bodies against the Cloud API's rules and limits.
 
 use crate::errors::{self, GraphError};
+use crate::identity;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -20,13 +21,22 @@ pub const SEND_TYPES: &[&str] = &[
 /// Media message types.
 pub const MEDIA_TYPES: &[&str] = &["image", "document", "audio", "video", "sticker"];
 
+/// Who a send goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    /// `to`: a phone number, its digits.
+    Phone(String),
+    /// `recipient`: a business-scoped user id.
+    UserId(String),
+}
+
 /// A send request that passed validation.
 #[derive(Debug, Clone)]
 pub struct ValidSend {
-    /// `to` as given.
+    /// `to` or `recipient` as given.
     pub input: String,
-    /// The recipient's wa_id (digits of `to`).
-    pub wa_id: String,
+    /// The recipient it names.
+    pub recipient: Recipient,
     /// The message type.
     pub kind: String,
 }
@@ -99,18 +109,7 @@ pub fn validate_send(body: &Value, media_known: &dyn Fn(&str) -> bool) -> Result
     {
         return Err(errors::invalid_parameter("recipient_type must be \"individual\""));
     }
-    let input = match map.get("to") {
-        None | Some(Value::Null) => return Err(errors::required_parameter("to")),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(errors::invalid_parameter("to must be a string")),
-    };
-    let wa_id: String = input.chars().filter(|c| c.is_ascii_digit()).collect();
-    let formatting_only = input
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'));
-    if wa_id.is_empty() || !formatting_only || wa_id.len() > 20 {
-        return Err(errors::invalid_parameter("Invalid recipient"));
-    }
+    let (input, recipient) = recipient_of(map)?;
     let kind = match map.get("type") {
         None | Some(Value::Null) => "text".to_string(),
         Some(Value::String(t)) => t.clone(),
@@ -170,7 +169,45 @@ pub fn validate_send(body: &Value, media_known: &dyn Fn(&str) -> bool) -> Result
         }
         media => validate_media(object(body, media)?, media, media_known)?,
     }
-    Ok(ValidSend { input, wa_id, kind })
+    Ok(ValidSend { input, recipient, kind })
+}
+
+/// `to` (a phone number) or `recipient` (a business-scoped user id), exactly one of them.
+fn recipient_of(map: &serde_json::Map<String, Value>) -> Result<(String, Recipient), GraphError> {
+    let field = |name: &str| match map.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(errors::invalid_parameter(format!("{name} must be a string"))),
+    };
+    match (field("to")?, field("recipient")?) {
+        (Some(_), Some(_)) => Err(errors::invalid_parameter(
+            "Give either to (a phone number) or recipient (a business-scoped user id), not both",
+        )),
+        (None, None) => Err(errors::required_parameter("to")),
+        (Some(to), None) => {
+            let trimmed = to.trim();
+            if identity::parse_user_id(trimmed).is_ok() || identity::parse_parent_user_id(trimmed).is_ok() {
+                // Reports say Meta silently drops a BSUID placed in `to`; refusing makes the mistake loud.
+                return Err(errors::invalid_parameter(format!(
+                    "to: \"{to}\" is a business-scoped user id, not a phone number; send to it with \"recipient\" (and \"recipient_type\": \"individual\")"
+                )));
+            }
+            let digits: String = to.chars().filter(|c| c.is_ascii_digit()).collect();
+            let formatting_only = to
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'));
+            if digits.is_empty() || !formatting_only || digits.len() > 20 {
+                return Err(errors::invalid_parameter("Invalid recipient"));
+            }
+            Ok((to, Recipient::Phone(digits)))
+        }
+        (None, Some(recipient)) => match identity::parse_user_id(&recipient) {
+            Ok(id) => Ok((recipient, Recipient::UserId(id))),
+            Err(reason) => Err(errors::invalid_parameter(format!(
+                "recipient: {reason}; the simulator delivers to a customer's own business-scoped user id"
+            ))),
+        },
+    }
 }
 
 /// Template buttons: at most 10, indexed 0 to 9.
@@ -312,9 +349,9 @@ fn validate_interactive(
     media_known: &dyn Fn(&str) -> bool,
 ) -> Result<(), GraphError> {
     let kind = string(interactive, "interactive", "type")?;
-    if !matches!(kind, "button" | "list") {
+    if !matches!(kind, "button" | "list" | "request_contact_info") {
         return Err(errors::invalid_parameter(format!(
-            "interactive.type: unsupported interactive type \"{kind}\"; expected button or list"
+            "interactive.type: unsupported interactive type \"{kind}\"; expected button, list or request_contact_info"
         )));
     }
     let body = match interactive.get("body") {
@@ -323,6 +360,12 @@ fn validate_interactive(
         Some(_) => return Err(errors::invalid_parameter("interactive.body must be an object")),
     };
     non_empty_max(string(body, "interactive.body", "text")?, "interactive.body.text", 1024)?;
+    if kind == "request_contact_info" && interactive.get("header").is_some_and(|h| !h.is_null()) {
+        // Meta's examples of this message show a body and the action only.
+        return Err(errors::invalid_parameter(
+            "interactive.header is not allowed on request_contact_info messages",
+        ));
+    }
     if let Some(header) = interactive.get("header").filter(|h| !h.is_null()) {
         let header = header
             .as_object()
@@ -365,7 +408,18 @@ fn validate_interactive(
         None | Some(Value::Null) => return Err(errors::required_parameter("interactive.action")),
         Some(_) => return Err(errors::invalid_parameter("interactive.action must be an object")),
     };
-    if kind == "button" {
+    if kind == "request_contact_info" {
+        if string(action, "interactive.action", "name")? != "request_contact_info" {
+            return Err(errors::invalid_parameter(
+                "interactive.action.name must be \"request_contact_info\"",
+            ));
+        }
+        if let Some(other) = action.keys().find(|k| k.as_str() != "name") {
+            return Err(errors::invalid_parameter(format!(
+                "interactive.action.{other} is not allowed on request_contact_info messages"
+            )));
+        }
+    } else if kind == "button" {
         let buttons = match action.get("buttons") {
             Some(Value::Array(b)) => b,
             None | Some(Value::Null) => {
@@ -489,8 +543,47 @@ mod tests {
     fn a_plain_text_message_passes_and_normalises_the_recipient() {
         let body = json!({"messaging_product":"whatsapp","to":"+1 555 0100","type":"text","text":{"body":"hi"}});
         let ok = validate_send(&body, &|_| false).unwrap();
-        assert_eq!(ok.wa_id, "15550100");
+        assert_eq!(ok.recipient, Recipient::Phone("15550100".into()));
         assert_eq!(ok.input, "+1 555 0100");
+    }
+
+    #[test]
+    fn a_bsuid_goes_in_recipient_and_is_refused_in_to() {
+        let by_id = json!({"messaging_product":"whatsapp","recipient_type":"individual","recipient":"US.13491208655302741918",
+            "type":"text","text":{"body":"hi"}});
+        let in_to =
+            json!({"messaging_product":"whatsapp","to":"US.13491208655302741918","type":"text","text":{"body":"hi"}});
+        let both =
+            json!({"messaging_product":"whatsapp","to":"1555","recipient":"US.1","type":"text","text":{"body":"hi"}});
+        let bad = json!({"messaging_product":"whatsapp","recipient":"15551234567","type":"text","text":{"body":"hi"}});
+
+        assert_eq!(
+            validate_send(&by_id, &|_| false).unwrap().recipient,
+            Recipient::UserId("US.13491208655302741918".into())
+        );
+        assert_eq!(code(validate_send(&in_to, &|_| false)), 100);
+        assert_eq!(code(validate_send(&both, &|_| false)), 100);
+        assert_eq!(code(validate_send(&bad, &|_| false)), 100);
+    }
+
+    #[test]
+    fn a_request_contact_info_message_needs_its_body_and_action_name() {
+        let ask = |interactive: Value| json!({"messaging_product":"whatsapp","recipient":"US.1","type":"interactive","interactive":interactive});
+        let good = ask(
+            json!({"type":"request_contact_info","body":{"text":"Share your number?"},
+            "action":{"name":"request_contact_info"}}),
+        );
+        assert!(validate_send(&good, &|_| false).is_ok());
+        for bad in [
+            json!({"type":"request_contact_info","action":{"name":"request_contact_info"}}),
+            json!({"type":"request_contact_info","body":{"text":"x"},"action":{"name":"send_location"}}),
+            json!({"type":"request_contact_info","body":{"text":"x"}}),
+            json!({"type":"request_contact_info","body":{"text":"x"},"action":{"name":"request_contact_info","buttons":[]}}),
+            json!({"type":"request_contact_info","header":{"type":"text","text":"h"},"body":{"text":"x"},
+                "action":{"name":"request_contact_info"}}),
+        ] {
+            assert_eq!(code(validate_send(&ask(bad.clone()), &|_| false)), 100, "{bad}");
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Webhook side: builds Meta's envelopes, signs the exact bytes sent, and delivers them with retries.
 
-use crate::state::Shared;
+use crate::state::{BusinessNumber, Shared};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::time::Duration;
 
 /// Outcome of one webhook delivery (all its attempts).
@@ -19,46 +19,61 @@ pub struct Delivery {
     pub error: Option<String>,
 }
 
-/// The `value` of a `messages` change carrying the business metadata.
-fn value_base(shared: &Shared) -> serde_json::Map<String, Value> {
-    let mut value = serde_json::Map::new();
+/// The `value` of a change, carrying the business number's metadata.
+fn value_base(number: &BusinessNumber) -> Map<String, Value> {
+    let mut value = Map::new();
     value.insert("messaging_product".into(), json!("whatsapp"));
     value.insert(
         "metadata".into(),
         json!({
-            "display_phone_number": shared.display_phone_number,
-            "phone_number_id": shared.phone_number_id,
+            "display_phone_number": number.display_phone_number,
+            "phone_number_id": number.phone_number_id,
         }),
     );
     value
 }
 
-fn envelope(shared: &Shared, value: serde_json::Map<String, Value>) -> Value {
+fn envelope(shared: &Shared, field: &str, value: Map<String, Value>) -> Value {
     json!({
         "object": "whatsapp_business_account",
         "entry": [{
             "id": shared.waba_id,
-            "changes": [{"value": Value::Object(value), "field": "messages"}],
+            "changes": [{"value": Value::Object(value), "field": field}],
         }],
     })
 }
 
-/// Envelope of one inbound customer message.
-pub fn message_envelope(shared: &Shared, wa_id: &str, profile_name: &str, message: Value) -> Value {
-    let mut value = value_base(shared);
-    value.insert(
-        "contacts".into(),
-        json!([{"profile": {"name": profile_name}, "wa_id": wa_id}]),
-    );
+/// Envelope of one inbound customer message, with the customer's `contacts[]` entry.
+pub fn message_envelope(shared: &Shared, number: &BusinessNumber, contact: Value, message: Value) -> Value {
+    let mut value = value_base(number);
+    value.insert("contacts".into(), json!([contact]));
     value.insert("messages".into(), json!([message]));
-    envelope(shared, value)
+    envelope(shared, "messages", value)
+}
+
+/// Envelope of one system message (`user_changed_number`, `user_changed_user_id`): unlike other
+/// messages it has no `contacts` array (Meta's system messages webhook reference).
+pub fn system_envelope(shared: &Shared, number: &BusinessNumber, message: Value) -> Value {
+    let mut value = value_base(number);
+    value.insert("messages".into(), json!([message]));
+    envelope(shared, "messages", value)
 }
 
 /// Envelope of one status of an outbound message.
-pub fn status_envelope(shared: &Shared, status: Value) -> Value {
-    let mut value = value_base(shared);
+pub fn status_envelope(shared: &Shared, number: &BusinessNumber, status: Value) -> Value {
+    let mut value = value_base(number);
     value.insert("statuses".into(), json!([status]));
-    envelope(shared, value)
+    envelope(shared, "messages", value)
+}
+
+/// Envelope of one coexistence echo: field `smb_message_echoes`, `value.message_echoes[]` (what
+/// the business sent from the WhatsApp Business app), with the customer's `contacts[]` entry as
+/// in the echo payloads of the fixture corpus.
+pub fn echo_envelope(shared: &Shared, number: &BusinessNumber, contact: Value, echo: Value) -> Value {
+    let mut value = value_base(number);
+    value.insert("contacts".into(), json!([contact]));
+    value.insert("message_echoes".into(), json!([echo]));
+    envelope(shared, "smb_message_echoes", value)
 }
 
 /// POSTs `body` to the webhook URL, signed, retrying non-200 answers and connection errors with
