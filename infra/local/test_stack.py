@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 STACK_PY = HERE / "stack.py"
 TEMPLATE = HERE.parents[1] / "template.yaml"
-MOTO_SERVER = Path(sys.executable).parent / "moto_server"
+MOTO_SERVER = HERE / "moto_server.py"
 
 
 def free_port() -> int:
@@ -49,7 +49,7 @@ class StackOnMoto(unittest.TestCase):
         port = free_port()
         cls.endpoint = f"http://127.0.0.1:{port}"
         cls.moto = subprocess.Popen(
-            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -11,7 +11,9 @@ use tokio::process::{Child, Command};
 /// How long moto may take to answer after it is started (its imports are slow).
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A `moto_server` child process. It is killed on [`Moto::shutdown`] or when dropped.
+/// A moto server child process (`infra/local/moto_server.py`: moto's server
+/// with DynamoDB requests applied one at a time). It is killed on
+/// [`Moto::shutdown`] or when dropped.
 pub struct Moto {
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
@@ -22,10 +24,11 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts `.venv-local/bin/moto_server` on 127.0.0.1 (`port` 0 picks a free
-    /// port) and waits until it answers HTTP.
+    /// Starts `infra/local/moto_server.py` with the venv's Python on 127.0.0.1
+    /// (`port` 0 picks a free port) and waits until it answers HTTP.
     pub async fn start(repo_root: &Path, port: u16) -> anyhow::Result<Moto> {
-        let program = repo_root.join(".venv-local/bin/moto_server");
+        let program = repo_root.join(".venv-local/bin/python3");
+        let server = repo_root.join("infra/local/moto_server.py");
         if !program.exists() {
             bail!(
                 "{} not found: create the venv with `python3 -m venv .venv-local && \
@@ -40,6 +43,7 @@ impl Moto {
         let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
         // moto logs every request on stderr; a file keeps a pipe from filling up and blocking it.
         let child = Command::new(&program)
+            .arg(&server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
