@@ -55,6 +55,16 @@ fn darken(img: &RgbImage, factor: f32) -> RgbImage {
     })
 }
 
+/// `img` taken in a dark room: a 128th of the light, and the sensor's noise.
+fn in_the_dark(img: &RgbImage) -> RgbImage {
+    let mut dark = img.clone();
+    for (i, c) in dark.pixels_mut().flat_map(|p| p.0.iter_mut()).enumerate() {
+        let noise = ((i as u64).wrapping_mul(2_654_435_761) >> 11) % 7;
+        *c = (*c / 128 + noise as u8).saturating_sub(4);
+    }
+    dark
+}
+
 fn save_jpeg(img: &RgbImage, path: &Path, quality: u8) {
     let file = std::fs::File::create(path).unwrap();
     let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(file), quality);
@@ -188,6 +198,46 @@ async fn a_dark_photo_is_stored_encrypted_the_customer_is_asked_for_a_better_one
     );
     assert_eq!(duplicate["other_customer"], true);
     assert!(item["signals"].to_string().contains("another customer"));
+    desk.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_customers_different_dark_photos_are_not_linked_and_each_is_asked_for_a_better_one() -> anyhow::Result<()> {
+    let desk = Helpdesk::start().await?;
+    let dir = workdir("very-dark");
+    let token = desk.token("ana", "support").await?;
+
+    // Two customers, one after the other, each send a photo taken in the dark (different scenes). Their hashes are
+    // the same: fingerprinted, the second was "same photo as another customer's image" on the first one's ticket.
+    let mut items = Vec::new();
+    for (customer, scene) in [("15551239006", 1), ("15551239007", 2)] {
+        let path = dir.join(format!("dark-{scene}.jpg"));
+        save_jpeg(&in_the_dark(&photo(scene)), &path, 90);
+        desk.customer_says(customer, "hi").await?;
+        desk.inbox_of_at_least(customer, 1).await?;
+        let sent = send_file(&desk, customer, "image", &path).await?;
+        let inbox = desk.inbox_of_at_least(customer, 2).await?;
+        assert_eq!(text_of(&inbox[1]), english("photo-too-dark"), "{customer}");
+        let (_, item) = attachment(&desk, &token, customer, sent["wamid"].as_str().unwrap()).await?;
+        items.push(item);
+    }
+
+    // Neither is fingerprinted, so the second is not linked to the first; agents see why.
+    for item in &items {
+        assert_eq!(item["quality"]["problems"], json!(["too_dark"]), "{item}");
+        assert_eq!(item["phash"], Value::Null, "{item}");
+        assert_eq!(item["duplicates"], json!([]), "{item}");
+        assert!(!item["signals"].to_string().contains("same photo"), "{item}");
+        assert!(
+            item["partial"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p == "fingerprint skipped: very dark image"),
+            "{item}"
+        );
+    }
     desk.stop().await;
     Ok(())
 }

@@ -331,24 +331,36 @@ where
                 .push("no camera data but an editing program's mark".into());
         }
 
+        // A very dark or near-uniform image hashes like any other such image: it is neither compared nor filed, and
+        // agents are told no duplicate check was made.
+        let phash = match &analysis.phash {
+            Ok(phash) => Some(phash.as_str()),
+            Err(reason) => {
+                attachment.partial.push(format!("fingerprint skipped: {reason}"));
+                None
+            }
+        };
+
         // Near-duplicates through the band index: only candidates sharing a band are compared.
         let mut duplicates: Vec<DuplicateSignal> = Vec::new();
-        for band in phash_bands(&analysis.phash) {
-            for candidate in self.index.fingerprints(&band).await? {
-                let same_item = candidate.ticket_id == job.ticket_id && candidate.wamid == job.wamid;
-                let same_ticket = candidate.ticket_id == job.ticket_id;
-                if same_item || same_ticket || duplicates.iter().any(|d| d.wamid == candidate.wamid) {
-                    continue;
-                }
-                if let Some(distance) = phash_distance(&analysis.phash, &candidate.phash)
-                    && distance <= NEAR_DUPLICATE_DISTANCE
-                {
-                    duplicates.push(DuplicateSignal {
-                        ticket_id: candidate.ticket_id.clone(),
-                        wamid: candidate.wamid.clone(),
-                        distance,
-                        other_customer: candidate.customer != job.customer,
-                    });
+        if let Some(phash) = phash {
+            for band in phash_bands(phash) {
+                for candidate in self.index.fingerprints(&band).await? {
+                    let same_item = candidate.ticket_id == job.ticket_id && candidate.wamid == job.wamid;
+                    let same_ticket = candidate.ticket_id == job.ticket_id;
+                    if same_item || same_ticket || duplicates.iter().any(|d| d.wamid == candidate.wamid) {
+                        continue;
+                    }
+                    if let Some(distance) = phash_distance(phash, &candidate.phash)
+                        && distance <= NEAR_DUPLICATE_DISTANCE
+                    {
+                        duplicates.push(DuplicateSignal {
+                            ticket_id: candidate.ticket_id.clone(),
+                            wamid: candidate.wamid.clone(),
+                            distance,
+                            other_customer: candidate.customer != job.customer,
+                        });
+                    }
                 }
             }
         }
@@ -388,16 +400,18 @@ where
         }
         attachment.quality = Some(analysis.quality);
         attachment.exif = Some(analysis.exif.clone());
-        attachment.phash = Some(analysis.phash.clone());
+        attachment.phash = phash.map(str::to_owned);
 
-        let fingerprint = Fingerprint {
-            phash: analysis.phash.clone(),
-            ticket_id: job.ticket_id.clone(),
-            customer: job.customer.clone(),
-            wamid: job.wamid.clone(),
-        };
-        for band in phash_bands(&analysis.phash) {
-            self.index.file_fingerprint(&band, &fingerprint).await?;
+        if let Some(phash) = phash {
+            let fingerprint = Fingerprint {
+                phash: phash.to_owned(),
+                ticket_id: job.ticket_id.clone(),
+                customer: job.customer.clone(),
+                wamid: job.wamid.clone(),
+            };
+            for band in phash_bands(phash) {
+                self.index.file_fingerprint(&band, &fingerprint).await?;
+            }
         }
         Ok(())
     }

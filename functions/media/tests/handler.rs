@@ -4,7 +4,7 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use helpdesk::adapters::memory::{MemoryGraph, MemoryMedia, MemoryMediaStore, MemoryQueue, MemoryStore, MemoryVision};
-use helpdesk::domain::attachment::{DuplicateSignal, MediaAttachment};
+use helpdesk::domain::attachment::{DuplicateSignal, Fingerprint, MediaAttachment};
 use helpdesk::domain::commands::{AttachMedia, MediaJob, TicketCommand};
 use helpdesk::domain::desk::{Desk, EMBEDDED_CONFIG};
 use helpdesk::domain::i18n::{Arg, Catalog, Lang};
@@ -12,7 +12,7 @@ use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::media::QualityProblem;
 use helpdesk::domain::outbound::{OutboundBody, OutboundRequest};
 use helpdesk::domain::vision::{Label, VisionReport};
-use helpdesk::ports::{Queue, QueueError, QueueMessage};
+use helpdesk::ports::{FingerprintIndex, Queue, QueueError, QueueMessage, StoreError};
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::{Rgb, RgbImage};
@@ -75,13 +75,22 @@ impl Ports {
         tickets: T,
         outbound: O,
     ) -> Media<MemoryGraph, MemoryMediaStore, MemoryVision, MemoryStore, T, O> {
+        self.media_with(self.index.clone(), tickets, outbound)
+    }
+
+    fn media_with<I: FingerprintIndex, T: Queue<TicketCommand>, O: Queue<OutboundRequest>>(
+        &self,
+        index: I,
+        tickets: T,
+        outbound: O,
+    ) -> Media<MemoryGraph, MemoryMediaStore, MemoryVision, I, T, O> {
         let catalog = Catalog::builtin();
         let desk = Desk::from_toml(EMBEDDED_CONFIG, &catalog).unwrap();
         Media::new(
             self.graph.clone(),
             self.files.clone(),
             self.vision.clone(),
-            self.index.clone(),
+            index,
             tickets,
             outbound,
             desk,
@@ -138,6 +147,36 @@ impl<T: QueueMessage + Clone + Send + Sync> Queue<T> for Recorded<T> {
     async fn send(&self, items: &[T]) -> Result<(), QueueError> {
         self.offered.lock().unwrap().extend_from_slice(items);
         self.queue.send(items).await
+    }
+}
+
+/// The near-duplicate index, keeping every band looked up and every fingerprint filed.
+#[derive(Clone, Default)]
+struct RecordedIndex {
+    index: MemoryStore,
+    looked_up: Arc<Mutex<Vec<String>>>,
+    filed: Arc<Mutex<Vec<Fingerprint>>>,
+}
+
+impl RecordedIndex {
+    fn looked_up(&self) -> Vec<String> {
+        self.looked_up.lock().unwrap().clone()
+    }
+
+    fn filed(&self) -> Vec<Fingerprint> {
+        self.filed.lock().unwrap().clone()
+    }
+}
+
+impl FingerprintIndex for RecordedIndex {
+    async fn fingerprints(&self, band: &str) -> Result<Vec<Fingerprint>, StoreError> {
+        self.looked_up.lock().unwrap().push(band.to_owned());
+        self.index.fingerprints(band).await
+    }
+
+    async fn file_fingerprint(&self, band: &str, fingerprint: &Fingerprint) -> Result<(), StoreError> {
+        self.filed.lock().unwrap().push(fingerprint.clone());
+        self.index.file_fingerprint(band, fingerprint).await
     }
 }
 
@@ -256,6 +295,16 @@ fn dark_photo() -> Vec<u8> {
     let mut img = scene(800, 600);
     img.pixels_mut().for_each(|p| p.0.iter_mut().for_each(|c| *c /= 5));
     jpeg(&img)
+}
+
+/// `img` taken in a dark room: a hundredth of the light, and the sensor's noise.
+fn in_the_dark(img: &RgbImage) -> Vec<u8> {
+    let mut dark = img.clone();
+    for (i, c) in dark.pixels_mut().flat_map(|p| p.0.iter_mut()).enumerate() {
+        let noise = ((i as u64).wrapping_mul(2_654_435_761) >> 11) % 7;
+        *c = (*c / 100 + noise as u8).saturating_sub(4);
+    }
+    jpeg(&dark)
 }
 
 /// The same scene, 320×240.
@@ -708,4 +757,50 @@ async fn a_redelivered_job_stores_and_attaches_the_same_thing_once() {
     assert_eq!(replies.len(), 2);
     assert_eq!(replies[0], replies[1]);
     assert_eq!(ports.told(), [english("received-media")]);
+}
+
+#[tokio::test]
+async fn two_customers_different_very_dark_photos_are_not_linked_nor_filed_and_both_are_asked_for_a_better_one() {
+    // Arrange: two different scenes, each taken in the dark. Their hashes are 2 bits apart: fingerprinted, the
+    // second was "same photo as another customer's image on ticket TK-A".
+    let ports = Ports::new();
+    let index = RecordedIndex::default();
+    ports.serve("MEDIA-17", "image/jpeg", &in_the_dark(&scene(800, 600)));
+    ports.serve(
+        "MEDIA-18",
+        "image/jpeg",
+        &in_the_dark(&image::imageops::rotate180(&scene(800, 600))),
+    );
+    let first = job("image", "MEDIA-17", "image/jpeg");
+    let second = MediaJob {
+        ticket_id: TicketId::parse("TK-B").unwrap(),
+        customer: CustomerId::parse("15551230002").unwrap(),
+        ..job("image", "MEDIA-18", "image/jpeg")
+    };
+    let media = ports.media_with(index.clone(), ports.tickets.clone(), ports.outbound.clone());
+
+    // Act
+    media.process(first, 1).await.unwrap();
+    media.process(second, 1).await.unwrap();
+
+    // Assert
+    let attached = ports.attached();
+    assert_eq!(attached.len(), 2);
+    for a in &attached {
+        assert_eq!(a.quality.as_ref().unwrap().problems, [QualityProblem::TooDark]);
+        assert_eq!(a.phash, None);
+        assert_eq!(a.partial, ["fingerprint skipped: very dark image"], "{a:?}");
+        assert!(a.duplicates.is_empty(), "{:?}", a.duplicates);
+        assert!(!a.signals.iter().any(|s| s.contains("same photo")), "{:?}", a.signals);
+    }
+    assert!(index.looked_up().is_empty(), "{:?}", index.looked_up());
+    assert!(index.filed().is_empty(), "{:?}", index.filed());
+    assert_eq!(ports.told(), [english("photo-too-dark"), english("photo-too-dark")]);
+    let customers: Vec<_> = ports
+        .outbound
+        .sent()
+        .into_iter()
+        .map(|r| r.customer.as_str().to_owned())
+        .collect();
+    assert_eq!(customers, ["15551230001", "15551230002"]);
 }

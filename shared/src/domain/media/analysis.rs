@@ -10,15 +10,16 @@ use serde::{Deserialize, Serialize};
 
 use super::MB;
 use super::exif::{ExifTraces, exif_traces};
-use super::phash::perceptual_hash;
+use super::phash::{LowInformation, fingerprint};
 use super::quality::{Quality, QualityThresholds};
 
 /// An image's measures, fingerprint and EXIF traces, with a copy for the vision service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageAnalysis {
     pub quality: Quality,
-    /// 16 lowercase hex characters: a 64-bit DCT perceptual hash, compared with [`phash_distance`](super::phash_distance).
-    pub phash: String,
+    /// 16 lowercase hex characters: a 64-bit DCT perceptual hash, compared with [`phash_distance`](super::phash_distance);
+    /// or why the image carries too little information to be fingerprinted (its quality is measured all the same).
+    pub phash: Result<String, LowInformation>,
     pub exif: ExifTraces,
     /// JPEG, upright, longest side ≤ 1024 px, at most 5 MB (Rekognition's bytes limit), transparency over white.
     #[serde(skip)]
@@ -55,7 +56,8 @@ const ANALYSIS_MAX_BYTES: usize = 5 * MB as usize;
 /// decoded image is shrunk to the ≤ 1024 px analysis copy before anything else, and brightness, sharpness and the hash are measured on a grayscale copy whose longest side is
 /// 512 px. Problems: too small (longer side < `min_width` or shorter side < `min_height`), too dark, overexposed,
 /// blurred (judged only when the exposure is right: the Laplacian's variance falls with contrast, so a dark or
-/// washed-out photo would read as blurred whatever its focus).
+/// washed-out photo would read as blurred whatever its focus). A very dark or near-uniform image gets no hash (see
+/// [`LowInformation`]); its quality is judged all the same.
 pub fn analyse_image(bytes: &[u8], thresholds: &QualityThresholds) -> Result<ImageAnalysis, ImageError> {
     let decode_error = |e: image::ImageError| ImageError::Decode(e.to_string());
     let mut reader = ImageReader::new(Cursor::new(bytes))
@@ -92,14 +94,19 @@ pub fn analyse_image(bytes: &[u8], thresholds: &QualityThresholds) -> Result<Ima
         (raw_width, raw_height)
     };
     let rgb = flatten(copy);
-    let gray = shrink_gray(image::imageops::grayscale(&rgb), MEASURE_MAX_SIDE);
+    let gray = measured_gray(&rgb);
 
     Ok(ImageAnalysis {
         quality: Quality::measure(&gray, width, height, thresholds),
-        phash: perceptual_hash(&gray),
+        phash: fingerprint(&gray),
         exif: exif_traces(bytes),
         analysis_copy: encode_jpeg(&rgb)?,
     })
+}
+
+/// The grayscale copy that is measured and fingerprinted: longest side at most [`MEASURE_MAX_SIDE`].
+pub(super) fn measured_gray(rgb: &RgbImage) -> GrayImage {
+    shrink_gray(image::imageops::grayscale(rgb), MEASURE_MAX_SIDE)
 }
 
 fn swaps_axes(orientation: Orientation) -> bool {
@@ -182,7 +189,7 @@ mod tests {
         let analysis = scene_analysis();
         assert_eq!(analysis.quality.problems, vec![]);
         assert_eq!((analysis.quality.width, analysis.quality.height), (1280, 960));
-        assert_eq!(analysis.phash.len(), 16);
+        assert_eq!(analysis.phash.as_ref().map(String::len), Ok(16));
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! Test helpers shared by the media unit tests: deterministic photo-like pictures, their
-//! encodings, the analysed reference scene and JPEGs carrying chosen EXIF fields.
+//! Test helpers shared by the media unit tests: deterministic photo-like pictures (dark,
+//! flat and night ones too), their encodings, the analysed reference scene and JPEGs carrying
+//! chosen EXIF fields.
 
 use std::io::Cursor;
 use std::sync::OnceLock;
 
 use image::codecs::jpeg::JpegEncoder;
-use image::{ImageFormat, Rgb, RgbImage};
+use image::{GrayImage, ImageFormat, Rgb, RgbImage};
 
+use super::analysis::measured_gray;
 use super::{ImageAnalysis, QualityThresholds, analyse_image};
 
 /// xorshift64*: deterministic pictures and bytes without a dependency.
@@ -22,6 +24,12 @@ impl Rng {
 
     pub(super) fn below(&mut self, n: u32) -> u32 {
         (self.next() >> 32) as u32 % n
+    }
+
+    /// About normally distributed around 0 with standard deviation `sd` (the sum of 12 uniform draws).
+    fn gauss(&mut self, sd: f32) -> f32 {
+        let sum: f32 = (0..12).map(|_| self.below(10_000) as f32 / 10_000.0).sum();
+        (sum - 6.0) * sd
     }
 }
 
@@ -64,6 +72,50 @@ pub(super) fn photo(seed: u64, width: u32, height: u32) -> RgbImage {
         }
     }
     img
+}
+
+/// `img` with a fraction `light` of its light and a dark sensor's noise (standard deviation `noise` levels per
+/// channel): a photo taken in a dark room.
+pub(super) fn underexposed(img: &RgbImage, light: f32, noise: f32, seed: u64) -> RgbImage {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut out = img.clone();
+    for c in out.pixels_mut().flat_map(|px| px.0.iter_mut()) {
+        *c = (f32::from(*c) * light + rng.gauss(noise)).round().clamp(0.0, 255.0) as u8;
+    }
+    out
+}
+
+/// A painted wall: `base` luma, lit from one side (`falloff` levels darker across the frame), with sensor noise.
+pub(super) fn wall(width: u32, height: u32, base: f32, falloff: f32) -> RgbImage {
+    let mut rng = Rng(17);
+    RgbImage::from_fn(width, height, |x, _| {
+        let l = base - falloff * x as f32 / width as f32 + rng.gauss(3.0);
+        Rgb([l, l * 0.97, l * 0.92].map(|c| c.clamp(0.0, 255.0) as u8))
+    })
+}
+
+/// A street at night: a photo at 6% of its light with sensor noise, and a few lit windows.
+pub(super) fn night(seed: u64, width: u32, height: u32) -> RgbImage {
+    let mut img = underexposed(&photo(seed, width, height), 0.06, 2.0, seed);
+    let mut rng = Rng(seed.wrapping_mul(31) | 1);
+    for _ in 0..6 {
+        let (x0, y0) = (rng.below(width), rng.below(height));
+        let (w, h) = (width / 50 + rng.below(width / 8), height / 40 + rng.below(height / 8));
+        let l = 150 + rng.below(100) as u8;
+        for y in y0..(y0 + h).min(height) {
+            for x in x0..(x0 + w).min(width) {
+                img.put_pixel(x, y, Rgb([l, l / 10 * 9, l / 10 * 6]));
+            }
+        }
+    }
+    img
+}
+
+/// The grayscale copy [`analyse_image`] measures and hashes, for `img` sent as a JPEG of quality 92 (at most 1024
+/// pixels wide or high, which needs no analysis copy shrunk first).
+pub(super) fn measured(img: &RgbImage) -> GrayImage {
+    assert!(img.width().max(img.height()) <= 1024);
+    measured_gray(&image::load_from_memory(&jpeg(img, 92)).unwrap().into_rgb8())
 }
 
 pub(super) fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {
