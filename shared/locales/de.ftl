@@ -125,3 +125,5 @@ csat-score =
 csat-thanks-ask = Vielen Dank! Möchten Sie noch etwas ergänzen? Schreiben Sie es einfach hier.
 csat-no-comment = Nein, danke
 csat-thanks = Vielen Dank für Ihr Feedback.
+# A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
+contact-request = Um Ihr Anliegen zu bearbeiten, braucht das Team Ihre Telefonnummer: Tippen Sie unten auf die Schaltfläche, um sie zu teilen.

@@ -124,3 +124,5 @@ csat-score =
 csat-thanks-ask = Thank you! Anything you'd like to add? Just write it here.
 csat-no-comment = No, thanks
 csat-thanks = Thank you for your feedback.
+# A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
+contact-request = To look into this, the team needs your phone number: tap the button below to share it.

@@ -125,3 +125,5 @@ csat-score =
 csat-thanks-ask = ¡Gracias! ¿Quiere añadir algo? Escríbalo aquí mismo.
 csat-no-comment = No, gracias
 csat-thanks = Gracias por su opinión.
+# A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
+contact-request = Para revisar su caso, el equipo necesita su número de teléfono: toque el botón de abajo para compartirlo.

@@ -125,3 +125,5 @@ csat-score =
 csat-thanks-ask = Merci ! Souhaitez-vous ajouter quelque chose ? Écrivez-le simplement ici.
 csat-no-comment = Non, merci
 csat-thanks = Merci pour votre avis.
+# A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
+contact-request = Pour traiter votre demande, l’équipe a besoin de votre numéro de téléphone : touchez le bouton ci-dessous pour le partager.

@@ -124,3 +124,5 @@ csat-score =
 csat-thanks-ask = Grazie! Vuoi aggiungere qualcosa? Scrivilo pure qui.
 csat-no-comment = No, grazie
 csat-thanks = Grazie per il tuo feedback.
+# A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
+contact-request = Per gestire la richiesta, il team ha bisogno del tuo numero di telefono: tocca il pulsante qui sotto per condividerlo.

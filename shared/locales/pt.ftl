@@ -124,3 +124,5 @@ csat-score =
 csat-thanks-ask = Obrigado! Quer acrescentar alguma coisa? Basta escrever aqui.
 csat-no-comment = Não, obrigado
 csat-thanks = Obrigado pela sua opinião.
+# A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
+contact-request = Para tratar o seu pedido, a equipa precisa do seu número de telefone: toque no botão abaixo para o partilhar.

@@ -5,11 +5,13 @@
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
 use crate::domain::events::DomainEvent;
+use crate::domain::identity::{Address, Handle, Identity};
 use crate::domain::ids::{CustomerId, TicketId};
+use crate::domain::inbound::Unattributed;
 use crate::domain::outbound::OutboundBody;
 use crate::domain::reports::{AggregateRow, ReportFact};
 use crate::domain::sla::Deadline;
-use crate::domain::ticket::{CustomerProfile, DeliveryState, Ticket, TicketStatus, TimelineEntry};
+use crate::domain::ticket::{CustomerProfile, DeliveryUpdate, OutboundLink, Ticket, TicketStatus, TimelineEntry};
 use serde::Serialize;
 use std::error::Error as StdError;
 
@@ -77,6 +79,10 @@ pub trait TicketReader: Send + Sync {
     async fn profile(&self, customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError>;
     /// A ticket's attachments, in wamid order.
     async fn attachments(&self, ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError>;
+    /// One entry of a ticket's timeline, by its id (a wamid for messages).
+    async fn timeline_entry(&self, ticket: &TicketId, id: &str) -> Result<Option<TimelineEntry>, StoreError> {
+        Ok(self.timeline(ticket).await?.into_iter().find(|e| e.id == id))
+    }
 }
 
 /// The near-duplicate image index (written by the media function only).
@@ -104,22 +110,24 @@ pub trait TicketStore: TicketReader {
     ) -> Result<(), StoreError>;
     /// Adds a timeline entry; `false` when that entry (same time and id) exists already.
     async fn append_entry(&self, ticket: &TicketId, entry: &TimelineEntry) -> Result<bool, StoreError>;
+    /// Replaces a timeline entry whole (a message the customer withdrew).
+    async fn replace_entry(&self, ticket: &TicketId, entry: &TimelineEntry) -> Result<(), StoreError>;
     /// Remembers which ticket entry an outbound wamid belongs to.
-    async fn link_outbound(&self, wamid: &str, ticket: &TicketId, at_ms: i64) -> Result<(), StoreError>;
-    async fn find_outbound(&self, wamid: &str) -> Result<Option<(TicketId, i64)>, StoreError>;
-    /// Moves an outbound entry's delivery state forward; `false` when the stored
-    /// state is already at or past it (statuses arrive duplicated and out of order).
+    async fn link_outbound(&self, wamid: &str, link: &OutboundLink) -> Result<(), StoreError>;
+    async fn find_outbound(&self, wamid: &str) -> Result<Option<OutboundLink>, StoreError>;
+    /// Moves an outbound entry's delivery state forward, with its error and
+    /// price when given; `false` when the stored state is already at or past it
+    /// (statuses arrive duplicated and out of order).
     async fn advance_delivery(
         &self,
         ticket: &TicketId,
         at_ms: i64,
         wamid: &str,
-        state: DeliveryState,
-        error: Option<&str>,
+        update: &DeliveryUpdate,
     ) -> Result<bool, StoreError>;
     /// Keeps a status that arrived before its message was recorded (forward only).
-    async fn park_status(&self, wamid: &str, state: DeliveryState, error: Option<&str>) -> Result<(), StoreError>;
-    async fn parked_status(&self, wamid: &str) -> Result<Option<(DeliveryState, Option<String>)>, StoreError>;
+    async fn park_status(&self, wamid: &str, update: &DeliveryUpdate) -> Result<(), StoreError>;
+    async fn parked_status(&self, wamid: &str) -> Result<Option<DeliveryUpdate>, StoreError>;
     /// Stores an attachment (idempotent: the same wamid replaces itself).
     async fn save_attachment(&self, ticket: &TicketId, attachment: &MediaAttachment) -> Result<(), StoreError>;
     /// Stores a profile (the tickets function applies a customer's commands in order).
@@ -174,11 +182,49 @@ pub trait ReportStore: Send + Sync {
     async fn aggregates(&self, from: &str, to: &str) -> Result<Vec<AggregateRow>, StoreError>;
 }
 
-/// The bot's conversation state. Only the `bot` function holds one.
+/// The bot's conversation state: one per customer and business number. Only
+/// the `bot` function holds one.
 pub trait ConversationStore: Send + Sync {
-    async fn conversation(&self, customer: &CustomerId) -> Result<Option<Conversation>, StoreError>;
+    async fn conversation(
+        &self,
+        customer: &CustomerId,
+        phone_number_id: &str,
+    ) -> Result<Option<Conversation>, StoreError>;
     /// Saves if the stored version equals `conversation.version` (0: new), storing version + 1.
     async fn save_conversation(&self, conversation: &Conversation) -> Result<(), StoreError>;
+}
+
+/// The identity map and customers' identities. The bot writes them as
+/// messages arrive; the sender and the agent API read them.
+pub trait IdentityReader: Send + Sync {
+    /// The customer a handle (phone, BSUID, parent id) belongs to.
+    async fn owner(&self, handle: &Handle) -> Result<Option<CustomerId>, StoreError>;
+    /// What is known of a customer's identity (none for a customer stored
+    /// before identities were kept).
+    async fn identity(&self, customer: &CustomerId) -> Result<Option<Identity>, StoreError>;
+}
+
+/// Writes the identity map. Idempotent: linking a handle again to the same
+/// customer changes nothing; linking it to another customer moves it.
+pub trait IdentityStore: IdentityReader {
+    async fn link(&self, handle: &Handle, customer: &CustomerId) -> Result<(), StoreError>;
+    async fn save_identity(&self, identity: &Identity) -> Result<(), StoreError>;
+}
+
+/// Messages the webhook acknowledged that name no customer, kept whole for
+/// an admin to read. Written by the bot, read by the agent API.
+pub trait UnattributedStore: Send + Sync {
+    /// Keeps one (idempotent by its wamid and time).
+    async fn keep(&self, message: &Unattributed) -> Result<(), StoreError>;
+    /// Those received on the days from `from` to `to` (inclusive, `2026-11-21`), oldest first.
+    async fn unattributed(&self, from: &str, to: &str) -> Result<Vec<Unattributed>, StoreError>;
+}
+
+/// Hands an item to a queue that delivers it after a delay (SQS `DelaySeconds`,
+/// at most 15 minutes). Contract: `Ok` once accepted; delivery is at least
+/// once and unordered, so the consumer checks the item is still current.
+pub trait DelayedQueue<T: Serialize>: Send + Sync {
+    async fn send_after(&self, item: &T, delay: std::time::Duration) -> Result<(), QueueError>;
 }
 
 /// Publishes domain events. Contract: `Ok` only when every event was accepted;
@@ -213,11 +259,12 @@ impl GraphError {
 
 /// The Cloud API's sending side.
 pub trait GraphApi: Send + Sync {
-    /// Sends one message; the wamid Meta assigned on success.
+    /// Sends one message from `phone_number_id` to `to`; the wamid Meta
+    /// assigned on success. A [`OutboundBody::MarkRead`] answers no wamid: `Ok("")`.
     async fn send_message(
         &self,
         phone_number_id: &str,
-        to: &CustomerId,
+        to: &Address,
         body: &OutboundBody,
     ) -> Result<String, GraphError>;
 }

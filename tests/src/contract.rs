@@ -11,16 +11,20 @@ use helpdesk::adapters::s3::{MAX_PRESIGN_TTL, S3Error};
 use helpdesk::domain::attachment::{Fingerprint, MediaAttachment};
 use helpdesk::domain::conversation::Conversation;
 use helpdesk::domain::events::{DomainEvent, TicketEscalated, TicketReassigned, TicketRef};
+use helpdesk::domain::identity::{Handle, Identity, Phone, UserId, Username};
 use helpdesk::domain::ids::{CustomerId, TicketId};
+use helpdesk::domain::inbound::{BusinessNumber, Pricing, Unattributed};
 use helpdesk::domain::outbound::Author;
 use helpdesk::domain::reports::{AggregateRow, Counters, ReportFact};
 use helpdesk::domain::sla::{Deadline, DeadlineKind, Stage};
 use helpdesk::domain::ticket::{
-    CustomerProfile, CustomerTier, DeliveryState, Direction, Priority, Ticket, TicketStatus, TimelineEntry,
+    CustomerProfile, CustomerTier, DeliveryState, DeliveryUpdate, Direction, OutboundLink, Priority, Ticket,
+    TicketStatus, TimelineEntry,
 };
 use helpdesk::ports::{
-    ConversationStore, DeadlineIndex, DueDeadline, EventPublisher, FingerprintIndex, MediaLinks, MediaStore,
-    MediaUpload, Queue, QueueError, QueueMessage, ReportStore, StoreError, TicketStore,
+    ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher, FingerprintIndex, IdentityStore,
+    MediaLinks, MediaStore, MediaUpload, Queue, QueueError, QueueMessage, ReportStore, StoreError, TicketStore,
+    UnattributedStore,
 };
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -68,6 +72,21 @@ impl Unique {
         format!("team-{}-", self.tag)
     }
 
+    /// A business-scoped user id no other run uses.
+    pub fn user_id(&self, n: u32) -> UserId {
+        UserId::parse(&format!("US.{}u{n}", self.tag)).expect("a valid user id")
+    }
+
+    /// A phone number no other run uses.
+    pub fn phone(&self, n: u32) -> Phone {
+        Phone::parse(&format!("1555{:08}{n:02}", self.serial)).expect("a valid phone")
+    }
+
+    /// A business phone number id no other run uses.
+    pub fn business(&self, n: u32) -> String {
+        format!("9{:08}{n:02}", self.serial)
+    }
+
     pub fn wamid(&self, n: u32) -> String {
         format!("wamid.{}.{n}", self.tag)
     }
@@ -112,6 +131,9 @@ fn entry(id: &str, at_ms: i64, delivery: Option<DeliveryState>) -> TimelineEntry
         message: Some(serde_json::json!({"nested": {"list": [1, 2.5, "x", null]}})),
         delivery,
         delivery_error: None,
+        data: None,
+        withdrawn: false,
+        pricing: None,
     }
 }
 
@@ -182,7 +204,12 @@ pub async fn a_ticket_is_saved_with_its_entries_all_or_nothing<S: TicketStore>(
     let mut resaved = greeted.clone();
     resaved.delivery = Some(DeliveryState::Accepted);
     store
-        .advance_delivery(&t.id, greeted.at_ms, &greeted.id, DeliveryState::Read, None)
+        .advance_delivery(
+            &t.id,
+            greeted.at_ms,
+            &greeted.id,
+            &DeliveryUpdate::state(DeliveryState::Read),
+        )
         .await?;
     store.save_ticket(&t, Some(1), &[resaved, late.clone()]).await?;
     let mut read = greeted.clone();
@@ -309,10 +336,15 @@ pub async fn a_delivery_state_moves_only_forward<S: TicketStore>(store: &S, ids:
         .append_entry(&id, &entry(&failed, 6_000, Some(DeliveryState::Sent)))
         .await?;
     store.append_entry(&id, &entry(&blank, 7_000, None)).await?;
-    let advance = |at_ms, wamid: &str, state, error| {
+    let advance = |at_ms, wamid: &str, state, error: Option<&str>| {
         let id = id.clone();
         let wamid = wamid.to_owned();
-        async move { store.advance_delivery(&id, at_ms, &wamid, state, error).await }
+        let update = DeliveryUpdate {
+            state,
+            error: error.map(str::to_owned),
+            pricing: None,
+        };
+        async move { store.advance_delivery(&id, at_ms, &wamid, &update).await }
     };
 
     let moves = [
@@ -357,40 +389,139 @@ pub async fn a_delivery_state_moves_only_forward<S: TicketStore>(store: &S, ids:
     Ok(())
 }
 
+fn priced(category: &str) -> Pricing {
+    Pricing {
+        model: "PMP".into(),
+        kind: "regular".into(),
+        category: category.into(),
+    }
+}
+
+fn update(state: DeliveryState, error: Option<&str>, pricing: Option<Pricing>) -> DeliveryUpdate {
+    DeliveryUpdate {
+        state,
+        error: error.map(str::to_owned),
+        pricing,
+    }
+}
+
+/// A status's price is kept on its entry with the state it came with; a
+/// later status without one keeps it; a status that does not move the state
+/// changes nothing, its price included.
+pub async fn a_delivery_keeps_the_price_meta_reported<S: TicketStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    let id = ids.ticket(1);
+    let wamid = ids.wamid(1);
+    store
+        .append_entry(&id, &entry(&wamid, 5_000, Some(DeliveryState::Accepted)))
+        .await?;
+
+    let sent = store
+        .advance_delivery(
+            &id,
+            5_000,
+            &wamid,
+            &update(DeliveryState::Sent, None, Some(priced("utility"))),
+        )
+        .await?;
+    let read = store
+        .advance_delivery(&id, 5_000, &wamid, &update(DeliveryState::Read, None, None))
+        .await?;
+    let late = store
+        .advance_delivery(
+            &id,
+            5_000,
+            &wamid,
+            &update(DeliveryState::Delivered, None, Some(priced("marketing"))),
+        )
+        .await?;
+
+    assert_eq!((sent, read, late), (true, true, false));
+    let stored = store.timeline(&id).await?;
+    assert_eq!(
+        stored
+            .iter()
+            .map(|e| (e.delivery, e.pricing.clone()))
+            .collect::<Vec<_>>(),
+        [(Some(DeliveryState::Read), Some(priced("utility")))]
+    );
+    Ok(())
+}
+
 /// A status that arrived before its message is parked, forward only like a
-/// delivery state; the parked item need not exist first.
+/// delivery state, keeping the error and price it came with; the parked
+/// item need not exist first.
 pub async fn a_parked_status_moves_only_forward<S: TicketStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
     let (early, read) = (ids.wamid(1), ids.wamid(2));
     assert_eq!(store.parked_status(&early).await?, None);
 
-    store.park_status(&early, DeliveryState::Delivered, None).await?;
-    store.park_status(&early, DeliveryState::Sent, None).await?;
+    store
+        .park_status(&early, &update(DeliveryState::Delivered, None, Some(priced("service"))))
+        .await?;
+    store
+        .park_status(&early, &update(DeliveryState::Sent, None, None))
+        .await?;
     assert_eq!(
         store.parked_status(&early).await?,
-        Some((DeliveryState::Delivered, None))
+        Some(update(DeliveryState::Delivered, None, Some(priced("service"))))
     );
-    store.park_status(&early, DeliveryState::Failed, Some("131026")).await?;
-    store.park_status(&early, DeliveryState::Read, None).await?;
+    store
+        .park_status(&early, &update(DeliveryState::Failed, Some("131026"), None))
+        .await?;
+    store
+        .park_status(&early, &update(DeliveryState::Read, None, None))
+        .await?;
     assert_eq!(
         store.parked_status(&early).await?,
-        Some((DeliveryState::Failed, Some("131026".to_owned())))
+        Some(update(DeliveryState::Failed, Some("131026"), Some(priced("service"))))
     );
 
-    store.park_status(&read, DeliveryState::Read, None).await?;
-    store.park_status(&read, DeliveryState::Failed, Some("late")).await?;
-    assert_eq!(store.parked_status(&read).await?, Some((DeliveryState::Read, None)));
+    store
+        .park_status(&read, &update(DeliveryState::Read, None, None))
+        .await?;
+    store
+        .park_status(&read, &update(DeliveryState::Failed, Some("late"), None))
+        .await?;
+    assert_eq!(
+        store.parked_status(&read).await?,
+        Some(update(DeliveryState::Read, None, None))
+    );
     Ok(())
 }
 
-/// An outbound wamid leads back to its ticket entry; linking again replaces.
+/// An outbound wamid leads back to its ticket entry, with the team and
+/// priority its cost is counted under; linking again replaces.
 pub async fn an_outbound_wamid_leads_back_to_its_entry<S: TicketStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
     let wamid = ids.wamid(1);
     assert_eq!(store.find_outbound(&wamid).await?, None);
+    let link = |at_ms, priority| OutboundLink {
+        ticket_id: ids.ticket(1),
+        at_ms,
+        team: ids.team(1),
+        priority,
+    };
 
-    store.link_outbound(&wamid, &ids.ticket(1), 5_000).await?;
-    assert_eq!(store.find_outbound(&wamid).await?, Some((ids.ticket(1), 5_000)));
-    store.link_outbound(&wamid, &ids.ticket(1), 6_000).await?;
-    assert_eq!(store.find_outbound(&wamid).await?, Some((ids.ticket(1), 6_000)));
+    store.link_outbound(&wamid, &link(5_000, Priority::Normal)).await?;
+    assert_eq!(store.find_outbound(&wamid).await?, Some(link(5_000, Priority::Normal)));
+    store.link_outbound(&wamid, &link(6_000, Priority::Urgent)).await?;
+    assert_eq!(store.find_outbound(&wamid).await?, Some(link(6_000, Priority::Urgent)));
+    Ok(())
+}
+
+/// An entry is replaced whole where it stands (a message the customer
+/// edited or withdrew); the rest of the timeline is untouched.
+pub async fn an_entry_is_replaced_where_it_stands<S: TicketStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    let id = ids.ticket(1);
+    let (first, second) = (entry(&ids.wamid(1), 1_000, None), entry(&ids.wamid(2), 2_000, None));
+    store.append_entry(&id, &first).await?;
+    store.append_entry(&id, &second).await?;
+
+    let mut withdrawn = first.clone();
+    withdrawn.withdrawn = true;
+    withdrawn.summary = "(deleted by the customer)".into();
+    withdrawn.message = None;
+    store.replace_entry(&id, &withdrawn).await?;
+
+    assert_eq!(store.timeline(&id).await?, [withdrawn, second]);
     Ok(())
 }
 
@@ -468,35 +599,137 @@ pub async fn a_profile_is_stored_and_replaced<S: TicketStore>(store: &S, ids: &U
 // ----------------------------------------------------------- conversations
 
 /// A conversation is saved new at version 0, then only at the version it was
-/// read at; each save stores the next version.
+/// read at; each save stores the next version. A customer has one per
+/// business number, each with its own version.
 pub async fn conversation_versions_are_checked<S: ConversationStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
     let customer = ids.customer(1);
-    assert_eq!(store.conversation(&customer).await?, None);
-    let mut conversation = Conversation::new(customer.clone());
+    let (number, other_number) = (ids.business(1), ids.business(2));
+    assert_eq!(store.conversation(&customer, &number).await?, None);
+    let mut conversation = Conversation::new(customer.clone(), &number);
     conversation.order_number = Some("AB-1234".into());
 
     store.save_conversation(&conversation).await?;
     let again = store.save_conversation(&conversation).await;
     ensure!(is_conflict(&again), "a second new save must conflict: {again:?}");
-    let mut loaded = store.conversation(&customer).await?.context("the saved conversation")?;
+    let mut loaded = store
+        .conversation(&customer, &number)
+        .await?
+        .context("the saved conversation")?;
     assert_eq!(loaded.version, 1);
     assert_eq!(loaded.order_number.as_deref(), Some("AB-1234"));
+    assert_eq!(
+        store.conversation(&customer, &other_number).await?,
+        None,
+        "another business number has a conversation of its own"
+    );
 
     loaded.failed_replies = 2;
     store.save_conversation(&loaded).await?;
     let stale = store.save_conversation(&loaded).await;
     ensure!(is_conflict(&stale), "a stale version must conflict: {stale:?}");
-    let mut stranger = Conversation::new(ids.customer(2));
+    let mut stranger = Conversation::new(ids.customer(2), &number);
     stranger.version = 3;
     let never_saved = store.save_conversation(&stranger).await;
     ensure!(
         is_conflict(&never_saved),
         "a missing conversation has no version: {never_saved:?}"
     );
+    let elsewhere = Conversation::new(customer.clone(), &other_number);
+    store.save_conversation(&elsewhere).await?;
 
-    let stored = store.conversation(&customer).await?.context("the saved conversation")?;
+    let stored = store
+        .conversation(&customer, &number)
+        .await?
+        .context("the saved conversation")?;
     assert_eq!((stored.version, stored.failed_replies), (2, 2));
-    assert_eq!(store.conversation(&ids.customer(2)).await?, None);
+    let other = store.conversation(&customer, &other_number).await?;
+    assert_eq!(other.map(|c| (c.version, c.failed_replies)), Some((1, 0)));
+    assert_eq!(store.conversation(&ids.customer(2), &number).await?, None);
+    Ok(())
+}
+
+// -------------------------------------------------------------- identities
+
+/// A handle (phone, BSUID, parent id) leads to the customer it was linked
+/// to; linking it again to the same customer changes nothing, to another
+/// moves it (a recycled phone number). A customer's identity is stored and
+/// replaced whole.
+pub async fn a_handle_leads_to_its_customer_until_it_moves<S: IdentityStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let (ana, bea) = (ids.customer(1), ids.customer(2));
+    let phone = Handle::Phone(ids.phone(1));
+    let user = Handle::User(ids.user_id(1));
+    assert_eq!(store.owner(&phone).await?, None);
+    assert_eq!(store.identity(&ana).await?, None);
+
+    store.link(&user, &ana).await?;
+    store.link(&phone, &ana).await?;
+    store.link(&phone, &ana).await?;
+    assert_eq!(store.owner(&user).await?, Some(ana.clone()));
+    assert_eq!(store.owner(&phone).await?, Some(ana.clone()));
+
+    store.link(&phone, &bea).await?;
+    assert_eq!(store.owner(&phone).await?, Some(bea.clone()), "the phone moved");
+    assert_eq!(store.owner(&user).await?, Some(ana.clone()), "the BSUID stayed");
+    assert_eq!(store.owner(&Handle::Phone(ids.phone(2))).await?, None);
+
+    let mut identity = Identity::new(ana.clone(), 1_000);
+    identity.user_id = Some(ids.user_id(1));
+    identity.phone = Some(ids.phone(1));
+    identity.username = Some(Username::parse("@Ana.Support")?);
+    store.save_identity(&identity).await?;
+    assert_eq!(store.identity(&ana).await?, Some(identity.clone()));
+
+    identity.phone = None;
+    identity.updated_at_ms = 2_000;
+    store.save_identity(&identity).await?;
+    assert_eq!(store.identity(&ana).await?, Some(identity));
+    assert_eq!(store.identity(&bea).await?, None);
+    Ok(())
+}
+
+fn unattributed(ids: &Unique, n: u32, received_at_ms: i64) -> Unattributed {
+    Unattributed {
+        business: BusinessNumber {
+            phone_number_id: ids.business(1),
+            display_phone_number: Some("15550001111".into()),
+        },
+        waba_id: Some("1234567890".into()),
+        wamid: ids.wamid(n),
+        received_at_ms,
+        message_type: "text".into(),
+        reason: "names no customer".into(),
+        raw: serde_json::json!({"id": ids.wamid(n), "type": "text", "text": {"body": "«hi» ✓"}}),
+    }
+}
+
+/// A message that names no customer is kept whole, once however often it
+/// is kept, and read by the day it was received, oldest first; a bad range
+/// is refused.
+pub async fn unattributed_messages_are_kept_once_and_read_by_day<S: UnattributedStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    // Days in 1990, far from any other run's messages.
+    const DAY: i64 = 86_400_000;
+    let first_day = 7_300 * DAY + i64::from(ids.serial % 1_000) * 3 * DAY;
+    let morning = unattributed(ids, 1, first_day + 1_000);
+    let evening = unattributed(ids, 2, first_day + DAY - 1);
+    let next_day = unattributed(ids, 3, first_day + DAY + 5);
+    for m in [&next_day, &evening, &morning, &morning] {
+        store.keep(m).await?;
+    }
+    let day = |ms: i64| helpdesk::domain::reports::day_of(ms);
+
+    let one = store.unattributed(&day(first_day), &day(first_day)).await?;
+    let both = store.unattributed(&day(first_day), &day(first_day + DAY)).await?;
+    let bad = store.unattributed(&day(first_day + DAY), &day(first_day)).await;
+
+    assert_eq!(one, [morning.clone(), evening.clone()]);
+    assert_eq!(both, [morning, evening, next_day]);
+    ensure!(bad.is_err(), "a range that ends before it starts: {bad:?}");
     Ok(())
 }
 
@@ -896,6 +1129,32 @@ impl QueueMessage for Probe {
     fn dedupe_key(&self) -> String {
         self.id.clone()
     }
+}
+
+/// A delayed queue holds an item for its delay: `due_now` answers what a
+/// consumer could receive right away (the item sent without delay, not the
+/// one sent for two minutes). An item over 256 KiB is refused.
+pub async fn a_delayed_item_waits_for_its_delay<Q, F, Fut>(queue: &Q, ids: &Unique, due_now: F) -> anyhow::Result<()>
+where
+    Q: DelayedQueue<Probe>,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = anyhow::Result<Vec<Probe>>>,
+{
+    let probe = |n: u32, payload: String| Probe {
+        group: ids.team(1),
+        id: ids.wamid(n),
+        payload,
+    };
+    let (now, later) = (probe(1, "now".into()), probe(2, "later".into()));
+    queue.send_after(&later, Duration::from_secs(120)).await?;
+    queue.send_after(&now, Duration::ZERO).await?;
+    let oversized = queue
+        .send_after(&probe(3, "x".repeat(256 * 1024)), Duration::ZERO)
+        .await;
+
+    ensure!(matches!(oversized, Err(QueueError::TooLarge { .. })), "{oversized:?}");
+    assert_eq!(due_now().await?, [now]);
+    Ok(())
 }
 
 /// A queue keeps order within a message group across batches, and stores an

@@ -15,6 +15,8 @@ pub mod template;
 
 /// The business number of the local stack.
 pub const PHONE_NUMBER_ID: &str = "100000000000001";
+/// A second business number of the same account (a customer may write to both).
+pub const SECOND_PHONE_NUMBER_ID: &str = "100000000000002";
 
 /// How long an end-to-end step may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -30,6 +32,11 @@ impl LocalAws {
     /// Uses the moto at `MOTO_ENDPOINT` when set (the Makefile starts one for
     /// the whole run), else starts one for this test.
     pub async fn start() -> anyhow::Result<LocalAws> {
+        LocalAws::start_with(&[]).await
+    }
+
+    /// As [`LocalAws::start`], with template parameters (`GraphApiVersion`…) set.
+    pub async fn start_with(params: &[(&str, &str)]) -> anyhow::Result<LocalAws> {
         let root = repo_root();
         let (moto, endpoint) = match std::env::var("MOTO_ENDPOINT").ok().filter(|e| !e.is_empty()) {
             Some(endpoint) => (None, endpoint),
@@ -39,14 +46,11 @@ impl LocalAws {
                 (Some(moto), endpoint)
             }
         };
-        let stack = create_stack(
-            &root,
-            &endpoint,
-            &unique_stack_name(),
-            &[("QueueVisibilityTimeout", "10"), ("MediaQueueVisibilityTimeout", "60")],
-        )
-        .await
-        .context("creating the stack from template.yaml")?;
+        let mut all = vec![("QueueVisibilityTimeout", "10"), ("MediaQueueVisibilityTimeout", "60")];
+        all.extend_from_slice(params);
+        let stack = create_stack(&root, &endpoint, &unique_stack_name(), &all)
+            .await
+            .context("creating the stack from template.yaml")?;
         Ok(LocalAws { moto, stack })
     }
 
@@ -64,6 +68,16 @@ impl LocalAws {
     /// Everything waiting on the queue named by stack output `output`, oldest
     /// first, deleted as it is read.
     pub async fn drain<T: serde::de::DeserializeOwned>(&self, output: &str) -> anyhow::Result<Vec<T>> {
+        Ok(self
+            .drain_raw(output)
+            .await?
+            .into_iter()
+            .map(|(_, item)| item)
+            .collect())
+    }
+
+    /// As [`LocalAws::drain`], each item with the message body it was read from.
+    pub async fn drain_raw<T: serde::de::DeserializeOwned>(&self, output: &str) -> anyhow::Result<Vec<(String, T)>> {
         let sqs = aws_sdk_sqs::Client::new(&self.sdk().await);
         let url = self.output(output);
         let mut items = Vec::new();
@@ -79,7 +93,8 @@ impl LocalAws {
                 return Ok(items);
             }
             for m in out.messages() {
-                items.push(serde_json::from_str(m.body().unwrap_or_default())?);
+                let body = m.body().unwrap_or_default();
+                items.push((body.to_owned(), serde_json::from_str(body)?));
                 sqs.delete_message()
                     .queue_url(&url)
                     .receipt_handle(m.receipt_handle().unwrap_or_default())
@@ -168,6 +183,12 @@ pub fn test_desk_config(orders_url: &str) -> anyhow::Result<String> {
         .as_table_mut()
         .context("order_lookup")?
         .insert("source".into(), source.into());
+    // The bot waits a second for more lines before it answers (three in production):
+    // the turn still goes through the delayed turns queue.
+    desk["desk"]
+        .as_table_mut()
+        .context("desk")?
+        .insert("quiet_period_ms".into(), toml::Value::Integer(1_000));
     // Short targets so the SLA suites move the clock by minutes, not days:
     // the catch-all policy answers in 30 minutes and resolves in 90.
     let policies = desk["sla"]["policies"].as_array_mut().context("sla.policies")?;
@@ -240,6 +261,12 @@ fn unique_stack_name() -> String {
 impl Helpdesk {
     /// Starts a fresh helpdesk on a stack of its own.
     pub async fn start() -> anyhow::Result<Helpdesk> {
+        Helpdesk::start_with(|_| Ok(())).await
+    }
+
+    /// Starts a fresh helpdesk whose test desk (`desk.toml`, see
+    /// [`test_desk_config`]) `edit` changes first.
+    pub async fn start_with(edit: impl FnOnce(&mut toml::Table) -> anyhow::Result<()>) -> anyhow::Result<Helpdesk> {
         // `HELPDESK_TEST_LOG=info` shows the functions' logs while debugging a test.
         if let Ok(filter) = std::env::var("HELPDESK_TEST_LOG") {
             let _ = tracing_subscriber::fmt()
@@ -252,7 +279,9 @@ impl Helpdesk {
         let config_path = repo_root()
             .join(".local")
             .join(format!("desk-{}.toml", aws.stack.stack_name));
-        std::fs::write(&config_path, test_desk_config(&orders.url)?)?;
+        let mut desk: toml::Table = toml::from_str(&test_desk_config(&orders.url)?)?;
+        edit(&mut desk)?;
+        std::fs::write(&config_path, toml::to_string(&desk)?)?;
         let extra_env = [("DESK_CONFIG_FILE".to_owned(), config_path.display().to_string())].into();
         let secrets = LocalSecrets::default();
         let sim = start_simulator(true).await?;
@@ -311,6 +340,30 @@ impl Helpdesk {
     pub async fn customer_taps(&self, wa_id: &str, id: &str, title: &str) -> anyhow::Result<Value> {
         let reply = json!({"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": id, "title": title}}});
         self.customer_sends(wa_id, reply).await
+    }
+
+    /// Calls the simulator's control API (`/_sim/...`); fails on an error status.
+    pub async fn sim(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let mut request = self.http.request(method.parse()?, format!("{}{path}", self.sim.url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("{method} {path} answered {status}: {answer}");
+        }
+        Ok(answer)
+    }
+
+    /// The business-scoped user id the simulator gives the customer (by phone or id).
+    pub async fn user_id_of(&self, customer: &str) -> anyhow::Result<String> {
+        let view = self.sim("GET", &format!("/_sim/customers/{customer}"), None).await?;
+        Ok(view["user_id"]
+            .as_str()
+            .context("the customer has no user id")?
+            .to_owned())
     }
 
     /// What the business sent to the customer, in order.
@@ -443,6 +496,7 @@ pub async fn start_simulator(status_callbacks: bool) -> anyhow::Result<RunningSi
         access_token: secrets.access_token,
         phone_number_id: PHONE_NUMBER_ID.into(),
         display_phone_number: "15550000001".into(),
+        extra_numbers: vec![(SECOND_PHONE_NUMBER_ID.into(), "15550000002".into())],
         waba_id: "200000000000001".into(),
         status_callbacks,
     })
@@ -492,4 +546,15 @@ pub fn text_of(message: &Value) -> String {
         .or_else(|| m["interactive"]["body"]["text"].as_str())
         .unwrap_or("")
         .to_owned()
+}
+
+/// A 640×480 photo fair enough for every check: light and shade across the
+/// frame (what a perceptual hash reads) and fine detail (what sharpness reads).
+pub fn fair_photo() -> image::RgbImage {
+    image::RgbImage::from_fn(640, 480, |x, y| {
+        let scene = ((x / 64) * 53 + (y / 48) * 97) % 200;
+        let detail = (x * 7 + y * 13) % 40;
+        let v = (scene + detail) as u8;
+        image::Rgb([v, v.wrapping_add(30), 240 - v])
+    })
 }

@@ -5,9 +5,9 @@
 //! keys), so the whole file costs one or two stack start-ups, not forty.
 
 use helpdesk::adapters::events::EventBridgePublisher;
-use helpdesk::adapters::memory::{MemoryEvents, MemoryMediaStore, MemoryQueue, MemoryStore};
+use helpdesk::adapters::memory::{MemoryDelayedQueue, MemoryEvents, MemoryMediaStore, MemoryQueue, MemoryStore};
 use helpdesk::adapters::s3::{S3MediaStore, s3_client};
-use helpdesk::adapters::sqs::SqsQueue;
+use helpdesk::adapters::sqs::{SqsDelayQueue, SqsQueue};
 use helpdesk::domain::events::Envelope;
 use helpdesk_tests::LocalAws;
 use helpdesk_tests::contract::{self, Probe, Unique};
@@ -94,6 +94,26 @@ store_contract!(
     conversation_versions_are_checked_on_moto
 );
 store_contract!(
+    a_delivery_keeps_the_price_meta_reported:
+    a_delivery_keeps_the_price_meta_reported_in_memory,
+    a_delivery_keeps_the_price_meta_reported_on_moto
+);
+store_contract!(
+    an_entry_is_replaced_where_it_stands:
+    an_entry_is_replaced_where_it_stands_in_memory,
+    an_entry_is_replaced_where_it_stands_on_moto
+);
+store_contract!(
+    a_handle_leads_to_its_customer_until_it_moves:
+    a_handle_leads_to_its_customer_until_it_moves_in_memory,
+    a_handle_leads_to_its_customer_until_it_moves_on_moto
+);
+store_contract!(
+    unattributed_messages_are_kept_once_and_read_by_day:
+    unattributed_messages_are_kept_once_and_read_by_day_in_memory,
+    unattributed_messages_are_kept_once_and_read_by_day_on_moto
+);
+store_contract!(
     a_due_bucket_answers_what_is_due_by_now:
     a_due_bucket_answers_what_is_due_by_now_in_memory,
     a_due_bucket_answers_what_is_due_by_now_on_moto
@@ -174,6 +194,27 @@ async fn a_message_over_256_kib_is_refused_in_memory() -> anyhow::Result<()> {
 async fn a_message_over_256_kib_is_refused_on_moto() -> anyhow::Result<()> {
     let aws = shared_stack().await?;
     contract::a_message_over_256_kib_is_refused(&sqs_queue(&aws).await, &Unique::new()).await
+}
+
+#[tokio::test]
+async fn a_delayed_item_waits_for_its_delay_in_memory() -> anyhow::Result<()> {
+    let queue = MemoryDelayedQueue::default();
+    contract::a_delayed_item_waits_for_its_delay(&queue, &Unique::new(), || async {
+        Ok(queue
+            .sent()
+            .into_iter()
+            .filter(|(_, delay)| delay.is_zero())
+            .map(|(item, _)| item)
+            .collect())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_delayed_item_waits_for_its_delay_on_moto() -> anyhow::Result<()> {
+    let aws = shared_stack().await?;
+    let queue = SqsDelayQueue::new(aws_sdk_sqs::Client::new(&aws.sdk().await), aws.output("TurnsQueueUrl"));
+    contract::a_delayed_item_waits_for_its_delay(&queue, &Unique::new(), || aws.drain::<Probe>("TurnsQueueUrl")).await
 }
 
 // ------------------------------------------------------------------ events

@@ -41,7 +41,11 @@ async fn a_new_customer_who_says_hi_gets_the_menu_as_reply_buttons_and_a_ticket_
     let token = desk.token("ana", "support").await?;
     let ticket = desk.first_ticket_in(&token, "bot").await?;
     assert_eq!(ticket["tier"], 1);
-    assert_eq!(ticket["customer"], "15551230001");
+    assert_eq!(
+        ticket["customer"],
+        desk.user_id_of("15551230001").await?,
+        "keyed by the business-scoped id"
+    );
     let id = ticket["id"].as_str().unwrap().to_owned();
     let detail = desk
         .ticket_where(&token, &id, |t| {

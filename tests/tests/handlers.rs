@@ -2,14 +2,14 @@
 //! that `sam local invoke -e` and `cargo lambda invoke --data-file` use, wired
 //! by its own `from_env` against a stack in moto (no runner polling it).
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use helpdesk::config::Env;
 use helpdesk::domain::commands::{RecordOutbound, RecordSendFailure, SlaDue, TicketCommand};
 use helpdesk::domain::ids::TicketId;
 use helpdesk::domain::inbound::InboundEvent;
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::ports::TicketReader;
-use helpdesk_tests::{LocalAws, PHONE_NUMBER_ID, start_simulator};
+use helpdesk_tests::{LocalAws, PHONE_NUMBER_ID, eventually, start_simulator};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 
@@ -39,7 +39,8 @@ fn no_failures(response: &SqsBatchResponse) -> bool {
 }
 
 #[tokio::test]
-async fn the_bot_handler_greets_a_new_customer_and_passes_the_status_on() -> anyhow::Result<()> {
+async fn the_bot_handler_passes_the_status_on_and_greets_a_new_customer_once_the_quiet_period_passed()
+-> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
     let sdk = aws.sdk().await;
     let bot = bot::Bot::from_env(&env(&aws, "BotFunction", ""), &sdk)
@@ -54,13 +55,41 @@ async fn the_bot_handler_greets_a_new_customer_and_passes_the_status_on() -> any
     assert!(no_failures(&response));
     let commands: Vec<TicketCommand> = aws.drain("TicketsQueueUrl").await?;
     let names: Vec<_> = commands.iter().map(TicketCommand::name).collect();
-    // Statuses pass straight through; the customer's messages are answered together after them.
-    assert_eq!(names, ["record_status", "record_inbound", "set_customer_language"]);
+    assert_eq!(names, ["record_status"], "statuses pass straight through");
+    let typing: Vec<OutboundRequest> = aws.drain("OutboundQueueUrl").await?;
+    assert_eq!(typing.len(), 1, "the typing indicator while the quiet period runs");
+    assert_eq!(typing[0].body.visible_text(), None);
+
+    // The turns queue hands the turn back once the quiet period has passed.
+    let due: Vec<(String, InboundEvent)> = eventually("the customer's turn", || async {
+        let due = aws.drain_raw("TurnsQueueUrl").await?;
+        Ok((!due.is_empty()).then_some(due))
+    })
+    .await?;
+    assert!(matches!(due[..], [(_, InboundEvent::TurnDue(_))]), "{due:?}");
+    let response = bot.handle(sqs_records(&due)).await.map_err(|e| anyhow::anyhow!(e))?;
+
+    assert!(no_failures(&response));
+    let commands: Vec<TicketCommand> = aws.drain("TicketsQueueUrl").await?;
+    let names: Vec<_> = commands.iter().map(TicketCommand::name).collect();
+    assert_eq!(names, ["record_inbound", "set_customer_language"]);
     let replies: Vec<OutboundRequest> = aws.drain("OutboundQueueUrl").await?;
-    assert_eq!(replies.len(), 1);
+    assert_eq!(replies.len(), 1, "one answer: {replies:?}");
     assert_eq!(replies[0].phone_number_id, "100000000000001");
     aws.stop().await;
     Ok(())
+}
+
+/// Records as a standard queue delivers them: `(body, item)` pairs.
+fn sqs_records(items: &[(String, InboundEvent)]) -> LambdaEvent<SqsEvent> {
+    let mut event = SqsEvent::default();
+    for (n, (body, _)) in items.iter().enumerate() {
+        let mut record = SqsMessage::default();
+        record.message_id = Some(format!("turn-{n}"));
+        record.body = Some(body.clone());
+        event.records.push(record);
+    }
+    LambdaEvent::new(event, Context::default())
 }
 
 #[tokio::test]
@@ -160,6 +189,42 @@ async fn the_sender_handler_records_a_closed_window_then_delivers_once_the_custo
         .json()
         .await?;
     assert_eq!(inbox.len(), 1);
+    sim.shutdown().await;
+    aws.stop().await;
+    Ok(())
+}
+
+/// The Graph API version is the template's `GraphApiVersion` (what `make dev`
+/// sets from `WHATSAPP_API_VERSION`): a retired one is refused by the Cloud
+/// API (2635), recorded on the ticket, not retried.
+#[tokio::test]
+async fn the_sender_calls_the_graph_api_version_the_stack_was_given() -> anyhow::Result<()> {
+    let aws = LocalAws::start_with(&[("GraphApiVersion", "v20.0")]).await?;
+    let sdk = aws.sdk().await;
+    let sim = start_simulator(false).await?;
+    let environment = env(&aws, "SenderFunction", &sim.url);
+    assert_eq!(environment.get("WHATSAPP_API_VERSION"), Some("v20.0"));
+    let sender = sender::Sender::from_env(&environment, &sdk)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+
+    let response = sender
+        .handle(sqs_event("sender-outbound-text.json"))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+
+    assert!(no_failures(&response));
+    let recorded: Vec<TicketCommand> = aws.drain("TicketsQueueUrl").await?;
+    assert!(
+        matches!(
+            &recorded[..],
+            [TicketCommand::RecordSendFailure(RecordSendFailure {
+                code: Some(2635),
+                ..
+            })]
+        ),
+        "{recorded:?}"
+    );
     sim.shutdown().await;
     aws.stop().await;
     Ok(())

@@ -19,12 +19,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::keys;
 use helpdesk::adapters::memory::{
-    ManualClock, MemoryGraph, MemoryMedia, MemoryMediaStore, MemoryOrders, MemoryQueue, MemoryVision,
+    ManualClock, MemoryDelayedQueue, MemoryGraph, MemoryMedia, MemoryMediaStore, MemoryOrders, MemoryQueue,
+    MemoryVision,
 };
 use helpdesk::domain::commands::MediaJob;
 use helpdesk::domain::desk::{Desk, EMBEDDED_CONFIG};
 use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::ids::{CustomerId, TicketId};
+use helpdesk::domain::inbound::InboundEvent;
 use helpdesk::domain::sla::{Deadline, DeadlineKind, Stage};
 use helpdesk::domain::vision::VisionReport;
 use helpdesk::ports::DeadlineIndex;
@@ -120,31 +122,57 @@ fn desk() -> (Desk, Catalog) {
     (desk, catalog)
 }
 
+/// The sample batch (a 2026 customer with phone, BSUID and username, and
+/// a status), the turn it schedules once it falls due, and a message that
+/// names nobody: conversations, identities, the identity map and the
+/// unattributed list.
 #[tokio::test]
 async fn the_bot_writes_only_the_customer_items_its_policy_grants() -> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
     let (store, written) = recorded_store(&aws).await;
     let (desk, catalog) = desk();
+    let turns = MemoryDelayedQueue::default();
     let bot = bot::Bot::new(
-        store,
-        MemoryQueue::default(),
-        MemoryQueue::default(),
-        MemoryQueue::default(),
-        MemoryOrders::default(),
-        ManualClock::at(1_795_237_200_000),
+        bot::Ports {
+            store,
+            tickets: MemoryQueue::default(),
+            outbound: MemoryQueue::default(),
+            media: MemoryQueue::default(),
+            turns: turns.clone(),
+            orders: MemoryOrders::default(),
+            clock: ManualClock::at(1_795_237_200_000),
+        },
         desk,
         catalog,
     );
     let path = devstack::repo_root().join("events/bot-inbound.json");
     let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let anonymous: InboundEvent = serde_json::from_value(serde_json::json!({
+        "kind": "message",
+        "business": {"phone_number_id": "100000000000001"},
+        "wamid": "wamid.IAM-NOBODY",
+        "timestamp": 1_795_237_200,
+        "message_type": "text",
+        "message": {"id": "wamid.IAM-NOBODY", "type": "text", "text": {"body": "hi"}}
+    }))?;
 
-    let response = bot
-        .handle(LambdaEvent::new(event, Context::default()))
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let batch = bot.handle(LambdaEvent::new(event, Context::default())).await;
+    let due = turns.take();
+    assert_eq!(due.len(), 1, "the customer's turn is scheduled");
+    for (item, _) in due {
+        bot.process(vec![item]).await?;
+    }
+    bot.process(vec![anonymous]).await?;
 
-    assert!(response.batch_item_failures.is_empty());
-    assert_granted("BotFunction", &written.keys());
+    assert!(batch.map_err(|e| anyhow::anyhow!(e))?.batch_item_failures.is_empty());
+    let keys = written.keys();
+    for family in [keys::CUSTOMER_PREFIX, keys::IDENTITY_PREFIX, keys::UNATTRIBUTED_PREFIX] {
+        assert!(
+            keys.iter().any(|k| k.starts_with(family)),
+            "the run wrote no {family} item: {keys:?}"
+        );
+    }
+    assert_granted("BotFunction", &keys);
     aws.stop().await;
     Ok(())
 }
@@ -202,7 +230,7 @@ async fn the_media_function_writes_only_the_fingerprint_index() -> anyhow::Resul
         claimed_mime: "image/jpeg".into(),
         caption: None,
         language: "en".into(),
-        bot_may_reply: true,
+        answers_turn: true,
         at_ms: 1_795_237_200_000,
     };
 
@@ -213,12 +241,9 @@ async fn the_media_function_writes_only_the_fingerprint_index() -> anyhow::Resul
     Ok(())
 }
 
-/// A 640×480 JPEG with enough detail to be a fair photo.
+/// A fair photo as a JPEG.
 fn photo() -> Vec<u8> {
-    let image = image::RgbImage::from_fn(640, 480, |x, y| {
-        let v = ((x * 7 + y * 13) % 256) as u8;
-        image::Rgb([v, v.wrapping_add(60), 255 - v])
-    });
+    let image = helpdesk_tests::fair_photo();
     let mut bytes = std::io::Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(image)
         .write_to(&mut bytes, image::ImageFormat::Jpeg)

@@ -86,6 +86,7 @@ async fn send_file(desk: &Helpdesk, customer: &str, kind: &str, path: &Path) -> 
 
 /// The customer's ticket with its media, once `wamid` is attached.
 async fn attachment(desk: &Helpdesk, token: &str, customer: &str, wamid: &str) -> anyhow::Result<(Value, Value)> {
+    let user_id = desk.user_id_of(customer).await?;
     eventually("the attachment on the ticket", || async {
         for status in ["bot", "queued"] {
             let (_, list) = desk
@@ -95,7 +96,7 @@ async fn attachment(desk: &Helpdesk, token: &str, customer: &str, wamid: &str) -
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter(|t| t["customer"] == customer)
+                .filter(|t| t["customer"] == customer || t["customer"] == user_id)
             {
                 let (_, detail) = desk
                     .api(

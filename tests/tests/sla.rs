@@ -51,12 +51,14 @@ async fn handed_to_support(desk: &Helpdesk, customer: &str, token: &str) -> anyh
     desk.inbox_of_at_least(customer, 1).await?;
     desk.customer_taps(customer, "menu.agent", "Talk to an agent").await?;
     desk.inbox_of_at_least(customer, 2).await?;
+    // Keyed by the business-scoped id, or by the phone a VIP tier was set on before they wrote.
+    let user_id = desk.user_id_of(customer).await?;
     let ticket = eventually("the ticket in the support queue with its clocks", || async {
         let (code, body) = desk.api("GET", Some(token), "/api/tickets?status=queued", None).await?;
         let found = body["tickets"].as_array().and_then(|tickets| {
             tickets
                 .iter()
-                .find(|t| t["customer"] == customer && t["sla"]["clocks"].is_array())
+                .find(|t| (t["customer"] == customer || t["customer"] == user_id) && t["sla"]["clocks"].is_array())
                 .cloned()
         });
         Ok(if code == 200 { found } else { None })

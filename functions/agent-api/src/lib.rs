@@ -15,11 +15,14 @@ use helpdesk::config::Env;
 use helpdesk::domain::commands::{AgentReplied, Resolve, SetCustomerTier, TicketCommand, Transfer};
 use helpdesk::domain::desk::Desk;
 use helpdesk::domain::i18n::Catalog;
+use helpdesk::domain::identity::{Handle, Identity};
 use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::outbound::{Author, OutboundBody, OutboundError, OutboundRequest};
-use helpdesk::domain::reports::ReportKind;
+use helpdesk::domain::reports::{DateRange, ReportKind};
 use helpdesk::domain::ticket::{CustomerTier, Ticket, TicketStatus};
-use helpdesk::ports::{Clock, MediaLinks, Queue, QueueError, ReportStore, StoreError, TicketReader};
+use helpdesk::ports::{
+    Clock, IdentityReader, MediaLinks, Queue, QueueError, ReportStore, StoreError, TicketReader, UnattributedStore,
+};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayRequestAuthorizerJwtDescription;
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -39,6 +42,8 @@ pub enum ApiError {
     Forbidden(TicketId),
     #[error("you are not a member of team {0}")]
     NotInTeam(String),
+    #[error("only members of the {ADMIN_GROUP} group may do this")]
+    NotAdmin,
     #[error("not found")]
     NotFound,
     #[error("no report named {0:?}; the reports are {names}", names = ReportKind::ALL.map(ReportKind::as_str).join(", "))]
@@ -57,7 +62,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::NotInTeam(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::NotInTeam(_) | ApiError::NotAdmin => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoReport(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Resolved(_) => StatusCode::CONFLICT,
@@ -79,9 +84,17 @@ pub struct Agent {
     pub teams: Vec<String>,
 }
 
+/// The group (team claim) whose members administer the desk: they read what
+/// no team owns, such as messages that name no customer.
+pub const ADMIN_GROUP: &str = "admins";
+
 impl Agent {
     pub fn in_team(&self, team: &str) -> bool {
         self.teams.iter().any(|t| t == team)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.in_team(ADMIN_GROUP)
     }
 }
 
@@ -190,7 +203,7 @@ impl AwsAgentApi {
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore,
+    S: TicketReader + ReportStore + IdentityReader + UnattributedStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
@@ -261,6 +274,7 @@ where
             (&Method::POST, ["api", "tickets", id, "transfer"]) => self.transfer(request, id, &agent).await,
             (&Method::GET, ["api", "tickets", id, "media", wamid]) => self.media_link(id, wamid, &agent).await,
             (&Method::PUT, ["api", "customers", customer, "tier"]) => self.set_tier(request, customer, &agent).await,
+            (&Method::GET, ["api", "admin", "unattributed"]) => self.unattributed(request, &agent).await,
             _ => Err(ApiError::NotFound),
         };
         json.map(|(status, body)| Answer::Json(status, body))
@@ -322,10 +336,38 @@ where
         let timeline = self.store.timeline(&ticket_id).await?;
         let ticket = self.visible_ticket(id, agent).await?;
         let profile = self.store.profile(&ticket.customer).await?;
+        let identity = self
+            .store
+            .identity(&ticket.customer)
+            .await?
+            .unwrap_or_else(|| Identity::from_key(&ticket.customer));
         let media = self.store.attachments(&ticket.id).await?;
         Ok((
             StatusCode::OK,
-            json!({ "ticket": ticket, "customer_profile": profile, "media": media, "timeline": timeline }),
+            json!({ "ticket": ticket, "customer_profile": profile, "customer": customer_view(&identity),
+                "media": media, "timeline": timeline }),
+        ))
+    }
+
+    /// `GET /api/admin/unattributed?from=2026-11-01&to=2026-11-30`: messages the
+    /// webhook acknowledged that name no customer, with their payloads; admins only.
+    async fn unattributed(&self, request: &Request, agent: &Agent) -> Result<(StatusCode, Value), ApiError> {
+        if !agent.is_admin() {
+            return Err(ApiError::NotAdmin);
+        }
+        let query = request.uri().query().unwrap_or("");
+        let param = |name: &str| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let range = DateRange::parse(param("from").as_deref(), param("to").as_deref(), self.clock.now_ms())
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let messages = self.store.unattributed(&range.from(), &range.to()).await?;
+        tracing::info!(audit = "unattributed_read", agent = %agent.name, count = messages.len(), "unattributed messages read");
+        Ok((
+            StatusCode::OK,
+            json!({"from": range.from(), "to": range.to(), "messages": messages}),
         ))
     }
 
@@ -390,7 +432,7 @@ where
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore,
+    S: TicketReader + ReportStore + IdentityReader + UnattributedStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
@@ -467,7 +509,7 @@ where
         customer: &str,
         agent: &Agent,
     ) -> Result<(StatusCode, Value), ApiError> {
-        let customer = CustomerId::parse(customer).map_err(|e| ApiError::BadRequest(format!("customer: {e}")))?;
+        let customer = self.customer_named(customer).await?;
         let body: TierBody = parse_body(request, "{\"tier\": \"standard\" | \"vip\"}")?;
         self.tickets
             .send(&[TicketCommand::SetCustomerTier(SetCustomerTier {
@@ -480,6 +522,36 @@ where
             .await?;
         Ok((StatusCode::ACCEPTED, json!({"status": "updating", "tier": body.tier})))
     }
+}
+
+impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
+where
+    S: TicketReader + ReportStore + IdentityReader + UnattributedStore,
+{
+    /// The customer a path names: a phone, a business-scoped user id or a
+    /// customer key (404 when unknown, 400 when it is none of these).
+    async fn customer_named(&self, named: &str) -> Result<CustomerId, ApiError> {
+        let handle = Handle::parse(named).ok_or_else(|| {
+            ApiError::BadRequest("customer: a phone number, a WhatsApp user id (CC.…) or a customer key".into())
+        })?;
+        match self.store.owner(&handle).await? {
+            Some(customer) => Ok(customer),
+            // A customer stored before identities were kept is named by their key.
+            None => CustomerId::parse(named).map_err(|e| ApiError::BadRequest(format!("customer: {e}"))),
+        }
+    }
+}
+
+/// How agents see a customer: the phone masked, the ids and username as Meta gives them.
+fn customer_view(identity: &Identity) -> Value {
+    json!({
+        "id": identity.customer,
+        "phone": identity.phone.as_ref().map(|p| p.masked()),
+        "phone_withheld": identity.phone_withheld,
+        "user_id": identity.user_id.as_ref().map(|u| u.as_str()),
+        "parent_user_id": identity.parent_user_id.as_ref().map(|p| p.as_str()),
+        "username": identity.username.as_ref().map(|u| u.as_str()),
+    })
 }
 
 /// The client's `Idempotency-Key` header (a retried request is applied once),
@@ -519,6 +591,7 @@ fn route_name(path: &str) -> &'static str {
         ["api", "customers", _, "tier"] => "/api/customers/{id}/tier",
         ["api", "tickets", _, "media", _] => "/api/tickets/{id}/media/{wamid}",
         ["api", "reports", _] => "/api/reports/{report}",
+        ["api", "admin", "unattributed"] => "/api/admin/unattributed",
         _ => "unknown",
     }
 }

@@ -7,7 +7,7 @@ use crate::{AgentApi, Answer, ApiError};
 use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::domain::reports::{DateRange, ReportKind};
-use helpdesk::ports::{Clock, MediaLinks, Queue, ReportStore, TicketReader};
+use helpdesk::ports::{Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore};
 use lambda_http::Request;
 use lambda_http::http::{StatusCode, header};
 use serde_json::json;
@@ -49,7 +49,7 @@ fn query_param(request: &Request, name: &str) -> Option<String> {
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore,
+    S: TicketReader + ReportStore + IdentityReader + UnattributedStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
@@ -314,7 +314,7 @@ mod tests {
         assert_eq!(status, 404);
         assert_eq!(
             body["error"],
-            "no report named \"revenue\"; the reports are sla, times, escalations, csat, summary"
+            "no report named \"revenue\"; the reports are sla, times, escalations, csat, summary, messages"
         );
     }
 

@@ -249,6 +249,9 @@ fn message_entry(wamid: &str, at_ms: i64, direction: Direction, author: Author, 
         message: None,
         delivery: None,
         delivery_error: None,
+        data: None,
+        withdrawn: false,
+        pricing: None,
     }
 }
 
@@ -263,6 +266,9 @@ fn event_entry(kind: &str, at_ms: i64) -> TimelineEntry {
         message: None,
         delivery: None,
         delivery_error: None,
+        data: None,
+        withdrawn: false,
+        pricing: None,
     }
 }
 
@@ -1231,4 +1237,167 @@ async fn a_media_store_failure_answers_503_without_the_internal_error_s_text() {
     // Assert
     assert_eq!(answer.status, 503);
     assert_eq!(answer.body, UNAVAILABLE);
+}
+
+// ------------------------------------------------------------ WhatsApp 2026
+
+mod whatsapp_2026 {
+    use super::*;
+    use helpdesk::domain::identity::{Handle, Identity, Phone, UserId, Username};
+    use helpdesk::domain::inbound::{BusinessNumber, Unattributed};
+    use helpdesk::domain::reports::{Counters, ReportFact};
+    use helpdesk::ports::{IdentityStore, ReportStore, UnattributedStore};
+
+    const BSUID: &str = "US.13491208655302741918";
+
+    #[tokio::test]
+    async fn a_ticket_shows_its_customers_username_and_ids_with_the_phone_masked() {
+        let desk = Fixture::new();
+        desk.given(
+            &ticket("TK-ID", "support", TicketStatus::Queued, Priority::Normal, 3),
+            &[],
+        )
+        .await;
+        let mut identity = Identity::from_key(&customer());
+        identity.user_id = UserId::parse(BSUID).ok();
+        identity.username = Username::parse("@ana").ok();
+        desk.store.save_identity(&identity).await.unwrap();
+
+        let body = desk.call(ApiRequest::get("/api/tickets/TK-ID")).await.json();
+
+        assert_eq!(body["customer"]["user_id"], BSUID);
+        assert_eq!(body["customer"]["username"], "@ana");
+        let phone = body["customer"]["phone"].as_str().unwrap();
+        assert!(
+            phone.starts_with("+15") && phone.ends_with("11") && phone.contains('•'),
+            "{phone}"
+        );
+        assert!(!phone.contains("5550001"), "masked: {phone}");
+    }
+
+    #[tokio::test]
+    async fn admins_read_the_messages_that_name_no_customer_with_their_payloads() {
+        let desk = Fixture::new();
+        let kept = Unattributed {
+            business: BusinessNumber {
+                phone_number_id: PHONE_NUMBER_ID.into(),
+                display_phone_number: None,
+            },
+            waba_id: None,
+            wamid: "wamid.NOBODY".into(),
+            received_at_ms: NOW_MS,
+            message_type: "text".into(),
+            reason: "the message names no phone number and no WhatsApp user id".into(),
+            raw: json!({"type": "text", "text": {"body": "hi"}}),
+        };
+        desk.store.keep(&kept).await.unwrap();
+
+        let agent = desk.call(ApiRequest::get("/api/admin/unattributed")).await;
+        let admin = desk
+            .call(ApiRequest::get("/api/admin/unattributed").by_agent("root", "[admins]"))
+            .await;
+
+        assert_eq!(agent.status, 403);
+        assert!(agent.error().contains("admins"));
+        assert_eq!(admin.status, 200);
+        let messages = &admin.json()["messages"];
+        assert_eq!(messages[0]["wamid"], "wamid.NOBODY");
+        assert_eq!(messages[0]["raw"]["text"]["body"], "hi");
+    }
+
+    #[tokio::test]
+    async fn a_customer_is_named_by_phone_or_by_user_id_through_the_identity_map() {
+        let desk = Fixture::new();
+        let key = CustomerId::parse(BSUID).unwrap();
+        desk.store
+            .link(&Handle::User(UserId::parse(BSUID).unwrap()), &key)
+            .await
+            .unwrap();
+        desk.store
+            .link(&Handle::Phone(Phone::parse("15551239999").unwrap()), &key)
+            .await
+            .unwrap();
+
+        let by_phone = desk
+            .call(ApiRequest::put(
+                "/api/customers/15551239999/tier",
+                json!({"tier": "vip"}),
+            ))
+            .await;
+        let by_id = desk
+            .call(ApiRequest::put(&format!("/api/customers/{BSUID}/tier"), json!({"tier": "vip"})).request_id("r2"))
+            .await;
+        let nonsense = desk
+            .call(ApiRequest::put(
+                "/api/customers/not%20an%20id/tier",
+                json!({"tier": "vip"}),
+            ))
+            .await;
+
+        assert_eq!((by_phone.status, by_id.status), (202, 202));
+        let tiers: Vec<CustomerId> = desk
+            .tickets
+            .sent()
+            .into_iter()
+            .filter_map(|c| match c {
+                TicketCommand::SetCustomerTier(t) => Some(t.customer),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tiers, [key.clone(), key]);
+        assert_eq!(nonsense.status, 400);
+    }
+
+    #[tokio::test]
+    async fn the_messages_report_counts_by_category_and_day_and_per_resolved_ticket() {
+        let desk = Fixture::new();
+        let day = helpdesk::domain::reports::day_of(NOW_MS);
+        let fact = |id: &str, counters: Counters| ReportFact {
+            id: id.into(),
+            day: day.clone(),
+            team: "support".into(),
+            priority: Priority::Normal,
+            counters,
+        };
+        for (id, service) in [("m1", 1), ("m2", 1), ("m3", 0)] {
+            let counters = Counters {
+                messages_sent: 1,
+                messages_billable: 1,
+                messages_service: service,
+                messages_utility: 1 - service,
+                ..Counters::default()
+            };
+            desk.store.record_fact(&fact(id, counters)).await.unwrap();
+        }
+        let resolved = Counters {
+            resolved_bot_only: 1,
+            resolved_bot_only_messages: 2,
+            resolved_human: 1,
+            resolved_human_messages: 5,
+            ..Counters::default()
+        };
+        desk.store.record_fact(&fact("r", resolved)).await.unwrap();
+
+        let body = desk.call(ApiRequest::get("/api/reports/messages")).await.json();
+
+        let overall = &body["overall"];
+        assert_eq!(
+            (overall["sent"].as_u64(), overall["billable"].as_u64()),
+            (Some(3), Some(3))
+        );
+        assert_eq!(
+            (overall["service"].as_u64(), overall["utility"].as_u64()),
+            (Some(2), Some(1))
+        );
+        assert_eq!(overall["messages_per_bot_only_ticket"], 2.0);
+        assert_eq!(overall["messages_per_human_ticket"], 5.0);
+        assert_eq!(body["by_day"][0]["day"], day.as_str());
+        assert_eq!(body["by_day"][0]["team"], "support");
+        let csv = desk.call(ApiRequest::get("/api/reports/messages?format=csv")).await;
+        assert!(
+            csv.body.contains(&format!("day,{day} support,3,3,0,2,1")),
+            "{}",
+            csv.body
+        );
+    }
 }

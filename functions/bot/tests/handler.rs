@@ -4,15 +4,15 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use bot::Bot;
-use helpdesk::adapters::memory::{ManualClock, MemoryOrders, MemoryQueue, MemoryStore};
+use helpdesk::adapters::memory::{ManualClock, MemoryDelayedQueue, MemoryOrders, MemoryQueue, MemoryStore};
 use helpdesk::domain::commands::{Escalate, MediaJob, RecordInbound, RecordStatus, SetCustomerLanguage, TicketCommand};
-use helpdesk::domain::conversation::Mode;
+use helpdesk::domain::conversation::{Conversation, Mode};
 use helpdesk::domain::desk::{Desk, EMBEDDED_CONFIG};
 use helpdesk::domain::i18n::{Arg, Catalog, Lang};
 use helpdesk::domain::ids::CustomerId;
 use helpdesk::domain::inbound::{BusinessNumber, InboundEvent, InboundMessage};
 use helpdesk::domain::outbound::{OutboundBody, OutboundRequest};
-use helpdesk::domain::ticket::{Ticket, TicketStatus};
+use helpdesk::domain::ticket::{CustomerProfile, CustomerTier, Ticket, TicketStatus};
 use helpdesk::ports::{Queue, QueueError, QueueMessage, TicketStore};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
@@ -33,11 +33,13 @@ struct Ports {
     tickets: MemoryQueue<TicketCommand>,
     outbound: MemoryQueue<OutboundRequest>,
     media: MemoryQueue<MediaJob>,
+    turns: MemoryDelayedQueue<InboundEvent>,
     orders: MemoryOrders,
     clock: ManualClock,
 }
 
-type MemoryBot<T, O> = Bot<MemoryStore, T, O, MemoryQueue<MediaJob>, MemoryOrders, ManualClock>;
+type MemoryBot<T, O> =
+    Bot<MemoryStore, T, O, MemoryQueue<MediaJob>, MemoryDelayedQueue<InboundEvent>, MemoryOrders, ManualClock>;
 
 impl Ports {
     fn new() -> Ports {
@@ -47,6 +49,7 @@ impl Ports {
             tickets: MemoryQueue::default(),
             outbound: MemoryQueue::default(),
             media: MemoryQueue::default(),
+            turns: MemoryDelayedQueue::default(),
             orders: MemoryOrders::default(),
             clock: ManualClock::at(now.as_millisecond()),
         }
@@ -58,16 +61,24 @@ impl Ports {
     }
 
     fn bot_with(&self, desk: Desk) -> MemoryBot<MemoryQueue<TicketCommand>, MemoryQueue<OutboundRequest>> {
-        Bot::new(
-            self.store.clone(),
-            self.tickets.clone(),
-            self.outbound.clone(),
-            self.media.clone(),
-            self.orders.clone(),
-            self.clock.clone(),
-            desk,
-            Catalog::builtin(),
-        )
+        self.bot_over(self.tickets.clone(), self.outbound.clone(), desk)
+    }
+
+    fn bot_over<T, O>(&self, tickets: T, outbound: O, desk: Desk) -> MemoryBot<T, O>
+    where
+        T: Queue<TicketCommand>,
+        O: Queue<OutboundRequest>,
+    {
+        let ports = bot::Ports {
+            store: self.store.clone(),
+            tickets,
+            outbound,
+            media: self.media.clone(),
+            turns: self.turns.clone(),
+            orders: self.orders.clone(),
+            clock: self.clock.clone(),
+        };
+        Bot::new(ports, desk, Catalog::builtin())
     }
 
     /// The bot whose tickets and outbound queues also keep every item offered to them.
@@ -76,16 +87,7 @@ impl Ports {
         tickets: &Recorded<TicketCommand>,
         outbound: &Recorded<OutboundRequest>,
     ) -> MemoryBot<Recorded<TicketCommand>, Recorded<OutboundRequest>> {
-        Bot::new(
-            self.store.clone(),
-            tickets.clone(),
-            outbound.clone(),
-            self.media.clone(),
-            self.orders.clone(),
-            self.clock.clone(),
-            shipped_desk(),
-            Catalog::builtin(),
-        )
+        self.bot_over(tickets.clone(), outbound.clone(), shipped_desk())
     }
 
     /// The texts of every reply queued for `customer`, in order.
@@ -146,8 +148,20 @@ impl<T: QueueMessage + Clone + Send + Sync> Queue<T> for Recorded<T> {
     }
 }
 
+/// The shipped desk, answering at once: the quiet period has tests of its own.
 fn shipped_desk() -> Desk {
-    Desk::from_toml(EMBEDDED_CONFIG, &Catalog::builtin()).unwrap()
+    desk_with_quiet_period(0)
+}
+
+/// The shipped desk with a quiet period of `ms` before each answer.
+fn desk_with_quiet_period(ms: u64) -> Desk {
+    let shipped = "quiet_period_ms = 3000";
+    assert!(
+        EMBEDDED_CONFIG.contains(shipped),
+        "the shipped desk changed its quiet period"
+    );
+    let text = EMBEDDED_CONFIG.replace(shipped, &format!("quiet_period_ms = {ms}"));
+    Desk::from_toml(&text, &Catalog::builtin()).unwrap()
 }
 
 /// The shipped desk with an order source, so the bot looks orders up itself.
@@ -157,10 +171,12 @@ fn desk_with_order_source() -> Desk {
         EMBEDDED_CONFIG.contains(shipped_source),
         "the shipped desk changed its order source"
     );
-    let text = EMBEDDED_CONFIG.replace(
-        shipped_source,
-        "[order_lookup.source]\nkind = \"http\"\nurl = \"http://orders.invalid/{order}\"",
-    );
+    let text = EMBEDDED_CONFIG
+        .replace(
+            shipped_source,
+            "[order_lookup.source]\nkind = \"http\"\nurl = \"http://orders.invalid/{order}\"",
+        )
+        .replace("quiet_period_ms = 3000", "quiet_period_ms = 0");
     Desk::from_toml(&text, &Catalog::builtin()).unwrap()
 }
 
@@ -178,6 +194,11 @@ fn message(customer: &str, wamid: &str, body: Value) -> InboundEvent {
         },
         waba_id: Some("200000000000001".into()),
         customer: Some(CustomerId::parse(customer).unwrap()),
+        sender: helpdesk::domain::identity::Sender {
+            phone: helpdesk::domain::identity::Phone::parse(customer).ok(),
+            ..Default::default()
+        },
+        identity_errors: Vec::new(),
         contact_name: Some("Ana".into()),
         wamid: wamid.into(),
         timestamp: 1_795_950_000,
@@ -226,10 +247,8 @@ fn failed(response: &SqsBatchResponse) -> Vec<&str> {
 
 fn text_of(reply: &OutboundRequest) -> String {
     match &reply.body {
-        OutboundBody::Text { body } | OutboundBody::Buttons { body, .. } | OutboundBody::List { body, .. } => {
-            body.clone()
-        }
         OutboundBody::Template { name, .. } => name.clone(),
+        other => other.visible_text().unwrap_or_default().to_owned(),
     }
 }
 
@@ -266,7 +285,11 @@ async fn the_sam_local_event_greets_a_new_customer_from_the_number_they_wrote_to
     let TicketCommand::RecordInbound(inbound) = &commands[1] else {
         unreachable!()
     };
-    assert_eq!(inbound.customer.as_str(), "15551230001");
+    assert_eq!(
+        inbound.customer.as_str(),
+        "US.13491208655302741918",
+        "keyed by the business-scoped id"
+    );
     assert_eq!(inbound.contact_name.as_deref(), Some("Ana Souza"));
     assert_eq!(inbound.at_ms, 1_795_237_200_000);
     let TicketCommand::SetCustomerLanguage(SetCustomerLanguage { language, .. }) = &commands[2] else {
@@ -277,7 +300,7 @@ async fn the_sam_local_event_greets_a_new_customer_from_the_number_they_wrote_to
     let replies = ports.outbound.sent();
     assert_eq!(replies.len(), 1);
     assert_eq!(replies[0].phone_number_id, BUSINESS);
-    assert_eq!(replies[0].customer.as_str(), "15551230001");
+    assert_eq!(replies[0].customer.as_str(), "US.13491208655302741918");
     assert_eq!(replies[0].ticket_id, inbound.ticket_id);
     assert_eq!(
         text_of(&replies[0]),
@@ -450,7 +473,7 @@ async fn an_order_number_is_looked_up_and_its_status_answered() {
     // Assert
     assert!(failed(&response).is_empty(), "{response:?}");
     let told = ports.told(customer);
-    assert_eq!(told.len(), 3, "{told:?}");
+    assert_eq!(told.len(), 2, "the question, then the status above the menu: {told:?}");
     assert_eq!(
         told[1],
         english(
@@ -526,7 +549,7 @@ async fn a_photo_is_handed_to_the_media_queue_which_may_answer_while_the_bot_own
         (job.wamid.as_str(), job.phone_number_id.as_str()),
         ("wamid.F1", BUSINESS)
     );
-    assert!(job.bot_may_reply);
+    assert!(job.answers_turn);
     assert_eq!(Some(&job.ticket_id), ports.store.conversations()[0].ticket_id.as_ref());
     assert!(
         ports.told(customer).is_empty(),
@@ -635,4 +658,558 @@ async fn a_first_message_redelivered_after_a_queue_failure_sets_the_customer_lan
         ports.commands_for(customer),
         ["record_inbound", "set_customer_language"]
     );
+}
+
+// ------------------------------------------------------------ WhatsApp 2026
+
+use helpdesk::domain::identity::{Handle, Phone, Sender, UserId};
+use helpdesk::domain::inbound::TurnDue;
+use helpdesk::ports::{ConversationStore, IdentityReader, UnattributedStore};
+
+const BSUID: &str = "US.13491208655302741918";
+
+fn sender(phone: Option<&str>, user: Option<&str>) -> Sender {
+    Sender {
+        phone: phone.map(|p| Phone::parse(p).unwrap()),
+        user_id: user.map(|u| UserId::parse(u).unwrap()),
+        ..Sender::default()
+    }
+}
+
+/// A message as a 2026 webhook reads it, to `business`.
+fn message_from(from: Sender, business: &str, wamid: &str, body: Value) -> InboundEvent {
+    InboundEvent::Message(InboundMessage {
+        business: BusinessNumber {
+            phone_number_id: business.into(),
+            display_phone_number: None,
+        },
+        waba_id: None,
+        customer: from.first_key(),
+        sender: from,
+        identity_errors: Vec::new(),
+        contact_name: Some("Ana".into()),
+        wamid: wamid.into(),
+        timestamp: 1_795_950_000,
+        message_type: body["type"].as_str().unwrap().into(),
+        message: body,
+    })
+}
+
+fn said(from: Sender, wamid: &str, body: &str) -> InboundEvent {
+    message_from(from, BUSINESS, wamid, json!({"type": "text", "text": {"body": body}}))
+}
+
+fn customer_key(s: &str) -> CustomerId {
+    CustomerId::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn a_person_who_hides_their_phone_stays_one_customer_with_one_conversation() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+
+    bot.handle(batch(&[said(
+        sender(Some("15551230001"), Some(BSUID)),
+        "wamid.A1",
+        "hello",
+    )]))
+    .await
+    .unwrap();
+    bot.handle(batch(&[said(
+        sender(None, Some(BSUID)),
+        "wamid.A2",
+        "talk to an agent",
+    )]))
+    .await
+    .unwrap();
+
+    let conversations = ports.store.conversations();
+    assert_eq!(conversations.len(), 1, "one conversation: {conversations:?}");
+    assert_eq!(conversations[0].customer, customer_key(BSUID));
+    let tickets: std::collections::HashSet<String> = ports
+        .tickets
+        .sent()
+        .iter()
+        .filter_map(|c| match c {
+            TicketCommand::RecordInbound(r) => Some(r.ticket_id.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tickets.len(), 1, "both messages on one ticket");
+    let identity = ports.store.identity(&customer_key(BSUID)).await.unwrap().unwrap();
+    assert_eq!(
+        identity.phone,
+        Phone::parse("15551230001").ok(),
+        "the phone is kept once hidden"
+    );
+    assert_eq!(
+        ports
+            .store
+            .owner(&Handle::Phone(Phone::parse("15551230001").unwrap()))
+            .await
+            .unwrap(),
+        Some(customer_key(BSUID))
+    );
+}
+
+#[tokio::test]
+async fn a_customer_stored_under_their_phone_keeps_their_conversation_when_their_bsuid_appears() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    // Before 2026 payloads the customer was keyed by their phone.
+    bot.handle(batch(&[said(sender(Some("15551230001"), None), "wamid.L1", "hello")]))
+        .await
+        .unwrap();
+
+    bot.handle(batch(&[said(
+        sender(Some("15551230001"), Some(BSUID)),
+        "wamid.L2",
+        "talk to an agent",
+    )]))
+    .await
+    .unwrap();
+
+    let conversations = ports.store.conversations();
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(conversations[0].customer, customer_key("15551230001"));
+    assert_eq!(
+        ports
+            .store
+            .owner(&Handle::User(UserId::parse(BSUID).unwrap()))
+            .await
+            .unwrap(),
+        Some(customer_key("15551230001")),
+        "the BSUID is linked to the customer, not made a second one"
+    );
+}
+
+#[tokio::test]
+async fn a_customer_stored_before_the_identity_map_keeps_their_phone_key() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    // Data from before identities were kept: a conversation under the phone, no link.
+    let mut old = Conversation::new(customer_key("15551230001"), BUSINESS);
+    old.remember("wamid.OLD");
+    ports.store.save_conversation(&old).await.unwrap();
+
+    bot.handle(batch(&[said(
+        sender(Some("15551230001"), Some(BSUID)),
+        "wamid.M1",
+        "hello",
+    )]))
+    .await
+    .unwrap();
+
+    let conversations = ports.store.conversations();
+    assert_eq!(conversations.len(), 1, "{conversations:?}");
+    assert_eq!(conversations[0].customer, customer_key("15551230001"));
+    assert!(
+        conversations[0].has_seen("wamid.OLD"),
+        "the same conversation carries on"
+    );
+    for handle in [
+        Handle::User(UserId::parse(BSUID).unwrap()),
+        Handle::Phone(Phone::parse("15551230001").unwrap()),
+    ] {
+        assert_eq!(
+            ports.store.owner(&handle).await.unwrap(),
+            Some(customer_key("15551230001"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_phone_made_vip_before_it_ever_wrote_is_that_customer_when_they_write() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    let mut profile = CustomerProfile::new(customer_key("15551230001"), 1_000);
+    profile.tier = CustomerTier::Vip;
+    ports.store.save_profile(&profile).await.unwrap();
+
+    bot.handle(batch(&[said(
+        sender(Some("15551230001"), Some(BSUID)),
+        "wamid.V1",
+        "hello",
+    )]))
+    .await
+    .unwrap();
+
+    let escalations: Vec<(String, String)> = ports
+        .tickets
+        .sent()
+        .into_iter()
+        .filter_map(|c| match c {
+            TicketCommand::Escalate(e) => Some((e.customer.as_str().to_owned(), e.trigger)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        escalations,
+        [("15551230001".to_owned(), "vip".to_owned())],
+        "the VIP goes straight to an agent, as the customer the tier was set on"
+    );
+}
+
+#[tokio::test]
+async fn a_bsuid_of_the_documented_maximum_length_gets_the_menu() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    let longest = format!("BR.{}", "7k".repeat(64));
+
+    bot.handle(batch(&[said(sender(None, Some(&longest)), "wamid.M1", "hi")]))
+        .await
+        .unwrap();
+
+    assert_eq!(ports.told(&longest), [english("greeting", &[("name", "Ana".into())])]);
+}
+
+#[tokio::test]
+async fn a_message_naming_nobody_is_kept_for_admins_with_its_payload() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    let nobody = message_from(
+        Sender::default(),
+        BUSINESS,
+        "wamid.N1",
+        json!({"type": "text", "text": {"body": "hi"}}),
+    );
+
+    let response = bot.handle(batch(&[nobody])).await.unwrap();
+
+    assert!(failed(&response).is_empty());
+    let kept = ports.store.unattributed("2026-01-01", "2026-12-31").await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].wamid, "wamid.N1");
+    assert_eq!(kept[0].raw["text"]["body"], "hi");
+    assert!(kept[0].reason.contains("no phone number and no WhatsApp user id"));
+    assert!(ports.outbound.sent().is_empty() && ports.tickets.sent().is_empty());
+}
+
+#[tokio::test]
+async fn two_business_numbers_keep_two_conversations_and_replies_leave_from_each() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    let ana = sender(Some("15551230001"), Some(BSUID));
+
+    bot.handle(batch(&[message_from(
+        ana.clone(),
+        BUSINESS,
+        "wamid.B1",
+        json!({"type": "text", "text": {"body": "hi"}}),
+    )]))
+    .await
+    .unwrap();
+    bot.handle(batch(&[message_from(
+        ana,
+        "100000000000002",
+        "wamid.B2",
+        json!({"type": "text", "text": {"body": "hi"}}),
+    )]))
+    .await
+    .unwrap();
+
+    let mut numbers: Vec<String> = ports
+        .store
+        .conversations()
+        .into_iter()
+        .map(|c| c.phone_number_id)
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, [BUSINESS, "100000000000002"]);
+    let from: Vec<String> = ports.outbound.sent().into_iter().map(|r| r.phone_number_id).collect();
+    assert_eq!(from, [BUSINESS, "100000000000002"]);
+    let tickets: std::collections::HashSet<String> = ports
+        .outbound
+        .sent()
+        .into_iter()
+        .map(|r| r.ticket_id.to_string())
+        .collect();
+    assert_eq!(tickets.len(), 2, "a ticket per number");
+    assert_eq!(ports.store.identities().len(), 1, "one customer");
+}
+
+#[tokio::test]
+async fn a_burst_over_several_batches_gets_one_answer_after_the_quiet_period_with_typing_meanwhile() {
+    let ports = Ports::new();
+    let bot = ports.bot_with(desk_with_quiet_period(3_000));
+    let ana = sender(Some("15551230001"), Some(BSUID));
+
+    for (n, line) in ["hi", "my order", "is late"].iter().enumerate() {
+        bot.handle(batch(&[said(ana.clone(), &format!("wamid.T{n}"), line)]))
+            .await
+            .unwrap();
+        ports.clock.advance(1_000);
+    }
+
+    // Nothing answered yet; the customer sees "typing…" for the latest line.
+    let typing: Vec<OutboundRequest> = ports.outbound.take();
+    assert_eq!(typing.len(), 3);
+    assert!(
+        typing
+            .iter()
+            .all(|r| matches!(r.body, OutboundBody::MarkRead { typing: true, .. }))
+    );
+    assert!(
+        ports.tickets.sent().is_empty(),
+        "kept on the conversation until the answer"
+    );
+    let turns = ports.turns.take();
+    assert_eq!(turns.len(), 3);
+    assert!(turns.iter().all(|(_, delay)| delay.as_millis() == 3_000));
+
+    // The first two turns are superseded; the last answers all three lines once.
+    for (turn, _) in turns {
+        bot.process(vec![turn]).await.unwrap();
+    }
+    let answers = ports.outbound.sent();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let recorded = ports
+        .tickets
+        .sent()
+        .iter()
+        .filter(|c| matches!(c, TicketCommand::RecordInbound(_)))
+        .count();
+    assert_eq!(recorded, 3);
+    let conversation = ports
+        .store
+        .conversation(&customer_key(BSUID), BUSINESS)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(conversation.pending.is_empty());
+}
+
+/// An outbound queue that, when the first answer (not a typing indicator)
+/// goes out, lets another delivery of the bot take in a message first: a
+/// customer writing again while their turn is being answered.
+#[derive(Clone)]
+struct WritesDuringTheAnswer {
+    queue: MemoryQueue<OutboundRequest>,
+    other: Arc<MemoryBot<MemoryQueue<TicketCommand>, MemoryQueue<OutboundRequest>>>,
+    message: Arc<Mutex<Option<InboundEvent>>>,
+}
+
+impl Queue<OutboundRequest> for WritesDuringTheAnswer {
+    async fn send(&self, items: &[OutboundRequest]) -> Result<(), QueueError> {
+        let answering = items.iter().any(|r| r.body.is_message());
+        let message = if answering {
+            self.message.lock().unwrap().take()
+        } else {
+            None
+        };
+        if let Some(message) = message {
+            self.other.process(vec![message]).await.unwrap();
+        }
+        self.queue.send(items).await
+    }
+}
+
+#[tokio::test]
+async fn a_message_arriving_while_its_turn_is_answered_waits_for_its_own_turn_and_nothing_is_answered_twice() {
+    let ports = Ports::new();
+    let desk = || desk_with_quiet_period(3_000);
+    let other = Arc::new(ports.bot_with(desk()));
+    let ana = sender(Some("15551230001"), Some(BSUID));
+    let outbound = WritesDuringTheAnswer {
+        queue: ports.outbound.clone(),
+        other,
+        message: Arc::new(Mutex::new(Some(said(ana.clone(), "wamid.R2", "talk to an agent")))),
+    };
+    let bot = ports.bot_over(ports.tickets.clone(), outbound, desk());
+    bot.handle(batch(&[said(ana.clone(), "wamid.R1", "hello")]))
+        .await
+        .unwrap();
+    let (first_turn, _) = ports.turns.take().remove(0);
+
+    bot.process(vec![first_turn]).await.unwrap();
+
+    let conversation = ports
+        .store
+        .conversation(&customer_key(BSUID), BUSINESS)
+        .await
+        .unwrap()
+        .unwrap();
+    let waiting: Vec<&str> = conversation.pending.iter().map(|m| m.wamid.as_str()).collect();
+    assert_eq!(waiting, ["wamid.R2"], "the new message waits; the answered one is gone");
+    for (turn, _) in ports.turns.take() {
+        bot.process(vec![turn]).await.unwrap();
+    }
+    let answers: Vec<String> = ports
+        .outbound
+        .sent()
+        .iter()
+        .filter(|r| r.body.is_message())
+        .map(text_of)
+        .collect();
+    assert_eq!(answers.len(), 2, "one answer per turn: {answers:?}");
+    assert_eq!(answers[0], english("greeting", &[("name", "Ana".into())]));
+    let escalated_by: Vec<String> = ports
+        .tickets
+        .sent()
+        .iter()
+        .filter_map(|c| match c {
+            TicketCommand::Escalate(e) => Some(e.cause.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        escalated_by,
+        ["wamid.R2"],
+        "the second turn answered the second message"
+    );
+    let recorded: Vec<String> = ports
+        .tickets
+        .sent()
+        .iter()
+        .filter_map(|c| match c {
+            TicketCommand::RecordInbound(r) => Some(r.wamid.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(recorded, ["wamid.R1", "wamid.R2"], "each message recorded once");
+}
+
+#[tokio::test]
+async fn a_turn_that_fell_due_twice_answers_once() {
+    let ports = Ports::new();
+    let bot = ports.bot_with(desk_with_quiet_period(3_000));
+    bot.handle(batch(&[said(sender(Some("15551230001"), None), "wamid.D1", "hi")]))
+        .await
+        .unwrap();
+    let due = InboundEvent::TurnDue(TurnDue {
+        customer: customer_key("15551230001"),
+        phone_number_id: BUSINESS.into(),
+        last_wamid: "wamid.D1".into(),
+    });
+
+    bot.process(vec![due.clone()]).await.unwrap();
+    bot.process(vec![due]).await.unwrap();
+
+    let answers: Vec<_> = ports
+        .outbound
+        .sent()
+        .into_iter()
+        .filter(|r| r.body.is_message())
+        .collect();
+    assert_eq!(answers.len(), 1);
+}
+
+#[tokio::test]
+async fn an_echo_of_the_business_app_goes_on_the_ticket_and_the_bot_stays_silent() {
+    let ports = Ports::new();
+    let bot = ports.bot_with(desk_with_quiet_period(3_000));
+    let echo = InboundEvent::Echo(helpdesk::domain::inbound::EchoMessage {
+        business: BusinessNumber {
+            phone_number_id: BUSINESS.into(),
+            display_phone_number: None,
+        },
+        waba_id: None,
+        to: sender(Some("15551230001"), None),
+        wamid: "wamid.ECHO1".into(),
+        timestamp: 1_795_950_000,
+        message_type: "text".into(),
+        message: json!({"type": "text", "text": {"body": "Your parcel left today"}}),
+    });
+
+    bot.handle(batch(&[echo])).await.unwrap();
+
+    assert!(
+        matches!(&ports.tickets.sent()[..], [TicketCommand::RecordEcho(e)] if e.summary == "Your parcel left today")
+    );
+    assert!(ports.outbound.sent().is_empty(), "no answer, no typing");
+    assert!(ports.turns.sent().is_empty());
+}
+
+#[tokio::test]
+async fn an_echo_that_names_no_recipient_is_kept_for_admins() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    let echo = InboundEvent::Echo(helpdesk::domain::inbound::EchoMessage {
+        business: BusinessNumber {
+            phone_number_id: BUSINESS.into(),
+            display_phone_number: None,
+        },
+        waba_id: None,
+        to: Sender::default(),
+        wamid: "wamid.ECHO-NOBODY".into(),
+        timestamp: 1_795_950_000,
+        message_type: "text".into(),
+        message: json!({"type": "text", "text": {"body": "Your parcel left today"}}),
+    });
+
+    bot.handle(batch(&[echo])).await.unwrap();
+
+    let kept = ports.store.unattributed_messages();
+    assert!(
+        matches!(&kept[..], [k] if k.wamid == "wamid.ECHO-NOBODY" && k.raw["text"]["body"] == "Your parcel left today")
+    );
+    assert!(ports.tickets.sent().is_empty() && ports.outbound.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_refund_for_a_customer_known_only_by_their_user_id_asks_for_their_phone_in_the_handoff() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+
+    bot.handle(batch(&[said(sender(None, Some(BSUID)), "wamid.R1", "I want a refund")]))
+        .await
+        .unwrap();
+
+    let replies = ports.outbound.sent();
+    assert_eq!(replies.len(), 1, "one message: the handoff and the request");
+    let OutboundBody::RequestContactInfo { body } = &replies[0].body else {
+        panic!("{:?}", replies[0].body)
+    };
+    assert!(body.contains(&english("contact-request", &[])), "{body}");
+}
+
+#[tokio::test]
+async fn a_shared_phone_number_joins_the_customers_identity() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    let shared = message_from(
+        sender(None, Some(BSUID)),
+        BUSINESS,
+        "wamid.S1",
+        json!({"type": "contacts", "contacts": [{"origin": "contact_request",
+            "phones": [{"phone": "+1 555 123 0001", "wa_id": "15551230001", "type": "CELL"}]}]}),
+    );
+
+    bot.handle(batch(&[shared])).await.unwrap();
+
+    let identity = ports.store.identity(&customer_key(BSUID)).await.unwrap().unwrap();
+    assert_eq!(identity.phone, Phone::parse("15551230001").ok());
+    assert_eq!(
+        ports
+            .store
+            .owner(&Handle::Phone(Phone::parse("15551230001").unwrap()))
+            .await
+            .unwrap(),
+        Some(customer_key(BSUID))
+    );
+}
+
+#[tokio::test]
+async fn a_changed_phone_number_keeps_the_customer_and_links_the_new_number() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    bot.handle(batch(&[said(
+        sender(Some("15551230001"), Some(BSUID)),
+        "wamid.C1",
+        "hi",
+    )]))
+    .await
+    .unwrap();
+    let changed = message_from(
+        sender(Some("15551230001"), Some(BSUID)),
+        BUSINESS,
+        "wamid.C2",
+        json!({"type": "system", "system": {"body": "User changed their number", "wa_id": "15559990001", "type": "user_changed_number"}}),
+    );
+
+    bot.handle(batch(&[changed])).await.unwrap();
+
+    let identity = ports.store.identity(&customer_key(BSUID)).await.unwrap().unwrap();
+    assert_eq!(identity.phone, Phone::parse("15559990001").ok());
+    assert_eq!(ports.store.conversations().len(), 1);
 }

@@ -201,7 +201,7 @@ where
         }
         tracing::info!(ticket = %job.ticket_id, kind = %job.message_type, size = stored.size, signals = attachment.signals.len(), partial = attachment.partial.len(), "media stored and analysed");
         self.attach(&job, attachment).await?;
-        if job.bot_may_reply {
+        if job.answers_turn {
             self.reply(&job, replies).await?;
         }
         Ok(())

@@ -220,7 +220,7 @@ fn job(message_type: &str, media_id: &str, claimed_mime: &str) -> MediaJob {
         claimed_mime: claimed_mime.into(),
         caption: None,
         language: "en".into(),
-        bot_may_reply: true,
+        answers_turn: true,
         at_ms: SENT_AT_MS,
     }
 }
@@ -507,7 +507,7 @@ async fn an_executable_named_as_a_pdf_is_refused_nothing_is_stored_and_the_custo
     ports.serve("MEDIA-7", "application/pdf", &executable());
     let job = MediaJob {
         caption: Some("invoice.pdf".into()),
-        bot_may_reply: false,
+        answers_turn: false,
         ..job("document", "MEDIA-7", "application/pdf")
     };
 

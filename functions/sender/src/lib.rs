@@ -1,17 +1,22 @@
 //! The sender function: delivers `outbound.fifo` through the Graph API from the
-//! business number the customer wrote to, retries what is transient, and tells
-//! `tickets` what happened (accepted under a wamid, or refused for good).
+//! business number the customer wrote to, addressed the way the customer can
+//! be reached today (their phone with `to` when it is known, else their
+//! business-scoped user id with `recipient`), retries what is transient, and
+//! tells `tickets` what happened (accepted under a wamid, or refused for good).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use helpdesk::adapters::clock::SharedClock;
+use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::graph::GraphClient;
 use helpdesk::adapters::lambda_sqs::handle_in_order;
 use helpdesk::adapters::secrets::whatsapp_secrets;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::{RecordOutbound, RecordSendFailure, TicketCommand};
+use helpdesk::domain::identity::{Address, Identity};
+use helpdesk::domain::ids::CustomerId;
 use helpdesk::domain::outbound::OutboundRequest;
-use helpdesk::ports::{Clock, GraphApi, GraphError, Queue, QueueError};
+use helpdesk::ports::{Clock, GraphApi, GraphError, IdentityReader, Queue, QueueError, StoreError};
 use lambda_runtime::LambdaEvent;
 use std::time::Duration;
 
@@ -48,32 +53,58 @@ pub enum SenderError {
     Transient { code: i64, http_status: u16 },
     #[error("queue failed")]
     Queue(#[from] QueueError),
+    #[error("identity store failed")]
+    Identities(#[from] StoreError),
 }
 
-pub struct Sender<G, T, C> {
+pub struct Sender<G, I, T, C> {
     graph: G,
+    identities: I,
     tickets: T,
     clock: C,
     retry: RetryPolicy,
 }
 
-impl Sender<GraphClient, SqsQueue<TicketCommand>, SharedClock> {
+/// The sender as Lambda runs it.
+pub type AwsSender = Sender<GraphClient, DynamoStore, SqsQueue<TicketCommand>, SharedClock>;
+
+impl AwsSender {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
         let secrets = whatsapp_secrets(env, sdk).await?;
         let graph = GraphClient::from_env(env, secrets.access_token)?;
+        let identities = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let tickets = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), env.require("TICKETS_QUEUE_URL")?);
-        Ok(Sender::new(graph, tickets, env.clock(), RetryPolicy::default()))
+        Ok(Sender::new(
+            graph,
+            identities,
+            tickets,
+            env.clock(),
+            RetryPolicy::default(),
+        ))
     }
 }
 
-impl<G: GraphApi, T: Queue<TicketCommand>, C: Clock> Sender<G, T, C> {
-    pub fn new(graph: G, tickets: T, clock: C, retry: RetryPolicy) -> Self {
+impl<G: GraphApi, I: IdentityReader, T: Queue<TicketCommand>, C: Clock> Sender<G, I, T, C> {
+    pub fn new(graph: G, identities: I, tickets: T, clock: C, retry: RetryPolicy) -> Self {
         Sender {
             graph,
+            identities,
             tickets,
             clock,
             retry,
         }
+    }
+
+    /// Where the customer is reached now: their phone when the helpdesk knows
+    /// it (even once they hide it), else their business-scoped user id. A
+    /// customer stored before identities were kept is reached by their key.
+    async fn address(&self, customer: &CustomerId) -> Result<Option<Address>, SenderError> {
+        let identity = self
+            .identities
+            .identity(customer)
+            .await?
+            .unwrap_or_else(|| Identity::from_key(customer));
+        Ok(identity.address())
     }
 
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
@@ -86,13 +117,20 @@ impl<G: GraphApi, T: Queue<TicketCommand>, C: Clock> Sender<G, T, C> {
             tracing::warn!(ticket = %request.ticket_id, error = %invalid, "message refused before sending");
             return self.record_failure(&request, None, invalid.to_string()).await;
         }
+        let Some(address) = self.address(&request.customer).await? else {
+            tracing::warn!(ticket = %request.ticket_id, "message refused before sending: the customer has no phone or user id");
+            let reason = "the customer has neither a phone number nor a WhatsApp user id on record".to_owned();
+            return self.record_failure(&request, None, reason).await;
+        };
         let mut attempt = 0;
         loop {
             match self
                 .graph
-                .send_message(&request.phone_number_id, &request.customer, &request.body)
+                .send_message(&request.phone_number_id, &address, &request.body)
                 .await
             {
+                // Marking a message read (typing…) is not a message: nothing to record.
+                Ok(_) if !request.body.is_message() => return Ok(()),
                 Ok(wamid) => {
                     tracing::info!(ticket = %request.ticket_id, attempt, "message accepted by the Graph API");
                     let command = TicketCommand::RecordOutbound(RecordOutbound {
@@ -105,6 +143,12 @@ impl<G: GraphApi, T: Queue<TicketCommand>, C: Clock> Sender<G, T, C> {
                         body: request.body.clone(),
                     });
                     self.tickets.send(&[command]).await?;
+                    return Ok(());
+                }
+                // A typing indicator that did not take (the message is too old,
+                // Meta is busy) is not worth a retry or a line on the timeline.
+                Err(error) if !request.body.is_message() => {
+                    tracing::info!(ticket = %request.ticket_id, code = error.code, "typing indicator not shown");
                     return Ok(());
                 }
                 Err(error) if error.is_transient() => {
@@ -157,6 +201,9 @@ fn refusal_reason(error: &GraphError) -> String {
         100 => "the Graph API refused a parameter of the message".into(),
         131026 => "the message could not be delivered to this customer".into(),
         368 | 131031 => "the business number is blocked by WhatsApp".into(),
+        131062 => "this message cannot be sent to a customer known only by their WhatsApp user id; \
+                   ask for their phone number (a contact-info request) first"
+            .into(),
         code => format!(
             "the Graph API refused the message (HTTP {})",
             if code == 0 { error.http_status as i64 } else { code }
@@ -167,26 +214,11 @@ fn refusal_reason(error: &GraphError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use helpdesk::adapters::memory::MemoryQueue;
-    use helpdesk::domain::ids::{CustomerId, TicketId};
+    use helpdesk::adapters::memory::{ManualClock, MemoryGraph, MemoryQueue, MemoryStore};
+    use helpdesk::domain::identity::{Phone, UserId};
+    use helpdesk::domain::ids::TicketId;
     use helpdesk::domain::outbound::{Author, OutboundBody};
-    use std::sync::Mutex;
-
-    /// A Graph API that answers from a script, one answer per call.
-    struct ScriptedGraph(Mutex<Vec<Result<String, GraphError>>>);
-
-    impl GraphApi for ScriptedGraph {
-        async fn send_message(&self, _: &str, _: &CustomerId, _: &OutboundBody) -> Result<String, GraphError> {
-            self.0.lock().unwrap().remove(0)
-        }
-    }
-
-    struct FixedClock;
-    impl Clock for FixedClock {
-        fn now_ms(&self) -> i64 {
-            42
-        }
-    }
+    use helpdesk::ports::IdentityStore;
 
     fn error(code: i64, http_status: u16) -> GraphError {
         GraphError {
@@ -197,44 +229,52 @@ mod tests {
         }
     }
 
-    fn sender(
-        script: Vec<Result<String, GraphError>>,
-    ) -> Sender<ScriptedGraph, MemoryQueue<TicketCommand>, FixedClock> {
+    type TestSender = Sender<MemoryGraph, MemoryStore, MemoryQueue<TicketCommand>, ManualClock>;
+
+    /// A sender whose Graph API first answers `errors`, then accepts.
+    fn sender(errors: Vec<GraphError>) -> TestSender {
         let retry = RetryPolicy {
             attempts: 3,
             first_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(2),
         };
+        let graph = MemoryGraph::new();
+        graph.fail_sends_with(errors);
         Sender::new(
-            ScriptedGraph(Mutex::new(script)),
+            graph,
+            MemoryStore::new(),
             MemoryQueue::default(),
-            FixedClock,
+            ManualClock::at(42),
             retry,
         )
     }
 
-    fn request(body: OutboundBody) -> OutboundRequest {
+    fn request_to(customer: &str, body: OutboundBody) -> OutboundRequest {
         OutboundRequest {
             idempotency_key: "k1".into(),
             ticket_id: TicketId::parse("TK-1").unwrap(),
-            customer: CustomerId::parse("1555").unwrap(),
+            customer: CustomerId::parse(customer).unwrap(),
             phone_number_id: "P".into(),
             author: Author::Bot,
             body,
         }
     }
 
+    fn request(body: OutboundBody) -> OutboundRequest {
+        request_to("15551230001", body)
+    }
+
     #[tokio::test]
     async fn a_transient_error_is_retried_then_the_accepted_wamid_is_recorded() {
-        let s = sender(vec![Err(error(130429, 400)), Ok("wamid.OUT".into())]);
+        let s = sender(vec![error(130429, 400)]);
         s.deliver(request(OutboundBody::text("hi"))).await.unwrap();
         let sent = s.tickets.sent();
-        assert!(matches!(&sent[..], [TicketCommand::RecordOutbound(r)] if r.wamid == "wamid.OUT" && r.at_ms == 42));
+        assert!(matches!(&sent[..], [TicketCommand::RecordOutbound(r)] if r.wamid == "wamid.MEM.1" && r.at_ms == 42));
     }
 
     #[tokio::test]
     async fn a_persistent_transient_error_fails_the_message_so_sqs_redelivers_it() {
-        let s = sender(vec![Err(error(0, 503)), Err(error(0, 503)), Err(error(0, 503))]);
+        let s = sender(vec![error(0, 503), error(0, 503), error(0, 503)]);
         assert!(matches!(
             s.deliver(request(OutboundBody::text("hi"))).await,
             Err(SenderError::Transient { .. })
@@ -244,12 +284,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_window_is_recorded_as_a_failure_and_not_retried() {
-        let s = sender(vec![Err(error(131047, 400))]);
+        let s = sender(vec![error(131047, 400)]);
         s.deliver(request(OutboundBody::text("hi"))).await.unwrap();
         let sent = s.tickets.sent();
         assert!(
             matches!(&sent[..], [TicketCommand::RecordSendFailure(f)] if f.code == Some(131047) && f.reason.contains("24-hour"))
         );
+        assert_eq!(s.graph.attempts(), 1);
     }
 
     #[tokio::test]
@@ -260,5 +301,78 @@ mod tests {
             &s.tickets.sent()[..],
             [TicketCommand::RecordSendFailure(RecordSendFailure { code: None, .. })]
         ));
+        assert_eq!(s.graph.attempts(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_customer_known_only_by_their_user_id_is_answered_by_recipient() {
+        let s = sender(vec![]);
+        s.deliver(request_to("US.13491208655302741918", OutboundBody::text("hi")))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.graph.sent()[0].to,
+            Address::User(UserId::parse("US.13491208655302741918").unwrap())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_customer_whose_phone_is_known_is_answered_by_phone_even_once_they_hide_it() {
+        let s = sender(vec![]);
+        let customer = CustomerId::parse("US.13491208655302741918").unwrap();
+        let mut identity = Identity::from_key(&customer);
+        identity.phone = Some(Phone::parse("15551230001").unwrap());
+        s.identities.save_identity(&identity).await.unwrap();
+
+        s.deliver(request_to(customer.as_str(), OutboundBody::text("hi")))
+            .await
+            .unwrap();
+
+        assert_eq!(
+            s.graph.sent()[0].to,
+            Address::Phone(Phone::parse("15551230001").unwrap())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_message_that_cannot_go_to_a_user_id_is_recorded_with_a_reason_and_not_retried() {
+        let s = sender(vec![error(131062, 400)]);
+        s.deliver(request_to("US.134912086553", OutboundBody::text("code 123456")))
+            .await
+            .unwrap();
+        let sent = s.tickets.sent();
+        assert!(
+            matches!(&sent[..], [TicketCommand::RecordSendFailure(f)] if f.code == Some(131062) && f.reason.contains("phone number")),
+            "{sent:?}"
+        );
+        assert_eq!(s.graph.attempts(), 1);
+    }
+
+    #[tokio::test]
+    async fn marking_a_message_read_with_typing_records_nothing_on_the_ticket() {
+        let s = sender(vec![]);
+        let typing = OutboundBody::MarkRead {
+            message_id: "wamid.IN".into(),
+            typing: true,
+        };
+        s.deliver(request(typing.clone())).await.unwrap();
+        assert_eq!(s.graph.sent()[0].body, typing);
+        assert!(s.tickets.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_typing_indicator_meta_refuses_or_is_too_busy_for_is_neither_retried_nor_recorded() {
+        for code in [100, 131000] {
+            let s = sender(vec![error(code, 400)]);
+            let typing = OutboundBody::MarkRead {
+                message_id: "wamid.TOO-OLD".into(),
+                typing: true,
+            };
+
+            s.deliver(request(typing)).await.unwrap();
+
+            assert_eq!(s.graph.attempts(), 1, "code {code}");
+            assert!(s.tickets.sent().is_empty(), "code {code}");
+        }
     }
 }

@@ -120,6 +120,9 @@ where
         if let Some(wamid) = &needs.parked_status {
             loaded.parked_status = self.store.parked_status(wamid).await?;
         }
+        if let Some((ticket, id)) = &needs.entry {
+            loaded.entry = self.store.timeline_entry(ticket, id).await?;
+        }
         Ok(loaded)
     }
 
@@ -136,6 +139,7 @@ where
         let saving = decision.ticket.is_some();
         let entries: Vec<_> = decision.entries().cloned().collect();
         let mut measures = Vec::new();
+        let after_save = decision.after_save;
         let mut effects = decision.effects.into_iter().peekable();
         while let Some(effect) = effects.next() {
             match effect {
@@ -162,6 +166,9 @@ where
         if let Some(ticket) = decision.ticket {
             self.store.save_ticket(&ticket, expected_version, &entries).await?;
             tracing::info!(ticket = %ticket.id, command = name, status = ticket.status.as_str(), tier = ticket.tier, team = %ticket.team, entries = entries.len(), "ticket saved");
+        }
+        for effect in after_save {
+            self.carry_out_one(effect, name).await?;
         }
         measures.iter().for_each(emit);
         Ok(())
@@ -193,23 +200,23 @@ where
             }
             Effect::SaveProfile(profile) => self.store.save_profile(&profile).await?,
             Effect::SaveAttachment { ticket, attachment } => self.store.save_attachment(&ticket, &attachment).await?,
-            Effect::LinkOutbound { wamid, ticket, at_ms } => self.store.link_outbound(&wamid, &ticket, at_ms).await?,
+            Effect::ReplaceEntry { ticket, entry } => {
+                self.store.replace_entry(&ticket, &entry).await?;
+                tracing::info!(ticket = %ticket, command, kind = %entry.kind, withdrawn = entry.withdrawn, "timeline entry replaced");
+            }
+            Effect::LinkOutbound { wamid, link } => self.store.link_outbound(&wamid, &link).await?,
             Effect::AdvanceDelivery {
                 ticket,
                 at_ms,
                 wamid,
-                state,
-                error,
+                update,
             } => {
-                let moved = self
-                    .store
-                    .advance_delivery(&ticket, at_ms, &wamid, state, error.as_deref())
-                    .await?;
-                tracing::info!(ticket = %ticket, state = ?state, moved, "delivery status recorded");
+                let moved = self.store.advance_delivery(&ticket, at_ms, &wamid, &update).await?;
+                tracing::info!(ticket = %ticket, state = ?update.state, moved, "delivery status recorded");
             }
-            Effect::ParkStatus { wamid, state, error } => {
-                self.store.park_status(&wamid, state, error.as_deref()).await?;
-                tracing::info!(state = ?state, "delivery status parked until its message is recorded");
+            Effect::ParkStatus { wamid, update } => {
+                self.store.park_status(&wamid, &update).await?;
+                tracing::info!(state = ?update.state, "delivery status parked until its message is recorded");
             }
             Effect::Measure(measure) => emit(&measure),
         }

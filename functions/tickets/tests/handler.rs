@@ -18,7 +18,9 @@ use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::outbound::{Author, OutboundBody, OutboundRequest};
 use helpdesk::domain::reports::{AggregateRow, Counters, ReportFact};
 use helpdesk::domain::sla::{Deadline, DeadlineKind, Metric, Stage};
-use helpdesk::domain::ticket::{CustomerProfile, DeliveryState, Priority, Ticket, TicketStatus, TimelineEntry};
+use helpdesk::domain::ticket::{
+    CustomerProfile, DeliveryState, DeliveryUpdate, OutboundLink, Priority, Ticket, TicketStatus, TimelineEntry,
+};
 use helpdesk::ports::{DeadlineIndex, DueDeadline, ReportStore, StoreError, TicketReader, TicketStore};
 use lambda_runtime::{Context, LambdaEvent};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -260,6 +262,7 @@ fn status(wamid: &str, status: &str, at_ms: i64) -> TicketCommand {
         at_ms,
         recipient: Some(customer()),
         errors: Vec::new(),
+        pricing: None,
     })
 }
 
@@ -369,11 +372,15 @@ impl TicketStore for RacingStore {
         self.table.append_entry(ticket, entry).await
     }
 
-    async fn link_outbound(&self, wamid: &str, ticket: &TicketId, at_ms: i64) -> Result<(), StoreError> {
-        self.table.link_outbound(wamid, ticket, at_ms).await
+    async fn replace_entry(&self, ticket: &TicketId, entry: &TimelineEntry) -> Result<(), StoreError> {
+        self.table.replace_entry(ticket, entry).await
     }
 
-    async fn find_outbound(&self, wamid: &str) -> Result<Option<(TicketId, i64)>, StoreError> {
+    async fn link_outbound(&self, wamid: &str, link: &OutboundLink) -> Result<(), StoreError> {
+        self.table.link_outbound(wamid, link).await
+    }
+
+    async fn find_outbound(&self, wamid: &str) -> Result<Option<OutboundLink>, StoreError> {
         self.table.find_outbound(wamid).await
     }
 
@@ -382,17 +389,16 @@ impl TicketStore for RacingStore {
         ticket: &TicketId,
         at_ms: i64,
         wamid: &str,
-        state: DeliveryState,
-        error: Option<&str>,
+        update: &DeliveryUpdate,
     ) -> Result<bool, StoreError> {
-        self.table.advance_delivery(ticket, at_ms, wamid, state, error).await
+        self.table.advance_delivery(ticket, at_ms, wamid, update).await
     }
 
-    async fn park_status(&self, wamid: &str, state: DeliveryState, error: Option<&str>) -> Result<(), StoreError> {
-        self.table.park_status(wamid, state, error).await
+    async fn park_status(&self, wamid: &str, update: &DeliveryUpdate) -> Result<(), StoreError> {
+        self.table.park_status(wamid, update).await
     }
 
-    async fn parked_status(&self, wamid: &str) -> Result<Option<(DeliveryState, Option<String>)>, StoreError> {
+    async fn parked_status(&self, wamid: &str) -> Result<Option<DeliveryUpdate>, StoreError> {
         self.table.parked_status(wamid).await
     }
 

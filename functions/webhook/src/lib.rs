@@ -155,7 +155,7 @@ impl<Q: Queue<InboundEvent>> Webhook<Q> {
         if !delivery.errors.is_empty() {
             tracing::warn!(errors = %serde_json::Value::from(delivery.errors.clone()), "webhook carried errors for the business number");
         }
-        let (mut messages, mut statuses) = (0, 0);
+        let (mut messages, mut statuses, mut echoes) = (0, 0, 0);
         for event in &delivery.events {
             match event {
                 InboundEvent::Message(m) => {
@@ -167,11 +167,18 @@ impl<Q: Queue<InboundEvent>> Webhook<Q> {
                     statuses += 1;
                     tracing::debug!(status = %s.status, "status queued");
                 }
+                InboundEvent::Echo(e) => {
+                    echoes += 1;
+                    tracing::debug!(message_type = %e.message_type, "message echo from the WhatsApp Business app queued");
+                }
+                // The parser never produces a turn; the bot schedules those itself.
+                InboundEvent::TurnDue(_) => {}
             }
         }
         tracing::info!(
             messages,
             statuses,
+            echoes,
             others = delivery.others.len(),
             "webhook delivery queued"
         );
@@ -241,7 +248,11 @@ mod tests {
         assert_eq!(response.status(), StatusCode::OK);
         let sent = webhook.queue.sent();
         assert_eq!(sent.len(), 1);
-        assert_eq!(sent[0].group_key(), "15551230001");
+        assert_eq!(
+            sent[0].group_key(),
+            "US.13491208655302741918",
+            "the business-scoped id, when given"
+        );
         assert!(sent[0].dedupe_key().starts_with("wamid.HBgL"));
         let InboundEvent::Message(m) = &sent[0] else {
             panic!("expected a message")

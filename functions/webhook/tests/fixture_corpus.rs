@@ -51,7 +51,8 @@ fn handler() -> Webhook<MemoryQueue<InboundEvent>> {
     )
 }
 
-/// Messages plus statuses of `field: messages` changes, counted independently
+/// Messages plus statuses of `field: messages` changes and echoes of
+/// `field: smb_message_echoes` changes, counted independently
 /// of the parser: once per message id and per (status, id), as the FIFO queue
 /// stores a redelivered item once.
 fn expected_events(envelope: &Value) -> Option<usize> {
@@ -59,17 +60,21 @@ fn expected_events(envelope: &Value) -> Option<usize> {
     let mut seen = std::collections::HashSet::new();
     for entry in entries {
         for change in entry.get("changes")?.as_array()? {
-            if change.get("field").and_then(Value::as_str) == Some("messages") {
-                for key in ["messages", "statuses"] {
-                    let items = change.pointer(&format!("/value/{key}")).and_then(Value::as_array);
-                    for item in items.into_iter().flatten() {
-                        // An item without an id cannot be a duplicate of another.
-                        let id = item
-                            .get("id")
-                            .map_or_else(|| format!("#{}", seen.len()), Value::to_string);
-                        let status = item.get("status").map(Value::to_string).unwrap_or_default();
-                        seen.insert((key, id, status));
-                    }
+            let keys: &[&str] = match change.get("field").and_then(Value::as_str) {
+                Some("messages") => &["messages", "statuses", "message_echoes"],
+                // Coexistence: what the business sent from the WhatsApp Business app.
+                Some("smb_message_echoes") => &["message_echoes"],
+                _ => &[],
+            };
+            for &key in keys {
+                let items = change.pointer(&format!("/value/{key}")).and_then(Value::as_array);
+                for item in items.into_iter().flatten() {
+                    // An item without an id cannot be a duplicate of another.
+                    let id = item
+                        .get("id")
+                        .map_or_else(|| format!("#{}", seen.len()), Value::to_string);
+                    let status = item.get("status").map(Value::to_string).unwrap_or_default();
+                    seen.insert((key, id, status));
                 }
             }
         }

@@ -77,7 +77,12 @@ async fn up() -> anyhow::Result<()> {
 
     let moto = Moto::start(&root, moto_port).await?;
     // Short visibility timeouts so a failed message is retried within seconds locally.
-    let params = [("QueueVisibilityTimeout", "10"), ("MediaQueueVisibilityTimeout", "60")];
+    let mut params = vec![("QueueVisibilityTimeout", "10"), ("MediaQueueVisibilityTimeout", "60")];
+    // The Graph API version, as a deployment sets it: the template's parameter.
+    let api_version = env_or("WHATSAPP_API_VERSION", String::new());
+    if !api_version.is_empty() {
+        params.push(("GraphApiVersion", &api_version));
+    }
     let description = match create_stack(&root, &moto.endpoint, &stack_name, &params).await {
         Ok(description) => description,
         Err(error) => {

@@ -73,6 +73,7 @@ async fn start_simulator() -> wa_sim::RunningSim {
         access_token: secrets.access_token,
         phone_number_id: "100000000000001".into(),
         display_phone_number: "15550000001".into(),
+        extra_numbers: Vec::new(),
         waba_id: "200000000000001".into(),
         status_callbacks: false,
     })

@@ -106,7 +106,7 @@ async fn a_message_reported_as_failed_comes_back_after_the_visibility_timeout_an
     assert_eq!(record.event_source.as_deref(), Some("aws:sqs"));
     assert_eq!(
         record.event_source_arn.as_deref(),
-        Some(stack.functions["BotFunction"].events_queue_arn().as_str())
+        Some(stack.functions["BotFunction"].events_queue_arn(inbound).as_str())
     );
     assert_eq!(record.aws_region.as_deref(), Some("us-east-1"));
     assert_eq!(record.attributes["MessageGroupId"], "customer-a");
@@ -143,15 +143,18 @@ async fn a_failed_invocation_deletes_none_of_its_batch() {
 }
 
 trait QueueArn {
-    fn events_queue_arn(&self) -> String;
+    /// The ARN of the SQS event source that polls `queue_url`.
+    fn events_queue_arn(&self, queue_url: &str) -> String;
 }
 
 impl QueueArn for devstack::FunctionDescription {
-    fn events_queue_arn(&self) -> String {
+    fn events_queue_arn(&self, url: &str) -> String {
         self.events
             .iter()
             .find_map(|e| match e {
-                devstack::EventSource::Sqs { queue_arn, .. } => Some(queue_arn.clone()),
+                devstack::EventSource::Sqs {
+                    queue_arn, queue_url, ..
+                } if queue_url == url => Some(queue_arn.clone()),
                 _ => None,
             })
             .unwrap()

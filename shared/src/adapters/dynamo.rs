@@ -5,7 +5,10 @@ use super::keys;
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{CustomerId, TicketId};
-use crate::domain::ticket::{CustomerProfile, DeliveryState, Ticket, TicketStatus, TimelineEntry};
+use crate::domain::inbound::Pricing;
+use crate::domain::ticket::{
+    CustomerProfile, DeliveryState, DeliveryUpdate, OutboundLink, Ticket, TicketStatus, TimelineEntry,
+};
 use crate::ports::{ConversationStore, FingerprintIndex, StoreError, TicketReader, TicketStore};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -87,8 +90,8 @@ struct ProfileItem {
 struct OutboundLinkItem {
     pk: String,
     sk: String,
-    ticket_id: TicketId,
-    at_ms: i64,
+    #[serde(flatten)]
+    link: OutboundLink,
 }
 
 pub(crate) fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
@@ -281,14 +284,9 @@ impl DynamoStore {
         Ok(items)
     }
 
-    async fn put_forward(
-        &self,
-        item_key: Item,
-        state: DeliveryState,
-        error: Option<&str>,
-        must_exist: bool,
-    ) -> Result<bool, StoreError> {
-        let mut update = "SET delivery = :d, #rank = :r".to_owned();
+    async fn put_forward(&self, item_key: Item, update: &DeliveryUpdate, must_exist: bool) -> Result<bool, StoreError> {
+        let (state, error) = (update.state, update.error.as_deref());
+        let mut expression = "SET delivery = :d, #rank = :r".to_owned();
         let mut condition = "(attribute_not_exists(#rank) OR #rank < :limit)".to_owned();
         if must_exist {
             condition = format!("attribute_exists(#pk) AND {condition}");
@@ -306,11 +304,16 @@ impl DynamoStore {
             request = request.expression_attribute_names("#pk", keys::PK);
         }
         if let Some(error) = error {
-            update.push_str(", delivery_error = :e");
+            expression.push_str(", delivery_error = :e");
             request = request.expression_attribute_values(":e", s(error));
         }
+        if let Some(pricing) = &update.pricing {
+            expression.push_str(", pricing = :p");
+            request =
+                request.expression_attribute_values(":p", serde_dynamo::to_attribute_value(pricing).map_err(corrupt)?);
+        }
         match request
-            .update_expression(update)
+            .update_expression(expression)
             .condition_expression(condition)
             .send()
             .await
@@ -490,20 +493,23 @@ impl TicketStore for DynamoStore {
         }
     }
 
-    async fn link_outbound(&self, wamid: &str, ticket: &TicketId, at_ms: i64) -> Result<(), StoreError> {
+    async fn replace_entry(&self, ticket: &TicketId, entry: &TimelineEntry) -> Result<(), StoreError> {
+        self.put(timeline_item(ticket.clone(), entry)).await
+    }
+
+    async fn link_outbound(&self, wamid: &str, link: &OutboundLink) -> Result<(), StoreError> {
         let sk = keys::OUTBOUND_LINK_SK.to_owned();
         self.put(OutboundLinkItem {
             pk: keys::wamid_pk(wamid),
             sk,
-            ticket_id: ticket.clone(),
-            at_ms,
+            link: link.clone(),
         })
         .await
     }
 
-    async fn find_outbound(&self, wamid: &str) -> Result<Option<(TicketId, i64)>, StoreError> {
+    async fn find_outbound(&self, wamid: &str) -> Result<Option<OutboundLink>, StoreError> {
         let item: Option<OutboundLinkItem> = self.get(keys::wamid_pk(wamid), keys::OUTBOUND_LINK_SK).await?;
-        Ok(item.map(|l| (l.ticket_id, l.at_ms)))
+        Ok(item.map(|l| l.link))
     }
 
     async fn advance_delivery(
@@ -511,34 +517,55 @@ impl TicketStore for DynamoStore {
         ticket: &TicketId,
         at_ms: i64,
         wamid: &str,
-        state: DeliveryState,
-        error: Option<&str>,
+        update: &DeliveryUpdate,
     ) -> Result<bool, StoreError> {
         let item_key = key(keys::ticket_pk(ticket), &keys::timeline_sk(at_ms, wamid));
-        self.put_forward(item_key, state, error, true).await
+        self.put_forward(item_key, update, true).await
     }
 
-    async fn park_status(&self, wamid: &str, state: DeliveryState, error: Option<&str>) -> Result<(), StoreError> {
+    async fn park_status(&self, wamid: &str, update: &DeliveryUpdate) -> Result<(), StoreError> {
         let item_key = key(keys::wamid_pk(wamid), keys::PARKED_STATUS_SK);
-        self.put_forward(item_key, state, error, false).await.map(|_| ())
+        self.put_forward(item_key, update, false).await.map(|_| ())
     }
 
-    async fn parked_status(&self, wamid: &str) -> Result<Option<(DeliveryState, Option<String>)>, StoreError> {
+    async fn parked_status(&self, wamid: &str) -> Result<Option<DeliveryUpdate>, StoreError> {
         #[derive(Deserialize)]
         struct Parked {
             delivery: DeliveryState,
             #[serde(default)]
             delivery_error: Option<String>,
+            #[serde(default)]
+            pricing: Option<Pricing>,
         }
         let item: Option<Parked> = self.get(keys::wamid_pk(wamid), keys::PARKED_STATUS_SK).await?;
-        Ok(item.map(|p| (p.delivery, p.delivery_error)))
+        Ok(item.map(|p| DeliveryUpdate {
+            state: p.delivery,
+            error: p.delivery_error,
+            pricing: p.pricing,
+        }))
     }
 }
 
 impl ConversationStore for DynamoStore {
-    async fn conversation(&self, customer: &CustomerId) -> Result<Option<Conversation>, StoreError> {
-        let item: Option<ConversationItem> = self.get(keys::customer_pk(customer), keys::CONVERSATION_SK).await?;
-        Ok(item.map(|c| c.conversation))
+    /// A conversation stored before there was one per business number is
+    /// read once more as this number's, and saved under it from then on.
+    async fn conversation(
+        &self,
+        customer: &CustomerId,
+        phone_number_id: &str,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let pk = keys::customer_pk(customer);
+        let item: Option<ConversationItem> = self.get(pk.clone(), &keys::conversation_sk(phone_number_id)).await?;
+        if let Some(item) = item {
+            return Ok(Some(item.conversation));
+        }
+        let legacy: Option<ConversationItem> = self.get(pk, keys::LEGACY_CONVERSATION_SK).await?;
+        Ok(legacy.map(|item| Conversation {
+            phone_number_id: phone_number_id.to_owned(),
+            // Saved under the new key as a new item.
+            version: 0,
+            ..item.conversation
+        }))
     }
 
     async fn save_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
@@ -547,7 +574,7 @@ impl ConversationStore for DynamoStore {
         stored.version = expected + 1;
         let item = ConversationItem {
             pk: keys::customer_pk(&conversation.customer),
-            sk: keys::CONVERSATION_SK.to_owned(),
+            sk: keys::conversation_sk(&conversation.phone_number_id),
             conversation: stored,
         };
         match self

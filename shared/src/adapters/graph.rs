@@ -1,11 +1,15 @@
 //! The Cloud API's sending side over HTTP (`POST /{version}/{phone-number-id}/messages`).
 
-use crate::domain::ids::CustomerId;
+use crate::domain::identity::Address;
 use crate::domain::outbound::OutboundBody;
 use crate::ports::{BoxError, GraphApi, GraphError, MediaDownload, MediaInfo, MediaSource};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::time::Duration;
+
+/// The Graph API version called unless `WHATSAPP_API_VERSION` says otherwise:
+/// one with a long life ahead (v25.0 is served until 2028-07-29).
+pub const DEFAULT_API_VERSION: &str = "v25.0";
 
 pub struct GraphClient {
     http: reqwest::Client,
@@ -36,7 +40,7 @@ impl GraphClient {
     pub fn from_env(env: &crate::config::Env, access_token: SecretString) -> Result<Self, reqwest::Error> {
         GraphClient::new(
             env.or("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"),
-            env.or("WHATSAPP_API_VERSION", "v21.0"),
+            env.or("WHATSAPP_API_VERSION", DEFAULT_API_VERSION),
             access_token,
         )
     }
@@ -46,7 +50,7 @@ impl GraphApi for GraphClient {
     async fn send_message(
         &self,
         phone_number_id: &str,
-        to: &CustomerId,
+        to: &Address,
         body: &OutboundBody,
     ) -> Result<String, GraphError> {
         let url = format!("{}/{}/{}/messages", self.base_url, self.version, phone_number_id);
@@ -69,6 +73,10 @@ impl GraphApi for GraphClient {
             && (200..300).contains(&status)
         {
             return Ok(id.to_owned());
+        }
+        // Marking a message read answers `{"success": true}`, no message id.
+        if !body.is_message() && (200..300).contains(&status) && json.get("success") == Some(&Value::Bool(true)) {
+            return Ok(String::new());
         }
         Err(GraphClient::error_of(status, &json, retry_after))
     }

@@ -25,6 +25,8 @@ pub const PHASH_PREFIX: &str = "PHASH#";
 pub const WAMID_PREFIX: &str = "WAMID#";
 pub const REPORT_PREFIX: &str = "REPORT#";
 pub const FACT_PREFIX: &str = "FACT#";
+pub const IDENTITY_PREFIX: &str = "IDENT#";
+pub const UNATTRIBUTED_PREFIX: &str = "UNATTRIBUTED#";
 /// Every partition-key prefix an item of the table has.
 pub const PARTITION_PREFIXES: &[&str] = &[
     CUSTOMER_PREFIX,
@@ -33,6 +35,8 @@ pub const PARTITION_PREFIXES: &[&str] = &[
     WAMID_PREFIX,
     REPORT_PREFIX,
     FACT_PREFIX,
+    IDENTITY_PREFIX,
+    UNATTRIBUTED_PREFIX,
 ];
 /// Partition keys that are whole keys, not prefixes.
 pub const FIXED_PARTITIONS: &[&str] = &[SWEEP_PK];
@@ -40,8 +44,30 @@ pub const FIXED_PARTITIONS: &[&str] = &[SWEEP_PK];
 pub fn customer_pk(customer: &CustomerId) -> String {
     format!("{CUSTOMER_PREFIX}{}", customer.as_str())
 }
-pub const CONVERSATION_SK: &str = "CONV";
+/// A conversation stored before there was one per business number.
+pub const LEGACY_CONVERSATION_SK: &str = "CONV";
+/// The bot's conversation with a customer on one business number.
+pub fn conversation_sk(phone_number_id: &str) -> String {
+    format!("{LEGACY_CONVERSATION_SK}#{phone_number_id}")
+}
 pub const PROFILE_SK: &str = "PROFILE";
+/// What is known of the customer's identity (phone, BSUID, username).
+pub const IDENTITY_SK: &str = "IDENTITY";
+
+/// The identity map: `IDENT#<kind>#<value>` / `LINK` names the customer a
+/// phone, BSUID or parent id belongs to.
+pub fn identity_pk(kind: &str, value: &str) -> String {
+    format!("{IDENTITY_PREFIX}{kind}#{value}")
+}
+pub const IDENTITY_LINK_SK: &str = "LINK";
+
+/// Messages that name no customer: `UNATTRIBUTED#<yyyy-mm-dd>` / `<ms>#<wamid>`.
+pub fn unattributed_pk(day: &str) -> String {
+    format!("{UNATTRIBUTED_PREFIX}{day}")
+}
+pub fn unattributed_sk(at_ms: i64, wamid: &str) -> String {
+    format!("{at_ms:013}#{wamid}")
+}
 
 pub fn ticket_pk(ticket: &TicketId) -> String {
     format!("{TICKET_PREFIX}{}", ticket.as_str())
@@ -160,6 +186,8 @@ mod tests {
             wamid_pk("wamid.1"),
             report_pk("2026-11-21"),
             fact_pk("TK-1:opened"),
+            identity_pk("user", "US.1349"),
+            unattributed_pk("2026-11-21"),
         ];
         for pk in &built {
             assert!(PARTITION_PREFIXES.iter().any(|p| pk.starts_with(p)), "{pk}");

@@ -9,16 +9,21 @@ use super::s3::{MAX_PRESIGN_TTL, S3Error};
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
 use crate::domain::events::DomainEvent;
+use crate::domain::identity::{Address, Handle, Identity};
 use crate::domain::ids::{CustomerId, TicketId};
+use crate::domain::inbound::Unattributed;
 use crate::domain::outbound::OutboundBody;
-use crate::domain::reports::{AggregateRow, Counters, DateRange, ReportFact};
+use crate::domain::reports::{AggregateRow, Counters, DateRange, ReportFact, day_of};
 use crate::domain::sla::{Deadline, DeadlineKind};
-use crate::domain::ticket::{CustomerProfile, DeliveryState, Priority, Ticket, TicketStatus, TimelineEntry};
+use crate::domain::ticket::{
+    CustomerProfile, DeliveryState, DeliveryUpdate, OutboundLink, Priority, Ticket, TicketStatus, TimelineEntry,
+};
 use crate::domain::vision::VisionReport;
 use crate::ports::{
-    BoxError, Clock, ConversationStore, DeadlineIndex, DueDeadline, EventPublisher, FingerprintIndex, GraphApi,
-    GraphError, MediaDownload, MediaInfo, MediaLinks, MediaSource, MediaStore, MediaUpload, OrderLookup, Queue,
-    QueueError, QueueMessage, ReportStore, StoreError, StoredObject, TicketReader, TicketStore, Vision,
+    BoxError, Clock, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher, FingerprintIndex,
+    GraphApi, GraphError, IdentityReader, IdentityStore, MediaDownload, MediaInfo, MediaLinks, MediaSource, MediaStore,
+    MediaUpload, OrderLookup, Queue, QueueError, QueueMessage, ReportStore, StoreError, StoredObject, TicketReader,
+    TicketStore, UnattributedStore, Vision,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -162,10 +167,6 @@ impl<T: QueueMessage + Clone + Send + Sync> Queue<T> for MemoryQueue<T> {
 
 /// A parked delivery status (`WAMID#<wamid>` / `STATUS`).
 #[derive(Debug, Clone)]
-struct Parked {
-    delivery: DeliveryState,
-    error: Option<String>,
-}
 
 /// The helpdesk table, one map per item family, each keyed by the item's
 /// sort key (from [`keys`]) wherever DynamoDB's order is read back.
@@ -176,10 +177,16 @@ struct Tables {
     timelines: HashMap<TicketId, BTreeMap<String, TimelineEntry>>,
     /// Ticket → `media_sk` → attachment.
     attachments: HashMap<TicketId, BTreeMap<String, MediaAttachment>>,
-    outbound_links: HashMap<String, (TicketId, i64)>,
-    parked: HashMap<String, Parked>,
+    outbound_links: HashMap<String, OutboundLink>,
+    parked: HashMap<String, DeliveryUpdate>,
     profiles: BTreeMap<CustomerId, CustomerProfile>,
-    conversations: BTreeMap<CustomerId, Conversation>,
+    /// `(customer, business number)` → conversation.
+    conversations: BTreeMap<(CustomerId, String), Conversation>,
+    /// `(kind, value)` of a handle → its customer.
+    identity_links: HashMap<(&'static str, String), CustomerId>,
+    identities: BTreeMap<CustomerId, Identity>,
+    /// `(day, unattributed_sk)` → message.
+    unattributed: BTreeMap<(String, String), Unattributed>,
     /// `(ticket, kind)` → the deadline item.
     deadlines: BTreeMap<(TicketId, DeadlineKind), DueDeadline>,
     sweep_minute: Option<i64>,
@@ -251,9 +258,19 @@ impl MemoryStore {
         self.tables().profiles.values().cloned().collect()
     }
 
-    /// Every conversation, by customer.
+    /// Every conversation, by customer and business number.
     pub fn conversations(&self) -> Vec<Conversation> {
         self.tables().conversations.values().cloned().collect()
+    }
+
+    /// Every customer's identity, by customer.
+    pub fn identities(&self) -> Vec<Identity> {
+        self.tables().identities.values().cloned().collect()
+    }
+
+    /// Every message kept as naming no customer, oldest first.
+    pub fn unattributed_messages(&self) -> Vec<Unattributed> {
+        self.tables().unattributed.values().cloned().collect()
     }
 
     /// Every item of the deadline index (with its claim), by ticket then kind.
@@ -392,14 +409,21 @@ impl TicketStore for MemoryStore {
         Ok(true)
     }
 
-    async fn link_outbound(&self, wamid: &str, ticket: &TicketId, at_ms: i64) -> Result<(), StoreError> {
+    async fn replace_entry(&self, ticket: &TicketId, entry: &TimelineEntry) -> Result<(), StoreError> {
         self.call()?
-            .outbound_links
-            .insert(wamid.to_owned(), (ticket.clone(), at_ms));
+            .timelines
+            .entry(ticket.clone())
+            .or_default()
+            .insert(keys::timeline_sk(entry.at_ms, &entry.id), entry.clone());
         Ok(())
     }
 
-    async fn find_outbound(&self, wamid: &str) -> Result<Option<(TicketId, i64)>, StoreError> {
+    async fn link_outbound(&self, wamid: &str, link: &OutboundLink) -> Result<(), StoreError> {
+        self.call()?.outbound_links.insert(wamid.to_owned(), link.clone());
+        Ok(())
+    }
+
+    async fn find_outbound(&self, wamid: &str) -> Result<Option<OutboundLink>, StoreError> {
         Ok(self.call()?.outbound_links.get(wamid).cloned())
     }
 
@@ -408,8 +432,7 @@ impl TicketStore for MemoryStore {
         ticket: &TicketId,
         at_ms: i64,
         wamid: &str,
-        state: DeliveryState,
-        error: Option<&str>,
+        update: &DeliveryUpdate,
     ) -> Result<bool, StoreError> {
         let mut tables = self.call()?;
         let entry = tables
@@ -417,10 +440,13 @@ impl TicketStore for MemoryStore {
             .get_mut(ticket)
             .and_then(|t| t.get_mut(&keys::timeline_sk(at_ms, wamid)));
         match entry {
-            Some(entry) if moves_forward(entry.delivery, state) => {
-                entry.delivery = Some(state);
-                if let Some(error) = error {
-                    entry.delivery_error = Some(error.to_owned());
+            Some(entry) if moves_forward(entry.delivery, update.state) => {
+                entry.delivery = Some(update.state);
+                if let Some(error) = &update.error {
+                    entry.delivery_error = Some(error.clone());
+                }
+                if let Some(pricing) = &update.pricing {
+                    entry.pricing = Some(pricing.clone());
                 }
                 Ok(true)
             }
@@ -428,20 +454,23 @@ impl TicketStore for MemoryStore {
         }
     }
 
-    async fn park_status(&self, wamid: &str, state: DeliveryState, error: Option<&str>) -> Result<(), StoreError> {
+    async fn park_status(&self, wamid: &str, update: &DeliveryUpdate) -> Result<(), StoreError> {
         let mut tables = self.call()?;
         let parked = tables.parked.get(wamid).cloned();
-        if moves_forward(parked.as_ref().map(|p| p.delivery), state) {
-            let error = error.map(str::to_owned).or(parked.and_then(|p| p.error));
-            tables
-                .parked
-                .insert(wamid.to_owned(), Parked { delivery: state, error });
+        if moves_forward(parked.as_ref().map(|p| p.state), update.state) {
+            let kept = parked.unwrap_or_else(|| DeliveryUpdate::state(update.state));
+            let moved = DeliveryUpdate {
+                state: update.state,
+                error: update.error.clone().or(kept.error),
+                pricing: update.pricing.clone().or(kept.pricing),
+            };
+            tables.parked.insert(wamid.to_owned(), moved);
         }
         Ok(())
     }
 
-    async fn parked_status(&self, wamid: &str) -> Result<Option<(DeliveryState, Option<String>)>, StoreError> {
-        Ok(self.call()?.parked.get(wamid).map(|p| (p.delivery, p.error.clone())))
+    async fn parked_status(&self, wamid: &str) -> Result<Option<DeliveryUpdate>, StoreError> {
+        Ok(self.call()?.parked.get(wamid).cloned())
     }
 
     async fn save_attachment(&self, ticket: &TicketId, attachment: &MediaAttachment) -> Result<(), StoreError> {
@@ -481,14 +510,20 @@ impl FingerprintIndex for MemoryStore {
 }
 
 impl ConversationStore for MemoryStore {
-    async fn conversation(&self, customer: &CustomerId) -> Result<Option<Conversation>, StoreError> {
-        Ok(self.call()?.conversations.get(customer).cloned())
+    async fn conversation(
+        &self,
+        customer: &CustomerId,
+        phone_number_id: &str,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let key = (customer.clone(), phone_number_id.to_owned());
+        Ok(self.call()?.conversations.get(&key).cloned())
     }
 
     async fn save_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
         let mut tables = self.call()?;
         let expected = conversation.version;
-        let stored = tables.conversations.get(&conversation.customer).map(|c| c.version);
+        let key = (conversation.customer.clone(), conversation.phone_number_id.clone());
+        let stored = tables.conversations.get(&key).map(|c| c.version);
         let holds = match expected {
             0 => stored.is_none(),
             v => stored == Some(v),
@@ -498,8 +533,57 @@ impl ConversationStore for MemoryStore {
         }
         let mut saved = conversation.clone();
         saved.version = expected + 1;
-        tables.conversations.insert(conversation.customer.clone(), saved);
+        tables.conversations.insert(key, saved);
         Ok(())
+    }
+}
+
+impl IdentityReader for MemoryStore {
+    async fn owner(&self, handle: &Handle) -> Result<Option<CustomerId>, StoreError> {
+        let key = (handle.kind(), handle.value().to_owned());
+        Ok(self.call()?.identity_links.get(&key).cloned())
+    }
+
+    async fn identity(&self, customer: &CustomerId) -> Result<Option<Identity>, StoreError> {
+        Ok(self.call()?.identities.get(customer).cloned())
+    }
+}
+
+impl IdentityStore for MemoryStore {
+    async fn link(&self, handle: &Handle, customer: &CustomerId) -> Result<(), StoreError> {
+        let key = (handle.kind(), handle.value().to_owned());
+        self.call()?.identity_links.insert(key, customer.clone());
+        Ok(())
+    }
+
+    async fn save_identity(&self, identity: &Identity) -> Result<(), StoreError> {
+        self.call()?
+            .identities
+            .insert(identity.customer.clone(), identity.clone());
+        Ok(())
+    }
+}
+
+impl UnattributedStore for MemoryStore {
+    async fn keep(&self, message: &Unattributed) -> Result<(), StoreError> {
+        let key = (
+            day_of(message.received_at_ms),
+            keys::unattributed_sk(message.received_at_ms, &message.wamid),
+        );
+        self.call()?.unattributed.insert(key, message.clone());
+        Ok(())
+    }
+
+    async fn unattributed(&self, from: &str, to: &str) -> Result<Vec<Unattributed>, StoreError> {
+        let range = DateRange::between(from, to).map_err(|e| StoreError::Corrupt(format!("range: {e}")))?;
+        let days = range.days();
+        Ok(self
+            .call()?
+            .unattributed
+            .iter()
+            .filter(|((day, _), _)| days.contains(day))
+            .map(|(_, m)| m.clone())
+            .collect())
     }
 }
 
@@ -832,7 +916,7 @@ impl MediaLinks for MemoryMediaStore {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentMessage {
     pub phone_number_id: String,
-    pub to: CustomerId,
+    pub to: Address,
     pub body: OutboundBody,
     /// The wamid it was answered with.
     pub wamid: String,
@@ -963,7 +1047,7 @@ impl GraphApi for MemoryGraph {
     async fn send_message(
         &self,
         phone_number_id: &str,
-        to: &CustomerId,
+        to: &Address,
         body: &OutboundBody,
     ) -> Result<String, GraphError> {
         let mut state = lock(&self.state);
@@ -971,7 +1055,11 @@ impl GraphApi for MemoryGraph {
         if let Some(error) = state.send_errors.pop_front() {
             return Err(error);
         }
-        let wamid = format!("wamid.MEM.{}", state.sent.len() + 1);
+        // As the Cloud API: marking read answers no message id.
+        let wamid = match body.is_message() {
+            true => format!("wamid.MEM.{}", state.sent.len() + 1),
+            false => String::new(),
+        };
         state.sent.push(SentMessage {
             phone_number_id: phone_number_id.to_owned(),
             to: to.clone(),
@@ -1052,6 +1140,65 @@ impl MediaSource for MemoryGraph {
             chunk_size: self.chunk_size,
             break_after: state.break_after,
         })
+    }
+}
+
+/// Stands in for [`super::sqs::SqsDelayQueue`] and honours its contract:
+/// keeps each item with the delay it was sent with (a test delivers it when it
+/// likes, as the queue would after the delay). Clones share the items.
+pub struct MemoryDelayedQueue<T> {
+    items: Arc<Mutex<Vec<(T, Duration)>>>,
+    faults: Faults,
+}
+
+impl<T> Default for MemoryDelayedQueue<T> {
+    fn default() -> Self {
+        MemoryDelayedQueue {
+            items: Arc::new(Mutex::new(Vec::new())),
+            faults: Faults::default(),
+        }
+    }
+}
+
+impl<T> Clone for MemoryDelayedQueue<T> {
+    fn clone(&self) -> Self {
+        MemoryDelayedQueue {
+            items: Arc::clone(&self.items),
+            faults: self.faults.clone(),
+        }
+    }
+}
+
+impl<T: Clone> MemoryDelayedQueue<T> {
+    /// The next `n` sends fail as an unreachable queue would.
+    pub fn fail_next(&self, n: usize) {
+        self.faults.arm(n);
+    }
+
+    /// What was sent, with its delay, oldest first.
+    pub fn sent(&self) -> Vec<(T, Duration)> {
+        lock(&self.items).clone()
+    }
+
+    /// Takes what was sent (as the queue's consumer would).
+    pub fn take(&self) -> Vec<(T, Duration)> {
+        std::mem::take(&mut *lock(&self.items))
+    }
+}
+
+impl<T: serde::Serialize + Clone + Send + Sync> DelayedQueue<T> for MemoryDelayedQueue<T> {
+    async fn send_after(&self, item: &T, delay: Duration) -> Result<(), QueueError> {
+        if self.faults.trip() {
+            return Err(QueueError::Backend(Box::new(InjectedFailure("delayed queue"))));
+        }
+        let size = serde_json::to_string(item)
+            .map_err(|e| QueueError::Backend(Box::new(e)))?
+            .len();
+        if size > BATCH_BYTES {
+            return Err(QueueError::TooLarge { size });
+        }
+        lock(&self.items).push((item.clone(), delay));
+        Ok(())
     }
 }
 
@@ -1285,7 +1432,7 @@ mod tests {
         store.fail_next(6);
 
         assert!(store.timeline(&id).await.is_err());
-        assert!(store.conversation(&customer).await.is_err());
+        assert!(store.conversation(&customer, "P1").await.is_err());
         assert!(store.due_in(0, 0).await.is_err());
         assert!(store.aggregates("2026-01-01", "2026-01-01").await.is_err());
         assert!(store.fingerprints("b").await.is_err());
@@ -1385,7 +1532,7 @@ mod tests {
     async fn the_graph_answers_scripted_errors_first_then_numbered_wamids() {
         let graph = MemoryGraph::new();
         graph.fail_sends_with([error(130429, 400), error(131047, 400)]);
-        let to = CustomerId::parse("15550001111").unwrap();
+        let to = Address::Phone(crate::domain::identity::Phone::parse("15550001111").unwrap());
         let body = OutboundBody::text("hello");
 
         let first = graph.send_message("P1", &to, &body).await;

@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod clock;
+pub mod customers;
 pub mod deadlines;
 pub mod desk;
 pub mod dynamo;

@@ -1,6 +1,7 @@
-//! A FIFO SQS queue behind the [`Queue`] port.
+//! SQS behind the queue ports: a FIFO queue ([`Queue`]) and a standard queue
+//! that delivers each item after a delay ([`DelayedQueue`]).
 
-use crate::ports::{Queue, QueueError, QueueMessage};
+use crate::ports::{DelayedQueue, Queue, QueueError, QueueMessage};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use std::marker::PhantomData;
 
@@ -72,5 +73,46 @@ impl<T> SqsQueue<T> {
             0 => Ok(()),
             failed => Err(QueueError::Partial { failed, total }),
         }
+    }
+}
+
+/// A standard SQS queue whose items are delivered after a per-message delay
+/// (`DelaySeconds`, 0 to 900; FIFO queues only delay whole queues).
+pub struct SqsDelayQueue<T> {
+    client: aws_sdk_sqs::Client,
+    url: String,
+    _items: PhantomData<fn(T)>,
+}
+
+impl<T> SqsDelayQueue<T> {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        SqsDelayQueue {
+            client,
+            url: url.into(),
+            _items: PhantomData,
+        }
+    }
+}
+
+/// SQS's longest message delay.
+const MAX_DELAY_SECONDS: u64 = 900;
+
+impl<T: serde::Serialize + Sync> DelayedQueue<T> for SqsDelayQueue<T> {
+    async fn send_after(&self, item: &T, delay: std::time::Duration) -> Result<(), QueueError> {
+        let body = serde_json::to_string(item).map_err(|e| QueueError::Backend(Box::new(e)))?;
+        if body.len() > BATCH_BYTES {
+            return Err(QueueError::TooLarge { size: body.len() });
+        }
+        // Whole seconds, rounded up: never earlier than asked.
+        let seconds = delay.as_millis().div_ceil(1000).min(u128::from(MAX_DELAY_SECONDS)) as i32;
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .delay_seconds(seconds)
+            .send()
+            .await
+            .map_err(|e| QueueError::Backend(Box::new(e)))?;
+        Ok(())
     }
 }

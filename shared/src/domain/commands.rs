@@ -2,6 +2,7 @@
 //! applied by the `tickets` function, the single writer of tickets.
 
 use crate::domain::ids::{CustomerId, TicketId, fifo_key};
+use crate::domain::inbound::Pricing;
 use crate::domain::outbound::{Author, OutboundBody};
 use crate::domain::sla::Deadline;
 use crate::domain::ticket::{CustomerTier, Priority};
@@ -27,6 +28,23 @@ pub enum TicketCommand {
     SlaDue(SlaDue),
     RecordCsat(RecordCsat),
     RecordCsatComment(RecordCsatComment),
+    RecordEcho(RecordEcho),
+}
+
+/// A message the business sent from the WhatsApp Business app (an echo): kept
+/// on the customer's ticket (opened on `team` when there is none); it neither
+/// opens nor extends the 24-hour window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordEcho {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub phone_number_id: String,
+    pub team: String,
+    pub wamid: String,
+    pub at_ms: i64,
+    pub message_type: String,
+    pub summary: String,
+    pub message: Value,
 }
 
 /// A customer message. Opens the ticket (on `team`) when it does not exist yet.
@@ -81,6 +99,9 @@ pub struct RecordStatus {
     pub recipient: Option<CustomerId>,
     #[serde(default)]
     pub errors: Vec<Value>,
+    /// What Meta charges for the message, when the status says.
+    #[serde(default)]
+    pub pricing: Option<Pricing>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,9 +250,12 @@ pub struct MediaJob {
     pub caption: Option<String>,
     /// The customer's language code, for what the customer is told.
     pub language: String,
-    /// The bot owns the conversation: the media function may answer (a better
-    /// photo, a known error's answer). Refusals are always told.
-    pub bot_may_reply: bool,
+    /// The bot owns the conversation and said nothing this turn, and this is
+    /// the turn's last file: the media function's message is the turn's one
+    /// answer (a better photo, a known error's answer, or that the file was
+    /// received). Refusals are always told.
+    #[serde(alias = "bot_may_reply")]
+    pub answers_turn: bool,
     pub at_ms: i64,
 }
 
@@ -263,6 +287,7 @@ impl TicketCommand {
             SlaDue(c) => &c.customer,
             RecordCsat(c) => &c.customer,
             RecordCsatComment(c) => &c.customer,
+            RecordEcho(c) => &c.customer,
             RecordStatus(c) => match &c.recipient {
                 Some(customer) => customer,
                 None => return fifo_key(&c.wamid),
@@ -296,6 +321,7 @@ impl TicketCommand {
             ),
             RecordCsat(c) => format!("csat:{}", c.wamid),
             RecordCsatComment(c) => format!("csat-comment:{}", c.wamid),
+            RecordEcho(c) => format!("echo:{}", c.wamid),
         })
     }
 
@@ -317,6 +343,7 @@ impl TicketCommand {
             SlaDue(_) => "sla_due",
             RecordCsat(_) => "record_csat",
             RecordCsatComment(_) => "record_csat_comment",
+            RecordEcho(_) => "record_echo",
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::domain::i18n::Lang;
 use crate::domain::ids::{CustomerId, TicketId};
+use crate::domain::inbound::InboundMessage;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
@@ -52,9 +53,20 @@ pub enum Step {
 /// silence is a new request, not a comment.
 pub const CSAT_COMMENT_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// Messages held for the quiet period at most: past this many the turn is answered at once.
+pub const MAX_PENDING: usize = 20;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     pub customer: CustomerId,
+    /// The business number the customer writes to: a customer writing to two
+    /// numbers of the desk has two conversations (and tickets), one profile.
+    #[serde(default)]
+    pub phone_number_id: String,
+    /// Messages received and not answered yet: the bot waits a quiet period so
+    /// a burst of short lines gets one answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<InboundMessage>,
     #[serde(default)]
     pub ticket_id: Option<TicketId>,
     #[serde(default)]
@@ -90,9 +102,11 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    pub fn new(customer: CustomerId) -> Self {
+    pub fn new(customer: CustomerId, phone_number_id: &str) -> Self {
         Conversation {
             customer,
+            phone_number_id: phone_number_id.to_owned(),
+            pending: Vec::new(),
             ticket_id: None,
             mode: Mode::Bot,
             step: Step::Menu,
@@ -135,6 +149,31 @@ impl Conversation {
         let excess = self.recent_wamids.len().saturating_sub(REMEMBERED_MESSAGES);
         self.recent_wamids.drain(..excess);
     }
+
+    /// This conversation answered `answered`, and its save found `stored`
+    /// newer: messages arrived meanwhile (only intake saves a conversation
+    /// outside a turn, and it only adds pending messages). Takes those on,
+    /// still pending for their own turn, at the stored version. `false` when
+    /// `stored` no longer holds the answered messages: another delivery of the
+    /// same turn answered them already.
+    pub fn carry_over(&mut self, stored: Conversation, answered: &[String]) -> bool {
+        let holds_all = answered.iter().all(|w| stored.pending.iter().any(|m| &m.wamid == w));
+        if !holds_all {
+            return false;
+        }
+        self.pending = stored
+            .pending
+            .into_iter()
+            .filter(|m| !answered.contains(&m.wamid))
+            .collect();
+        for wamid in &stored.recent_wamids {
+            if !self.has_seen(wamid) {
+                self.remember(wamid);
+            }
+        }
+        self.version = stored.version;
+        true
+    }
 }
 
 #[cfg(test)]
@@ -143,7 +182,7 @@ mod tests {
 
     #[test]
     fn a_conversation_remembers_only_the_latest_message_ids() {
-        let mut c = Conversation::new(CustomerId::parse("1").unwrap());
+        let mut c = Conversation::new(CustomerId::parse("1").unwrap(), "P");
         for i in 0..40 {
             c.remember(&format!("w{i}"));
         }
@@ -153,7 +192,7 @@ mod tests {
 
     #[test]
     fn a_conversation_awaiting_a_survey_comment_keeps_both_tickets_apart_when_stored() {
-        let mut c = Conversation::new(CustomerId::parse("1").unwrap());
+        let mut c = Conversation::new(CustomerId::parse("1").unwrap(), "P");
         c.ticket_id = Some(TicketId::parse("TK-NEW").unwrap());
         c.step = Step::AwaitingCsatComment {
             ticket_id: TicketId::parse("TK-OLD").unwrap(),
@@ -165,6 +204,46 @@ mod tests {
         assert_eq!(stored["csat_ticket_id"], "TK-OLD");
         assert_eq!(stored["out_of_hours_told_on"], "2026-11-22");
         assert_eq!(serde_json::from_value::<Conversation>(stored).unwrap(), c);
+    }
+
+    fn pending(c: &mut Conversation, wamid: &str) {
+        let message: crate::domain::inbound::InboundMessage = serde_json::from_value(serde_json::json!({
+            "business": {"phone_number_id": "P"}, "customer": "1", "wamid": wamid,
+            "timestamp": 1, "message_type": "text", "message": {"type": "text", "text": {"body": "hi"}}
+        }))
+        .unwrap();
+        c.remember(wamid);
+        c.pending.push(message);
+    }
+
+    #[test]
+    fn an_answer_whose_save_met_newer_messages_keeps_them_pending_and_drops_what_it_answered() {
+        let mut stored = Conversation::new(CustomerId::parse("1").unwrap(), "P");
+        pending(&mut stored, "w1");
+        pending(&mut stored, "w2");
+        let mut answered = stored.clone();
+        answered.pending.clear();
+        answered.step = Step::AwaitingOrderNumber;
+        pending(&mut stored, "w3");
+        stored.version = 4;
+
+        assert!(answered.carry_over(stored, &["w1".into(), "w2".into()]));
+
+        let left: Vec<&str> = answered.pending.iter().map(|m| m.wamid.as_str()).collect();
+        assert_eq!(left, ["w3"]);
+        assert!(answered.has_seen("w3"));
+        assert_eq!((answered.version, answered.step), (4, Step::AwaitingOrderNumber));
+    }
+
+    #[test]
+    fn an_answer_already_saved_by_another_delivery_of_its_turn_is_not_carried_over() {
+        let mut stored = Conversation::new(CustomerId::parse("1").unwrap(), "P");
+        pending(&mut stored, "w1");
+        let mut answered = stored.clone();
+        answered.pending.clear();
+        stored.pending.clear();
+
+        assert!(!answered.carry_over(stored, &["w1".into()]));
     }
 
     #[test]

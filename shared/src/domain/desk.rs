@@ -89,10 +89,28 @@ pub struct DeskSection {
     /// A link to a ticket in the agents' console; `{ticket}` is replaced.
     #[serde(default)]
     pub ticket_url: Option<String>,
+    /// How long the bot waits after a customer's last message before it
+    /// answers, so a burst of short lines gets one answer (0 answers at once).
+    #[serde(default = "default_quiet_period_ms")]
+    pub quiet_period_ms: u64,
+    /// While the bot works on an answer, the customer sees "typing…".
+    #[serde(default = "default_true")]
+    pub typing_indicator: bool,
 }
 
 fn default_failure_limit() -> u32 {
     3
+}
+
+/// Three seconds: lines typed about a second apart (the common burst) arrive
+/// within it even with a second of delivery jitter; every bot answer waits
+/// that long (the customer sees "typing…" meanwhile).
+fn default_quiet_period_ms() -> u64 {
+    3_000
+}
+
+fn default_true() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -163,6 +181,11 @@ pub struct CategoryConfig {
     /// The bot asks for a photo of the problem before handing over (damaged goods, returns).
     #[serde(default)]
     pub needs_photo: bool,
+    /// The team needs the customer's phone number (to call back, to verify a
+    /// payment): a customer known only by their WhatsApp user id is asked to
+    /// share it, with WhatsApp's contact-info button, in the handoff message.
+    #[serde(default)]
+    pub needs_phone: bool,
     pub keywords: LangMap<Vec<String>>,
 }
 

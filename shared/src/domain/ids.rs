@@ -31,6 +31,9 @@ fn check(kind: &'static str, s: &str, max: usize) -> Result<(), IdError> {
     Ok(())
 }
 
+/// The longest customer key: a BSUID or a phone (see [`crate::domain::identity`]).
+pub const MAX_CUSTOMER_ID: usize = 140;
+
 /// A customer as WhatsApp names them: the `wa_id` (phone digits) or, in newer
 /// payloads, a business-scoped user id. Personal data: never log it in clear
 /// (see [`crate::domain::privacy::CustomerRef`]).
@@ -41,7 +44,9 @@ pub struct CustomerId(String);
 impl CustomerId {
     pub fn parse(s: impl Into<String>) -> Result<Self, IdError> {
         let s = s.into().trim().to_owned();
-        check("customer id", &s, 64)?;
+        // A business-scoped user id is at most `CC.` and 128 characters (131);
+        // 140 leaves room for what Meta documents next, and is never truncated.
+        check("customer id", &s, MAX_CUSTOMER_ID)?;
         Ok(Self(s))
     }
     pub fn as_str(&self) -> &str {
@@ -127,8 +132,12 @@ mod tests {
         assert_eq!(CustomerId::parse("US.1349120865"), CustomerId::parse("US.1349120865"));
         assert!(matches!(CustomerId::parse(""), Err(IdError::Empty { .. })));
         assert!(matches!(CustomerId::parse("12 34"), Err(IdError::BadCharacter { .. })));
+        assert!(
+            CustomerId::parse(format!("US.{}", "a".repeat(128))).is_ok(),
+            "the longest BSUID"
+        );
         assert!(matches!(
-            CustomerId::parse("1".repeat(65)),
+            CustomerId::parse("1".repeat(MAX_CUSTOMER_ID + 1)),
             Err(IdError::TooLong { .. })
         ));
     }

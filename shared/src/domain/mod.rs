@@ -8,6 +8,7 @@ pub mod conversation;
 pub mod desk;
 pub mod events;
 pub mod i18n;
+pub mod identity;
 pub mod ids;
 pub mod inbound;
 pub mod media;

@@ -202,8 +202,8 @@ mod tests {
 
     fn text(body: &OutboundBody) -> &str {
         match body {
-            OutboundBody::Text { body } | OutboundBody::Buttons { body, .. } | OutboundBody::List { body, .. } => body,
             OutboundBody::Template { name, .. } => name,
+            other => other.visible_text().unwrap_or_default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Messages the business sends: what the bot, agents and the SLA sweep ask the
 //! `sender` to deliver, checked against the Cloud API's limits before queueing.
 
+use crate::domain::identity::Address;
 use crate::domain::ids::{CustomerId, TicketId, fifo_key};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -13,6 +14,8 @@ pub enum Author {
     Bot,
     Agent(String),
     System,
+    /// Someone at the business, from the WhatsApp Business app (coexistence).
+    BusinessApp,
 }
 
 /// A reply button: routed by `id`, shown as `title`.
@@ -56,6 +59,19 @@ pub enum OutboundBody {
         /// a tap comes back as a `button` message carrying the payload.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         quick_replies: Vec<String>,
+    },
+    /// Asks a customer known only by their business-scoped id to share their
+    /// phone number with one tap (WhatsApp's own button); the answer comes back
+    /// as a `contacts` message with `origin: "contact_request"`.
+    RequestContactInfo {
+        body: String,
+    },
+    /// Marks the customer's message read and, with `typing`, shows "typing…"
+    /// (up to 25 s, or until the answer). Not a message: not billed, not on the timeline.
+    MarkRead {
+        message_id: String,
+        #[serde(default)]
+        typing: bool,
     },
 }
 
@@ -217,18 +233,52 @@ impl OutboundBody {
                 }
                 Ok(())
             }
+            OutboundBody::RequestContactInfo { body } => limit("interactive body", body, MAX_INTERACTIVE_BODY),
+            OutboundBody::MarkRead { message_id, .. } => limit("message id", message_id, MAX_BUTTON_ID),
         }
     }
 
-    /// The Graph API request body for `POST /{phone-number-id}/messages`.
-    pub fn to_graph_json(&self, to: &CustomerId) -> Value {
+    /// The text the customer reads, for what has one (a template's is Meta's).
+    pub fn visible_text(&self) -> Option<&str> {
+        match self {
+            OutboundBody::Text { body }
+            | OutboundBody::Buttons { body, .. }
+            | OutboundBody::List { body, .. }
+            | OutboundBody::RequestContactInfo { body } => Some(body),
+            OutboundBody::Template { .. } | OutboundBody::MarkRead { .. } => None,
+        }
+    }
+
+    /// A message the customer sees (and that is billed): all but [`OutboundBody::MarkRead`].
+    pub fn is_message(&self) -> bool {
+        !matches!(self, OutboundBody::MarkRead { .. })
+    }
+
+    /// The Graph API request body for `POST /{phone-number-id}/messages`: to a
+    /// phone with `to`, to a business-scoped user id with `recipient` (a BSUID
+    /// placed in `to` is dropped by Meta).
+    pub fn to_graph_json(&self, address: &Address) -> Value {
         let base = |kind: &str, payload: Value| {
-            let mut v =
-                json!({"messaging_product":"whatsapp","recipient_type":"individual","to":to.as_str(),"type":kind});
+            let mut v = json!({"messaging_product":"whatsapp","recipient_type":"individual","type":kind});
+            match address {
+                Address::Phone(phone) => v["to"] = json!(phone.as_str()),
+                Address::User(user) => v["recipient"] = json!(user.as_str()),
+            }
             v[kind] = payload;
             v
         };
         match self {
+            OutboundBody::MarkRead { message_id, typing } => {
+                let mut v = json!({"messaging_product": "whatsapp", "status": "read", "message_id": message_id});
+                if *typing {
+                    v["typing_indicator"] = json!({"type": "text"});
+                }
+                v
+            }
+            OutboundBody::RequestContactInfo { body } => base(
+                "interactive",
+                json!({"type": "request_contact_info", "body": {"text": body}, "action": {"name": "request_contact_info"}}),
+            ),
             OutboundBody::Text { body } => base("text", json!({"preview_url": false, "body": body})),
             OutboundBody::Buttons { body, buttons, footer } => {
                 let mut interactive = json!({
@@ -324,6 +374,9 @@ impl OutboundBody {
             }
             OutboundBody::Template { name, parameters, .. } if parameters.is_empty() => format!("[template] {name}"),
             OutboundBody::Template { name, parameters, .. } => format!("[template] {name}: {}", parameters.join(" | ")),
+            OutboundBody::RequestContactInfo { body } => format!("{body} [share contact info]"),
+            OutboundBody::MarkRead { typing: true, .. } => "[read, typing]".into(),
+            OutboundBody::MarkRead { .. } => "[read]".into(),
         }
     }
 }
@@ -419,7 +472,7 @@ mod tests {
         assert_eq!(list(10).validate(), Ok(()));
         assert_eq!(list(11).validate(), Err(OutboundError::RowCount { len: 11 }));
         assert_eq!(list(0).validate(), Err(OutboundError::RowCount { len: 0 }));
-        let to = CustomerId::parse("1").unwrap();
+        let to = Address::Phone(crate::domain::identity::Phone::parse("15550001111").unwrap());
         assert_eq!(
             list(2).to_graph_json(&to)["interactive"]["action"]["sections"][0]["rows"][1]["id"],
             "r1"
@@ -437,7 +490,7 @@ mod tests {
 
     #[test]
     fn a_template_carries_its_body_parameters_and_quick_reply_payloads_as_components() {
-        let to = CustomerId::parse("1").unwrap();
+        let to = Address::Phone(crate::domain::identity::Phone::parse("15550001111").unwrap());
         let v = template(&["facturation", "d'ici mardi à 10:30"], 2).to_graph_json(&to);
         assert_eq!(v["type"], "template");
         assert_eq!(v["template"]["language"]["code"], "fr");
@@ -494,7 +547,7 @@ mod tests {
 
     #[test]
     fn buttons_become_an_interactive_reply_message() {
-        let to = CustomerId::parse("15550001111").unwrap();
+        let to = Address::Phone(crate::domain::identity::Phone::parse("15550001111").unwrap());
         let v = buttons(&["Yes"]).to_graph_json(&to);
         assert_eq!(v["type"], "interactive");
         assert_eq!(v["to"], "15550001111");

@@ -67,6 +67,39 @@ counters! {
     csat_3,
     csat_4,
     csat_5,
+    /// Messages the desk sent (counted once, from the first status with a
+    /// price), those billed, and by Meta's pricing category.
+    messages_sent,
+    messages_billable,
+    messages_service,
+    messages_utility,
+    messages_marketing,
+    messages_authentication,
+    messages_other,
+    /// Resolved tickets the bot handled alone, and the messages it took them;
+    /// resolved tickets that reached a human, and theirs.
+    resolved_bot_only,
+    resolved_bot_only_messages,
+    resolved_human,
+    resolved_human_messages,
+}
+
+impl Counters {
+    /// `messages` sent on a resolved ticket, counted apart for tickets the bot
+    /// handled alone and those a human worked on.
+    pub fn resolved_messages(t: &crate::domain::ticket::Ticket, messages: u64) -> Counters {
+        if t.reached_a_human() {
+            Counters {
+                resolved_human_messages: messages,
+                ..Counters::default()
+            }
+        } else {
+            Counters {
+                resolved_bot_only_messages: messages,
+                ..Counters::default()
+            }
+        }
+    }
 }
 
 /// One event's contribution to the aggregates. `id` makes it count once.
@@ -207,15 +240,19 @@ pub enum ReportKind {
     Csat,
     /// The headline figures of all the others.
     Summary,
+    /// Messages sent by pricing category and billing, per day and team, and
+    /// messages per resolved ticket (every message is billed since 2026-10-01).
+    Messages,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 5] = [
+    pub const ALL: [ReportKind; 6] = [
         ReportKind::Sla,
         ReportKind::Times,
         ReportKind::Escalations,
         ReportKind::Csat,
         ReportKind::Summary,
+        ReportKind::Messages,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -225,6 +262,7 @@ impl ReportKind {
             ReportKind::Escalations => "escalations",
             ReportKind::Csat => "csat",
             ReportKind::Summary => "summary",
+            ReportKind::Messages => "messages",
         }
     }
 
@@ -240,6 +278,7 @@ impl ReportKind {
             ReportKind::Escalations => Report::Escalations(Breakdown::build(self, range, team, rows)),
             ReportKind::Csat => Report::Csat(Breakdown::build(self, range, team, rows)),
             ReportKind::Summary => Report::Summary(Breakdown::build(self, range, team, rows)),
+            ReportKind::Messages => Report::Messages(Breakdown::build(self, range, team, rows).with_days(team, rows)),
         }
     }
 }
@@ -253,6 +292,7 @@ pub enum Report {
     Escalations(Breakdown<EscalationFigures>),
     Csat(Breakdown<CsatFigures>),
     Summary(Breakdown<SummaryFigures>),
+    Messages(Breakdown<MessageFigures>),
 }
 
 impl Report {
@@ -266,6 +306,7 @@ impl Report {
             Report::Escalations(b) => b.to_csv(),
             Report::Csat(b) => b.to_csv(),
             Report::Summary(b) => b.to_csv(),
+            Report::Messages(b) => b.to_csv(),
         }
     }
 }
@@ -282,6 +323,17 @@ pub struct Breakdown<F> {
     pub overall: F,
     pub by_team: Vec<TeamFigures<F>>,
     pub by_priority: Vec<PriorityFigures<F>>,
+    /// Per day and team, oldest first (the messages report).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_day: Vec<DayFigures<F>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayFigures<F> {
+    pub day: String,
+    pub team: String,
+    #[serde(flatten)]
+    pub figures: F,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -330,7 +382,25 @@ impl<F: Figures> Breakdown<F> {
                 })
                 .collect(),
             by_priority,
+            by_day: Vec::new(),
         }
+    }
+
+    /// Adds the figures of each day and team that has aggregates.
+    fn with_days(mut self, team: Option<&str>, rows: &[AggregateRow]) -> Self {
+        let mut days = std::collections::BTreeMap::<(&str, &str), Counters>::new();
+        for row in rows.iter().filter(|row| team.is_none_or(|t| row.team == t)) {
+            days.entry((&row.day, &row.team)).or_default().add(&row.counters);
+        }
+        self.by_day = days
+            .into_iter()
+            .map(|((day, team), counters)| DayFigures {
+                day: day.to_owned(),
+                team: team.to_owned(),
+                figures: F::of(&counters),
+            })
+            .collect();
+        self
     }
 
     fn to_csv(&self) -> String {
@@ -347,6 +417,9 @@ impl<F: Figures> Breakdown<F> {
         }
         for p in &self.by_priority {
             line("priority", p.priority.as_str(), &p.figures);
+        }
+        for d in &self.by_day {
+            line("day", &format!("{} {}", d.day, d.team), &d.figures);
         }
         csv
     }
@@ -522,6 +595,26 @@ figures! {
         score_4: u64 = c.csat_4,
         score_5: u64 = c.csat_5,
         satisfied_percent: Option<f64> = percent(c.csat_4 + c.csat_5, c.csat_count),
+    }
+}
+
+figures! {
+    /// Messages the desk sent (counted from the first status that priced
+    /// them), billed or free, by pricing category; resolved tickets the bot
+    /// handled alone and those a human handled, with their messages per ticket.
+    MessageFigures(c) {
+        sent: u64 = c.messages_sent,
+        billable: u64 = c.messages_billable,
+        free: u64 = c.messages_sent - c.messages_billable.min(c.messages_sent),
+        service: u64 = c.messages_service,
+        utility: u64 = c.messages_utility,
+        marketing: u64 = c.messages_marketing,
+        authentication: u64 = c.messages_authentication,
+        other: u64 = c.messages_other,
+        resolved_bot_only: u64 = c.resolved_bot_only,
+        messages_per_bot_only_ticket: Option<f64> = average(c.resolved_bot_only_messages, c.resolved_bot_only),
+        resolved_human: u64 = c.resolved_human,
+        messages_per_human_ticket: Option<f64> = average(c.resolved_human_messages, c.resolved_human),
     }
 }
 

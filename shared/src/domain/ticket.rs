@@ -2,6 +2,7 @@
 //! of each move. The `tickets` function is the only writer.
 
 use crate::domain::ids::{CustomerId, TicketId};
+use crate::domain::inbound::Pricing;
 use crate::domain::outbound::Author;
 use crate::domain::sla::TicketSla;
 use crate::domain::triggers::{FrustrationScore, TriggerHit};
@@ -200,6 +201,9 @@ pub struct Ticket {
     pub sla: Option<TicketSla>,
     #[serde(default)]
     pub csat: Option<Csat>,
+    /// Messages the desk sent on this ticket (each one is billed since 2026-10-01).
+    #[serde(default)]
+    pub messages_sent: u32,
     /// Optimistic concurrency: bumped by every save.
     #[serde(default)]
     pub version: u64,
@@ -239,6 +243,7 @@ impl Ticket {
             customer_tier: CustomerTier::Standard,
             sla: None,
             csat: None,
+            messages_sent: 0,
             version: 0,
         }
     }
@@ -330,6 +335,12 @@ impl Ticket {
         true
     }
 
+    /// Whether a person (not only the bot) worked on it: escalated, at
+    /// tier 2 or 3, or answered by an agent.
+    pub fn reached_a_human(&self) -> bool {
+        !self.escalations.is_empty() || self.tier > 1 || self.first_response_at_ms.is_some()
+    }
+
     fn touch(&mut self, at_ms: i64) {
         self.updated_at_ms = self.updated_at_ms.max(at_ms);
     }
@@ -403,6 +414,53 @@ pub struct TimelineEntry {
     pub delivery: Option<DeliveryState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_error: Option<String>,
+    /// Structured content: a Flow's answers, the message an edit or a
+    /// withdrawal refers to, what a message cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+    /// The customer withdrew this message: its content is no longer kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
+    /// What an outbound message cost, as its status reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
+}
+
+/// A delivery status for an outbound message: its state, why it failed, and
+/// what it cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryUpdate {
+    pub state: DeliveryState,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub pricing: Option<Pricing>,
+}
+
+impl DeliveryUpdate {
+    pub fn state(state: DeliveryState) -> DeliveryUpdate {
+        DeliveryUpdate {
+            state,
+            error: None,
+            pricing: None,
+        }
+    }
+}
+
+/// Which ticket entry an outbound message is, and the team and priority its
+/// ticket had when it was sent (its cost is counted there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundLink {
+    pub ticket_id: TicketId,
+    pub at_ms: i64,
+    #[serde(default)]
+    pub team: String,
+    #[serde(default = "normal")]
+    pub priority: Priority,
+}
+
+fn normal() -> Priority {
+    Priority::Normal
 }
 
 #[cfg(test)]

@@ -123,8 +123,21 @@ impl Reply<'_> {
             frustration,
             excerpt: (!text.is_empty()).then(|| excerpt(&text)),
         }));
-        if let Some(body) = body {
-            self.reply(OutboundBody::text(body));
+        // A team that needs the customer's phone asks for it in the same message.
+        let ask_phone = category.is_some_and(|c| c.needs_phone) && !self.turn.phone_known;
+        match (body, ask_phone) {
+            (Some(body), true) => {
+                let ask = self.t("contact-request", &[]);
+                self.reply(OutboundBody::RequestContactInfo {
+                    body: format!("{body}\n\n{ask}"),
+                })
+            }
+            (None, true) => {
+                let ask = self.t("contact-request", &[]);
+                self.reply(OutboundBody::RequestContactInfo { body: ask })
+            }
+            (Some(body), false) => self.reply(OutboundBody::text(body)),
+            (None, false) => {}
         }
     }
 }

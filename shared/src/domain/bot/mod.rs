@@ -54,6 +54,8 @@ pub struct Turn<'a> {
     pub ticket_status: Option<TicketStatus>,
     /// The customer's tier on their profile.
     pub vip: bool,
+    /// The helpdesk knows the customer's phone (a team that needs it asks otherwise).
+    pub phone_known: bool,
     /// The answer to [`order_to_look_up`], when it asked for one.
     pub order: Option<OrderAnswer>,
     /// The ticket named by a satisfaction-survey reply in `messages` (see
@@ -249,6 +251,14 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
         return turn_out.finish(conversation);
     }
 
+    // A file in the turn: the media function answers once it has checked it
+    // (a better photo, the answer its text found, or that it was received),
+    // so the bot adds no second message of its own below.
+    let has_media = turn
+        .messages
+        .iter()
+        .any(|m| matches!(m.content(), MessageContent::Media { .. }));
+
     if words.words.is_empty() {
         let last = turn.messages.last().map(InboundMessage::content);
         match last {
@@ -273,7 +283,12 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
                 let body = turn_out.t("received-contact", &[]);
                 turn_out.reply(OutboundBody::text(body));
             }
-            Some(MessageContent::Other(kind)) if kind == "unsupported" || kind == "unknown" => {
+            Some(MessageContent::Unsupported { .. }) => {
+                let body = turn_out.t("unsupported-message", &[]);
+                let menu = turn_out.menu(body);
+                turn_out.reply(menu);
+            }
+            Some(MessageContent::Other(kind)) if kind == "unknown" => {
                 let body = turn_out.t("unsupported-message", &[]);
                 let menu = turn_out.menu(body);
                 turn_out.reply(menu);
@@ -286,7 +301,7 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
     }
 
     let greeting_only = words.words.len() <= 3 && desk.find_keyword(&desk.config.keywords.greeting, &words).is_some();
-    if greeting_only {
+    if greeting_only && !has_media {
         turn_out.greet(&mut conversation);
         return turn_out.finish(conversation);
     }
@@ -324,6 +339,9 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
         // A topic the bot cannot answer goes to the team that can.
         let hit = TriggerHit::new("topic", format!("{}: the words {word:?}", c.id));
         turn_out.escalate(&mut conversation, vec![hit], None);
+        return turn_out.finish(conversation);
+    }
+    if has_media {
         return turn_out.finish(conversation);
     }
     if new_ticket {
@@ -481,7 +499,7 @@ mod tests {
                 .count(),
             3
         );
-        assert_eq!(o.replies.len(), 2, "one answer and its question");
+        assert_eq!(o.replies.len(), 1, "one answer, asking whether it helped");
         assert!(body_text(&o.replies[0]).starts_with("Orders ship"));
     }
 
@@ -560,6 +578,6 @@ mod tests {
             (o.media[0].media_id.as_str(), o.media[0].claimed_mime.as_str()),
             ("MEDIA-1", "image/jpeg")
         );
-        assert!(!o.media[0].bot_may_reply, "a human owns the ticket now");
+        assert!(!o.media[0].answers_turn, "a human owns the ticket now");
     }
 }

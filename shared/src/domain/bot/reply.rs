@@ -8,7 +8,7 @@ use crate::domain::desk::{Desk, MenuItem, MenuStyle};
 use crate::domain::i18n::{Arg, Catalog, Lang};
 use crate::domain::ids::TicketId;
 use crate::domain::inbound::MessageContent;
-use crate::domain::outbound::{Author, Button, OutboundBody, OutboundRequest, Row, Section};
+use crate::domain::outbound::{Author, Button, MAX_INTERACTIVE_BODY, OutboundBody, OutboundRequest, Row, Section};
 use crate::domain::triggers::TriggerHit;
 
 /// Builds one turn's commands and replies.
@@ -169,10 +169,9 @@ impl<'a> Reply<'a> {
             }
             Some(OrderAnswer::Found { status }) => {
                 conversation.failed_replies = 0;
+                // One message: the status above the menu (its footer asks what else).
                 let body = self.t("order-status", &[("order", order.into()), ("status", status.into())]);
-                self.reply(OutboundBody::text(body));
-                let more = self.t("menu-footer", &[]);
-                let menu = self.menu(more);
+                let menu = self.menu(body);
                 self.reply(menu);
             }
             Some(OrderAnswer::NotFound) => {
@@ -213,7 +212,6 @@ impl<'a> Reply<'a> {
                 .or_else(|| faq.answer.get(&Lang::En))
                 .cloned()
                 .unwrap_or_default();
-            self.reply(OutboundBody::text(answer));
             let question = self.t("faq-solved-question", &[]);
             let buttons = vec![
                 Button {
@@ -225,6 +223,17 @@ impl<'a> Reply<'a> {
                     title: self.t("faq-no", &[]),
                 },
             ];
+            // One message, the answer above the yes/no buttons; an answer too
+            // long for an interactive body goes first, as text.
+            let body = format!("{answer}\n\n{question}");
+            if body.chars().count() <= MAX_INTERACTIVE_BODY {
+                return self.reply(OutboundBody::Buttons {
+                    body,
+                    buttons,
+                    footer: None,
+                });
+            }
+            self.reply(OutboundBody::text(answer));
             return self.reply(OutboundBody::Buttons {
                 body: question,
                 buttons,
@@ -335,7 +344,16 @@ impl<'a> Reply<'a> {
     }
 
     pub(super) fn finish(self, conversation: Conversation) -> Outcome {
-        let bot_may_reply = conversation.mode == Mode::Bot;
+        // One turn, one answer: when the bot said nothing, the media function's
+        // message about the turn's last file is the answer (an album gets one).
+        let bot_silent = conversation.mode == Mode::Bot && self.replies.is_empty();
+        let last_file = self
+            .turn
+            .messages
+            .iter()
+            .rev()
+            .find(|m| matches!(m.content(), MessageContent::Media { .. }))
+            .map(|m| m.wamid.clone());
         let lang = self.lang.code().to_owned();
         let media = self
             .turn
@@ -360,7 +378,7 @@ impl<'a> Reply<'a> {
                     message_type: kind,
                     caption,
                     language: lang.clone(),
-                    bot_may_reply,
+                    answers_turn: bot_silent && last_file.as_deref() == Some(m.wamid.as_str()),
                     at_ms: if m.timestamp > 0 {
                         m.timestamp * 1000
                     } else {
@@ -425,8 +443,10 @@ mod tests {
         let mut chat = Chat::new();
         chat.say("hi");
         let o = chat.say("How long does delivery take?");
+        assert_eq!(o.replies.len(), 1, "the answer and its question are one message");
         assert!(body_text(&o.replies[0]).starts_with("Orders ship within 1 business day"));
-        assert_eq!(row_ids(&o.replies[1]), [ids::SOLVED_YES, ids::SOLVED_NO]);
+        assert!(body_text(&o.replies[0]).ends_with("Did this answer your question?"));
+        assert_eq!(row_ids(&o.replies[0]), [ids::SOLVED_YES, ids::SOLVED_NO]);
         let o = chat.tap(ids::SOLVED_YES);
         assert!(
             o.commands
@@ -471,7 +491,28 @@ mod tests {
                 status: "shipped".into(),
             }),
         );
+        assert_eq!(found.replies.len(), 1, "the status and the menu are one message");
         assert_eq!(body_text(&found.replies[0]), "Order AB-1234: shipped.");
+        assert_eq!(row_ids(&found.replies[0]).len(), chat.desk.config.menu.items.len());
+    }
+
+    #[test]
+    fn an_faq_answer_too_long_for_an_interactive_body_goes_first_as_text() {
+        let long = "x".repeat(MAX_INTERACTIVE_BODY);
+        let config = EMBEDDED_CONFIG.replacen(
+            "Orders ship within 1 business day",
+            &format!("{long} Orders ship within 1 business day"),
+            1,
+        );
+        assert_ne!(config, EMBEDDED_CONFIG, "the shipped delivery answer changed");
+        let mut chat = Chat::with(Desk::from_toml(&config, &Catalog::builtin()).unwrap());
+        chat.say("hi");
+
+        let o = chat.say("How long does delivery take?");
+
+        assert_eq!(o.replies.len(), 2);
+        assert!(body_text(&o.replies[0]).starts_with(&long));
+        assert_eq!(row_ids(&o.replies[1]), [ids::SOLVED_YES, ids::SOLVED_NO]);
     }
 
     #[test]
@@ -515,8 +556,27 @@ mod tests {
         let o = chat.send(vec![doc], None);
         assert!(o.replies.is_empty());
         assert_eq!(o.media.len(), 1);
-        assert!(o.media[0].bot_may_reply);
+        assert!(o.media[0].answers_turn);
         assert_eq!(o.media[0].message_type, "document");
+    }
+
+    #[test]
+    fn an_album_of_three_photos_in_the_menu_gets_one_answer_about_the_last() {
+        let mut chat = Chat::new();
+        chat.say("hi");
+        let photo = |n: u32| {
+            message(
+                &format!("p{n}"),
+                "image",
+                json!({"type":"image","image":{"id": format!("MEDIA-{n}"),"mime_type":"image/jpeg"}}),
+            )
+        };
+
+        let o = chat.send(vec![photo(1), photo(2), photo(3)], None);
+
+        assert!(o.replies.is_empty(), "never \"not understood\": {:?}", o.replies);
+        let answering: Vec<(&str, bool)> = o.media.iter().map(|m| (m.wamid.as_str(), m.answers_turn)).collect();
+        assert_eq!(answering, [("p1", false), ("p2", false), ("p3", true)]);
     }
 
     #[test]

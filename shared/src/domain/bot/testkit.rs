@@ -32,6 +32,11 @@ pub(super) fn message(wamid: &str, kind: &str, body: Value) -> InboundMessage {
         },
         waba_id: None,
         customer: Some(customer()),
+        sender: crate::domain::identity::Sender {
+            phone: crate::domain::identity::Phone::parse(customer().as_str()).ok(),
+            ..Default::default()
+        },
+        identity_errors: Vec::new(),
         contact_name: Some("Ana".into()),
         wamid: wamid.into(),
         timestamp: 1_795_000_000,
@@ -73,7 +78,7 @@ impl Chat {
         Chat {
             desk,
             catalog: Catalog::builtin(),
-            conversation: Conversation::new(customer()),
+            conversation: Conversation::new(customer(), "P1"),
             status: None,
             vip: false,
             now: OPEN.parse().unwrap(),
@@ -87,6 +92,7 @@ impl Chat {
             messages: &messages,
             ticket_status: self.status,
             vip: self.vip,
+            phone_known: true,
             order,
             rated_ticket: rated_ticket_to_look_up(&messages).filter(|t| self.tickets.contains(t)),
             now: self.now,
@@ -140,10 +146,8 @@ pub(super) fn trigger_names(o: &Outcome) -> Vec<String> {
 
 pub(super) fn body_text(r: &OutboundRequest) -> String {
     match &r.body {
-        OutboundBody::Text { body } | OutboundBody::Buttons { body, .. } | OutboundBody::List { body, .. } => {
-            body.clone()
-        }
         OutboundBody::Template { name, .. } => name.clone(),
+        other => other.visible_text().unwrap_or_default().to_owned(),
     }
 }
 

@@ -41,10 +41,15 @@ pub(super) fn resolve(loaded: &Loaded, c: &Resolve, rules: &Rules<'_>) -> Result
         fx.publish(DomainEvent::TicketResolved(TicketResolved {
             ticket: TicketRef::of(t, c.at_ms),
         }));
+        // What a resolved ticket cost in messages, apart for the bot alone and
+        // for tickets a human handled (each message is billed since 2026-10-01).
+        let reached_human = t.reached_a_human();
         let counters = Counters {
             resolved: 1,
             resolved_by_bot: u64::from(c.by == Author::Bot),
-            ..Counters::default()
+            resolved_bot_only: u64::from(!reached_human),
+            resolved_human: u64::from(reached_human),
+            ..Counters::resolved_messages(t, u64::from(t.messages_sent))
         };
         fx.fact(t, "resolved".into(), c.at_ms, counters);
         let who = match &c.by {
@@ -228,5 +233,32 @@ mod tests {
         let d = decide(&loaded(Some(resolved)), &resolve(Author::Bot, 6_000), &rules()).unwrap();
 
         assert_eq!(d, super::super::Decision::nothing());
+    }
+
+    #[test]
+    fn a_resolution_counts_the_messages_the_ticket_took_for_the_bot_alone_or_for_humans() {
+        let mut bot_only = ticket();
+        bot_only.messages_sent = 3;
+        let mut handled = answered_ticket(0);
+        handled.messages_sent = 5;
+
+        let by_bot = decide(&loaded(Some(bot_only)), &resolve(Author::Bot, 5_000), &rules()).unwrap();
+        let by_agent = decide(
+            &loaded(Some(handled)),
+            &resolve(Author::Agent("ana".into()), 5_000),
+            &rules(),
+        )
+        .unwrap();
+
+        let c = counters(&by_bot, "TK-1:resolved");
+        assert_eq!(
+            (c.resolved_bot_only, c.resolved_bot_only_messages, c.resolved_human),
+            (1, 3, 0)
+        );
+        let c = counters(&by_agent, "TK-1:resolved");
+        assert_eq!(
+            (c.resolved_human, c.resolved_human_messages, c.resolved_bot_only),
+            (1, 5, 0)
+        );
     }
 }

@@ -222,5 +222,8 @@ pub(super) fn event_entry(id: String, at_ms: i64, author: Author, kind: &str, su
         message: None,
         delivery: None,
         delivery_error: None,
+        data: None,
+        withdrawn: false,
+        pricing: None,
     }
 }

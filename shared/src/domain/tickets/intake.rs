@@ -1,9 +1,13 @@
 //! Intake and what the customer sends: a message opens the ticket or joins it
-//! (and moves its clocks), files are attached, and the customer's profile
+//! (and moves its clocks), an edit joins the timeline beside its original, a
+//! withdrawn message loses its content, a Flow's answers are kept as data,
+//! files are attached, what the business sent from the WhatsApp Business app
+//! is kept (without touching the 24-hour window), and the customer's profile
 //! (language, tier) follows what the bot and agents learn.
 
 use super::{DecideError, Decision, Effect, Loaded, Rules, change};
-use crate::domain::commands::{AttachMedia, RecordInbound, SetCustomerLanguage, SetCustomerTier};
+use crate::domain::commands::{AttachMedia, RecordEcho, RecordInbound, SetCustomerLanguage, SetCustomerTier};
+use crate::domain::inbound::MessageContent;
 use crate::domain::outbound::Author;
 use crate::domain::reports::Counters;
 use crate::domain::ticket::{CustomerProfile, Direction, Ticket, TicketStatus, TimelineEntry};
@@ -45,6 +49,86 @@ pub(super) fn record_inbound(loaded: &Loaded, c: &RecordInbound, rules: &Rules<'
             message: Some(c.message.clone()),
             delivery: None,
             delivery_error: None,
+            data: data_of(&c.message_type, &c.message),
+            withdrawn: false,
+            pricing: None,
+        });
+    })
+    .map(|mut decision| {
+        // A withdrawn message keeps its place on the timeline, not its content.
+        if let Some(original) = loaded
+            .entry
+            .as_ref()
+            .filter(|e| !e.withdrawn && e.direction == Direction::Inbound)
+        {
+            decision.effects.push(Effect::ReplaceEntry {
+                ticket: c.ticket_id.clone(),
+                entry: withdrawn(original),
+            });
+        }
+        decision
+    })
+}
+
+/// Structured content agents read beside the summary: a Flow's answers, the
+/// message an edit or a withdrawal refers to, a call permission's answer.
+fn data_of(message_type: &str, message: &serde_json::Value) -> Option<serde_json::Value> {
+    match MessageContent::of(message_type, message) {
+        MessageContent::FlowAnswer { fields } => Some(serde_json::Value::Object(fields)),
+        MessageContent::Edit { original, text } => {
+            Some(serde_json::json!({"original_message_id": original, "text": text}))
+        }
+        MessageContent::Revoke { original } => Some(serde_json::json!({"original_message_id": original})),
+        MessageContent::CallPermission { response, expires_at } => {
+            Some(serde_json::json!({"response": response, "expires_at": expires_at}))
+        }
+        _ => None,
+    }
+}
+
+/// The entry as it stays once the customer withdrew it: where and when, not what.
+fn withdrawn(original: &TimelineEntry) -> TimelineEntry {
+    TimelineEntry {
+        summary: "[withdrawn by the customer]".into(),
+        message: None,
+        data: None,
+        withdrawn: true,
+        ..original.clone()
+    }
+}
+
+/// A message the business sent from the WhatsApp Business app: on the
+/// customer's ticket (opened when there is none), as the business's; the
+/// customer's 24-hour window is neither opened nor extended.
+pub(super) fn record_echo(loaded: &Loaded, c: &RecordEcho) -> Result<Decision, DecideError> {
+    let opened = Ticket::open(
+        c.ticket_id.clone(),
+        c.customer.clone(),
+        c.phone_number_id.clone(),
+        c.team.clone(),
+        c.at_ms,
+    );
+    change(loaded, &c.ticket_id, Some(opened), |t, fx| {
+        if loaded.ticket.is_none() {
+            let counters = Counters {
+                tickets: 1,
+                ..Counters::default()
+            };
+            fx.fact(t, "opened".into(), c.at_ms, counters);
+        }
+        fx.timeline(TimelineEntry {
+            id: c.wamid.clone(),
+            at_ms: c.at_ms,
+            direction: Direction::Outbound,
+            author: Author::BusinessApp,
+            kind: c.message_type.clone(),
+            summary: c.summary.clone(),
+            message: Some(c.message.clone()),
+            delivery: None,
+            delivery_error: None,
+            data: None,
+            withdrawn: false,
+            pricing: None,
         });
     })
 }
@@ -230,5 +314,104 @@ mod tests {
         assert!(
             matches!(&d.effects[1], Effect::Append { entry, .. } if entry.id == "media.wamid.IMG" && entry.kind == "attachment")
         );
+    }
+
+    fn inbound_of(wamid: &str, at_ms: i64, message: serde_json::Value) -> TicketCommand {
+        let TicketCommand::RecordInbound(mut c) = inbound(wamid, at_ms) else {
+            unreachable!("inbound builds a RecordInbound")
+        };
+        c.message_type = message["type"].as_str().unwrap_or_default().to_owned();
+        c.message = message;
+        TicketCommand::RecordInbound(c)
+    }
+
+    #[test]
+    fn a_flows_answers_are_kept_as_data_beside_the_message() {
+        let answer = serde_json::json!({"type": "interactive", "interactive": {"type": "nfm_reply",
+            "nfm_reply": {"name": "flow", "response_json": "{\"order\": \"AB-1234\", \"reason\": \"damaged\"}"}}});
+
+        let d = decide(&loaded(Some(ticket())), &inbound_of("wamid.F", 1_000, answer), &rules()).unwrap();
+
+        let entry = d.entries().next().unwrap();
+        assert_eq!(
+            entry.data,
+            Some(serde_json::json!({"order": "AB-1234", "reason": "damaged"}))
+        );
+    }
+
+    #[test]
+    fn an_edit_joins_the_timeline_and_names_its_original_which_stays() {
+        let edit = serde_json::json!({"type": "edit", "edit": {"original_message_id": "wamid.0",
+            "message": {"type": "text", "text": {"body": "my order AB-1234"}}}});
+
+        let d = decide(&loaded(Some(ticket())), &inbound_of("wamid.E", 1_000, edit), &rules()).unwrap();
+
+        assert_eq!(entry_kinds(&d), ["edit"]);
+        assert_eq!(
+            d.entries().next().unwrap().data.as_ref().unwrap()["original_message_id"],
+            "wamid.0"
+        );
+        assert!(!d.effects.iter().any(|e| matches!(e, Effect::ReplaceEntry { .. })));
+    }
+
+    #[test]
+    fn a_withdrawn_message_keeps_its_place_but_loses_its_content() {
+        let original = decide(&loaded(None), &inbound("wamid.0", 0), &rules())
+            .unwrap()
+            .entries()
+            .next()
+            .cloned()
+            .unwrap();
+        let mut l = loaded(Some(ticket()));
+        l.entry = Some(original);
+        let revoke = serde_json::json!({"type": "revoke", "revoke": {"original_message_id": "wamid.0"}});
+
+        let d = decide(&l, &inbound_of("wamid.R", 2_000, revoke), &rules()).unwrap();
+
+        let replaced = d
+            .effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::ReplaceEntry { entry, .. } => Some(entry),
+                _ => None,
+            })
+            .expect("the original is replaced");
+        assert_eq!(
+            (replaced.id.as_str(), replaced.at_ms, replaced.withdrawn),
+            ("wamid.0", 0, true)
+        );
+        assert_eq!(replaced.message, None);
+        assert!(!replaced.summary.contains("hello"));
+        assert_eq!(entry_kinds(&d), ["revoke"]);
+    }
+
+    #[test]
+    fn an_echo_of_the_business_app_is_the_businesss_and_leaves_the_window_alone() {
+        let command = TicketCommand::RecordEcho(crate::domain::commands::RecordEcho {
+            ticket_id: ticket_id(),
+            customer: customer(),
+            phone_number_id: "100000000000001".into(),
+            team: "support".into(),
+            wamid: "wamid.ECHO".into(),
+            at_ms: 50_000,
+            message_type: "text".into(),
+            summary: "On my way".into(),
+            message: serde_json::json!({"type": "text", "text": {"body": "On my way"}}),
+        });
+
+        let on_open = decide(&loaded(Some(ticket())), &command, &rules()).unwrap();
+        let opened = decide(&loaded(None), &command, &rules()).unwrap();
+
+        assert_eq!(
+            on_open.ticket, None,
+            "the ticket is not changed: the window stays where it was"
+        );
+        let entry = on_open.entries().next().unwrap();
+        assert_eq!(
+            (entry.direction, &entry.author),
+            (Direction::Outbound, &crate::domain::outbound::Author::BusinessApp)
+        );
+        let t = opened.ticket.unwrap();
+        assert_eq!(t.last_customer_message_at_ms, None, "an echo never opens the window");
     }
 }

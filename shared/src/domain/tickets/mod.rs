@@ -27,7 +27,7 @@ use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::outbound::OutboundRequest;
 use crate::domain::reports::ReportFact;
 use crate::domain::sla::{Deadline, SlaContext, TicketSla};
-use crate::domain::ticket::{CustomerProfile, DeliveryState, Ticket, TimelineEntry};
+use crate::domain::ticket::{CustomerProfile, DeliveryUpdate, OutboundLink, Ticket, TimelineEntry};
 use effects::Effects;
 
 /// WhatsApp's customer service window: free-form messages reach the customer
@@ -67,6 +67,8 @@ pub struct Needs {
     pub outbound_link: Option<String>,
     /// A status that arrived before its message was recorded.
     pub parked_status: Option<String>,
+    /// One entry of the ticket's timeline (the message a withdrawal names).
+    pub entry: Option<(TicketId, String)>,
 }
 
 /// What was read for [`Needs`]: `None` where nothing is stored.
@@ -74,9 +76,10 @@ pub struct Needs {
 pub struct Loaded {
     pub ticket: Option<Ticket>,
     pub profile: Option<CustomerProfile>,
-    /// The ticket and entry time of an outbound wamid.
-    pub outbound_link: Option<(TicketId, i64)>,
-    pub parked_status: Option<(DeliveryState, Option<String>)>,
+    /// Where an outbound wamid's entry is, and its ticket's team then.
+    pub outbound_link: Option<OutboundLink>,
+    pub parked_status: Option<DeliveryUpdate>,
+    pub entry: Option<TimelineEntry>,
 }
 
 /// What to read before deciding `command`.
@@ -87,7 +90,16 @@ pub fn needs(command: &TicketCommand) -> Needs {
         ..Needs::default()
     };
     match command {
+        RecordInbound(c) if c.message_type == "revoke" => Needs {
+            entry: c
+                .message
+                .pointer("/revoke/original_message_id")
+                .and_then(serde_json::Value::as_str)
+                .map(|original| (c.ticket_id.clone(), original.to_owned())),
+            ..ticket(&c.ticket_id)
+        },
         RecordInbound(c) => ticket(&c.ticket_id),
+        RecordEcho(c) => ticket(&c.ticket_id),
         Escalate(c) => Needs {
             profile: Some(c.customer.clone()),
             ..ticket(&c.ticket_id)
@@ -110,7 +122,9 @@ pub fn needs(command: &TicketCommand) -> Needs {
         },
         RecordOutbound(c) => Needs {
             parked_status: Some(c.wamid.clone()),
-            ..Needs::default()
+            // Recorded already (a redelivery): counted once.
+            entry: Some((c.ticket_id.clone(), c.wamid.clone())),
+            ..ticket(&c.ticket_id)
         },
         RecordStatus(c) => Needs {
             outbound_link: Some(c.wamid.clone()),
@@ -149,25 +163,27 @@ pub enum Effect {
         ticket: TicketId,
         attachment: Box<MediaAttachment>,
     },
+    /// Replaces a timeline entry (a message the customer withdrew).
+    ReplaceEntry {
+        ticket: TicketId,
+        entry: TimelineEntry,
+    },
     /// Remembers which ticket entry an outbound wamid belongs to.
     LinkOutbound {
         wamid: String,
-        ticket: TicketId,
-        at_ms: i64,
+        link: OutboundLink,
     },
     /// Moves an outbound entry's delivery state forward (never back).
     AdvanceDelivery {
         ticket: TicketId,
         at_ms: i64,
         wamid: String,
-        state: DeliveryState,
-        error: Option<String>,
+        update: DeliveryUpdate,
     },
     /// Keeps a status whose message is not recorded yet (forward only).
     ParkStatus {
         wamid: String,
-        state: DeliveryState,
-        error: Option<String>,
+        update: DeliveryUpdate,
     },
     /// CloudWatch figures, emitted once the ticket is saved.
     Measure(Measure),
@@ -196,20 +212,25 @@ pub struct Decision {
     /// The ticket to save (new or changed), under the loaded ticket's version;
     /// `None` when the ticket stays as it is.
     pub ticket: Option<Ticket>,
-    /// In the order they are carried out.
+    /// In the order they are carried out, before the ticket is saved (its
+    /// timeline entries are written with it).
     pub effects: Vec<Effect>,
+    /// Carried out once the ticket is saved: they need what the save wrote
+    /// (a link to an entry saved with the ticket).
+    pub after_save: Vec<Effect>,
 }
 
 impl Decision {
     fn nothing() -> Decision {
-        Decision {
-            ticket: None,
-            effects: Vec::new(),
-        }
+        Decision::effects(Vec::new())
     }
 
     fn effects(effects: Vec<Effect>) -> Decision {
-        Decision { ticket: None, effects }
+        Decision {
+            ticket: None,
+            effects,
+            after_save: Vec::new(),
+        }
     }
 
     /// The timeline entries to write with the ticket.
@@ -246,7 +267,8 @@ pub fn decide(loaded: &Loaded, command: &TicketCommand, rules: &Rules<'_>) -> Re
         SlaDue(c) => sla::due(loaded, c, rules),
         RecordCsat(c) => csat::score(loaded, c),
         RecordCsatComment(c) => csat::comment(loaded, c),
-        RecordOutbound(c) => Ok(delivery::accepted(loaded, c)),
+        RecordOutbound(c) => delivery::accepted(loaded, c),
+        RecordEcho(c) => intake::record_echo(loaded, c),
         RecordSendFailure(c) => Ok(delivery::refused(c)),
         RecordStatus(c) => Ok(delivery::status(loaded, c)),
     }
@@ -288,6 +310,7 @@ fn change(
     Ok(Decision {
         effects: fx.into_effects(&after),
         ticket: Some(after),
+        after_save: Vec::new(),
     })
 }
 

@@ -1,0 +1,93 @@
+//! Customers' identities in the helpdesk table: the identity map
+//! (`IDENT#<kind>#<value>` / `LINK`, naming the customer a phone, BSUID or
+//! parent id belongs to), each customer's identity (`CUST#<key>` /
+//! `IDENTITY`), and the messages that name no customer
+//! (`UNATTRIBUTED#<day>` / `<ms>#<wamid>`, kept whole for admins).
+
+use super::dynamo::DynamoStore;
+use super::keys;
+use crate::domain::identity::{Handle, Identity};
+use crate::domain::ids::CustomerId;
+use crate::domain::inbound::Unattributed;
+use crate::domain::reports::{DateRange, day_of};
+use crate::ports::{IdentityReader, IdentityStore, StoreError, UnattributedStore};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+struct LinkItem {
+    pk: String,
+    sk: String,
+    customer: CustomerId,
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdentityItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    identity: Identity,
+}
+
+#[derive(Serialize, Deserialize)]
+struct UnattributedItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    message: Unattributed,
+}
+
+impl IdentityReader for DynamoStore {
+    async fn owner(&self, handle: &Handle) -> Result<Option<CustomerId>, StoreError> {
+        let item: Option<LinkItem> = self
+            .get(keys::identity_pk(handle.kind(), handle.value()), keys::IDENTITY_LINK_SK)
+            .await?;
+        Ok(item.map(|l| l.customer))
+    }
+
+    async fn identity(&self, customer: &CustomerId) -> Result<Option<Identity>, StoreError> {
+        let item: Option<IdentityItem> = self.get(keys::customer_pk(customer), keys::IDENTITY_SK).await?;
+        Ok(item.map(|i| i.identity))
+    }
+}
+
+impl IdentityStore for DynamoStore {
+    async fn link(&self, handle: &Handle, customer: &CustomerId) -> Result<(), StoreError> {
+        self.put(LinkItem {
+            pk: keys::identity_pk(handle.kind(), handle.value()),
+            sk: keys::IDENTITY_LINK_SK.to_owned(),
+            customer: customer.clone(),
+        })
+        .await
+    }
+
+    async fn save_identity(&self, identity: &Identity) -> Result<(), StoreError> {
+        self.put(IdentityItem {
+            pk: keys::customer_pk(&identity.customer),
+            sk: keys::IDENTITY_SK.to_owned(),
+            identity: identity.clone(),
+        })
+        .await
+    }
+}
+
+impl UnattributedStore for DynamoStore {
+    async fn keep(&self, message: &Unattributed) -> Result<(), StoreError> {
+        self.put(UnattributedItem {
+            pk: keys::unattributed_pk(&day_of(message.received_at_ms)),
+            sk: keys::unattributed_sk(message.received_at_ms, &message.wamid),
+            message: message.clone(),
+        })
+        .await
+    }
+
+    /// One query per day (each day is one partition), oldest first.
+    async fn unattributed(&self, from: &str, to: &str) -> Result<Vec<Unattributed>, StoreError> {
+        let range = DateRange::between(from, to).map_err(|e| StoreError::Corrupt(format!("range: {e}")))?;
+        let mut messages = Vec::new();
+        for day in range.days() {
+            let items: Vec<UnattributedItem> = self.query_partition(keys::unattributed_pk(&day)).await?;
+            messages.extend(items.into_iter().map(|i| i.message));
+        }
+        Ok(messages)
+    }
+}
