@@ -9,11 +9,14 @@ use helpdesk::domain::commands::{Escalate, MediaJob, RecordInbound, RecordStatus
 use helpdesk::domain::conversation::{Conversation, Mode};
 use helpdesk::domain::desk::{Desk, EMBEDDED_CONFIG};
 use helpdesk::domain::i18n::{Arg, Catalog, Lang};
+use helpdesk::domain::identity::{Handle, ParentUserId, Phone, Sender, UserId};
 use helpdesk::domain::ids::CustomerId;
-use helpdesk::domain::inbound::{BusinessNumber, InboundEvent, InboundMessage};
+use helpdesk::domain::inbound::{BusinessNumber, InboundEvent, InboundMessage, TurnDue};
 use helpdesk::domain::outbound::{OutboundBody, OutboundRequest};
 use helpdesk::domain::ticket::{CustomerProfile, CustomerTier, Ticket, TicketStatus};
-use helpdesk::ports::{Queue, QueueError, QueueMessage, TicketStore};
+use helpdesk::ports::{
+    ConversationStore, IdentityReader, Queue, QueueError, QueueMessage, TicketStore, UnattributedStore,
+};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -662,10 +665,6 @@ async fn a_first_message_redelivered_after_a_queue_failure_sets_the_customer_lan
 
 // ------------------------------------------------------------ WhatsApp 2026
 
-use helpdesk::domain::identity::{Handle, Phone, Sender, UserId};
-use helpdesk::domain::inbound::TurnDue;
-use helpdesk::ports::{ConversationStore, IdentityReader, UnattributedStore};
-
 const BSUID: &str = "US.13491208655302741918";
 
 fn sender(phone: Option<&str>, user: Option<&str>) -> Sender {
@@ -1212,4 +1211,75 @@ async fn a_changed_phone_number_keeps_the_customer_and_links_the_new_number() {
     let identity = ports.store.identity(&customer_key(BSUID)).await.unwrap().unwrap();
     assert_eq!(identity.phone, Phone::parse("15559990001").ok());
     assert_eq!(ports.store.conversations().len(), 1);
+}
+
+#[tokio::test]
+async fn a_changed_user_id_keeps_the_customer_and_their_next_message_under_the_new_id_joins_them() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    bot.handle(batch(&[said(sender(None, Some(BSUID)), "wamid.U1", "hi")]))
+        .await
+        .unwrap();
+    let changed = message_from(
+        sender(None, Some(BSUID)),
+        BUSINESS,
+        "wamid.U2",
+        json!({"type": "system", "system": {"body": "User changed their id", "user_id": "US.777", "type": "user_changed_user_id"}}),
+    );
+
+    bot.handle(batch(&[changed])).await.unwrap();
+    bot.handle(batch(&[said(
+        sender(None, Some("US.777")),
+        "wamid.U3",
+        "talk to an agent",
+    )]))
+    .await
+    .unwrap();
+
+    let identity = ports.store.identity(&customer_key(BSUID)).await.unwrap().unwrap();
+    assert_eq!(
+        identity.user_id,
+        UserId::parse("US.777").ok(),
+        "replies go to the new id"
+    );
+    assert_eq!(
+        ports
+            .store
+            .owner(&Handle::User(UserId::parse("US.777").unwrap()))
+            .await
+            .unwrap(),
+        Some(customer_key(BSUID))
+    );
+    assert_eq!(ports.store.conversations().len(), 1, "one conversation, one ticket");
+}
+
+#[tokio::test]
+async fn a_parent_id_shared_across_portfolios_leads_to_the_same_customer() {
+    let ports = Ports::new();
+    let bot = ports.bot();
+    let with_parent = |user: &str| Sender {
+        user_id: UserId::parse(user).ok(),
+        parent_user_id: ParentUserId::parse("US.ENT.42").ok(),
+        ..Sender::default()
+    };
+    bot.handle(batch(&[said(with_parent("US.111"), "wamid.P1", "hi")]))
+        .await
+        .unwrap();
+
+    bot.handle(batch(&[said(with_parent("US.222"), "wamid.P2", "hi again")]))
+        .await
+        .unwrap();
+
+    let conversations = ports.store.conversations();
+    assert_eq!(conversations.len(), 1, "{conversations:?}");
+    assert_eq!(conversations[0].customer, customer_key("US.111"));
+    assert_eq!(
+        ports
+            .store
+            .owner(&Handle::User(UserId::parse("US.222").unwrap()))
+            .await
+            .unwrap(),
+        Some(customer_key("US.111")),
+        "the second id is linked to the customer"
+    );
 }
