@@ -113,7 +113,8 @@ class StackOnMoto(unittest.TestCase):
             for fn in self.descriptions["alpha"]["functions"].values()
             for esm in lam.list_event_source_mappings(FunctionName=fn["function_name"])["EventSourceMappings"]
         ]
-        self.assertEqual(states, ["Disabled"] * 5)
+        # inbound and turns (bot), tickets, outbound (sender), media
+        self.assertEqual(states, ["Disabled"] * 6)
 
     def test_the_queues_are_fifo_with_a_dead_letter_queue(self) -> None:
         sqs = self.client("sqs")
@@ -124,6 +125,17 @@ class StackOnMoto(unittest.TestCase):
             redrive = json.loads(attrs["RedrivePolicy"])
             self.assertEqual(redrive["maxReceiveCount"], 5)
             self.assertTrue(redrive["deadLetterTargetArn"].endswith(f"alpha-{queue.lower()}-dlq.fifo"))
+
+    def test_the_turns_queue_is_standard_so_each_turn_can_carry_its_own_delay(self) -> None:
+        # FIFO queues refuse a per-message DelaySeconds; the quiet period needs one.
+        sqs = self.client("sqs")
+        url = self.descriptions["alpha"]["outputs"]["TurnsQueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        self.assertNotIn("FifoQueue", attrs)
+        redrive = json.loads(attrs["RedrivePolicy"])
+        self.assertEqual(redrive["maxReceiveCount"], 5)
+        self.assertTrue(redrive["deadLetterTargetArn"].endswith("alpha-turns-dlq"))
+        sqs.send_message(QueueUrl=url, MessageBody="turn", DelaySeconds=1)
 
     def test_an_event_put_on_the_bus_is_accepted(self) -> None:
         events = self.client("events")
@@ -168,10 +180,14 @@ class StackOnMoto(unittest.TestCase):
         self.assertEqual(functions["TicketsFunction"]["environment"]["OUTBOUND_QUEUE_URL"], outputs["OutboundQueueUrl"])
         http = [(e["method"], e["path"]) for e in functions["WebhookFunction"]["events"]]
         self.assertEqual(sorted(http), [("GET", "/webhook"), ("POST", "/webhook")])
-        (bot_source,) = functions["BotFunction"]["events"]
-        self.assertEqual(bot_source["type"], "sqs")
-        self.assertEqual(bot_source["queue_url"], outputs["InboundQueueUrl"])
-        self.assertTrue(bot_source["report_batch_item_failures"])
+        bot_sources = functions["BotFunction"]["events"]
+        self.assertEqual(
+            sorted(source["queue_url"] for source in bot_sources),
+            sorted([outputs["InboundQueueUrl"], outputs["TurnsQueueUrl"]]),
+        )
+        for source in bot_sources:
+            self.assertEqual(source["type"], "sqs")
+            self.assertTrue(source["report_batch_item_failures"])
 
     def test_the_sla_sweep_is_the_one_function_on_a_schedule_every_minute(self) -> None:
         functions = self.descriptions["alpha"]["functions"]
