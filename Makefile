@@ -6,6 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv-local
 LINT_VENV := .venv-lint
+FUZZ_VENV := .venv-fuzz
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
@@ -16,10 +17,11 @@ export AWS_DEFAULT_REGION ?= us-east-1
 dev: $(VENV)/.installed
 	cargo run -p devstack -- up
 
-## Every test: unit, handler, moto integration and end-to-end.
-test: $(VENV)/.installed test-stack test-rust
+## Every test: unit, handler, moto integration, end-to-end and the agent
+## API's schema fuzzing (schemathesis against the local stack).
+test: $(VENV)/.installed $(FUZZ_VENV)/.installed test-stack test-rust
 
-test-rust: $(VENV)/.installed
+test-rust: $(VENV)/.installed $(FUZZ_VENV)/.installed
 	cargo test --workspace --all-targets -- --color never
 
 test-stack: $(VENV)/.installed
@@ -47,6 +49,11 @@ $(VENV)/.installed: infra/local/requirements.txt
 $(LINT_VENV)/.installed: infra/local/requirements-lint.txt
 	$(PYTHON) -m venv $(LINT_VENV)
 	$(LINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements-lint.txt
+	touch $@
+
+$(FUZZ_VENV)/.installed: infra/local/requirements-fuzz.txt
+	$(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements-fuzz.txt
 	touch $@
 
 clean-local:

@@ -5,13 +5,14 @@
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
 use crate::domain::events::DomainEvent;
-use crate::domain::identity::{Address, Handle, Identity};
+use crate::domain::identity::{Address, Handle, Identity, Username};
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::Unattributed;
 use crate::domain::outbound::OutboundBody;
 use crate::domain::reports::{AggregateRow, ReportFact};
 use crate::domain::sla::Deadline;
-use crate::domain::ticket::{CustomerProfile, DeliveryUpdate, OutboundLink, Ticket, TicketStatus, TimelineEntry};
+use crate::domain::ticket::{CustomerProfile, DeliveryUpdate, OutboundLink, Ticket, TimelineEntry};
+use crate::domain::views::{ListPage, Listing};
 use serde::Serialize;
 use std::error::Error as StdError;
 
@@ -74,8 +75,12 @@ pub trait TicketReader: Send + Sync {
     async fn ticket(&self, id: &TicketId) -> Result<Option<Ticket>, StoreError>;
     /// The whole timeline, oldest first (paginates internally).
     async fn timeline(&self, id: &TicketId) -> Result<Vec<TimelineEntry>, StoreError>;
-    /// A team's queue in one status, urgent first then oldest first; at most `limit`.
-    async fn queue(&self, team: &str, status: TicketStatus, limit: usize) -> Result<Vec<Ticket>, StoreError>;
+    /// One page of a list (see [`Listing`]): at most `limit` tickets in the
+    /// list's order, after the position `after` (a position this list gave).
+    /// Read through an index, never a scan.
+    async fn list(&self, listing: &Listing, after: Option<&str>, limit: usize) -> Result<ListPage, StoreError>;
+    /// How many tickets a list holds.
+    async fn count(&self, listing: &Listing) -> Result<u64, StoreError>;
     async fn profile(&self, customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError>;
     /// A ticket's attachments, in wamid order.
     async fn attachments(&self, ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError>;
@@ -199,6 +204,9 @@ pub trait ConversationStore: Send + Sync {
 pub trait IdentityReader: Send + Sync {
     /// The customer a handle (phone, BSUID, parent id) belongs to.
     async fn owner(&self, handle: &Handle) -> Result<Option<CustomerId>, StoreError>;
+    /// The customers whose identity shows this username now (a lookup for
+    /// agents, never for telling who wrote: usernames change hands).
+    async fn owners_of_username(&self, username: &Username) -> Result<Vec<CustomerId>, StoreError>;
     /// What is known of a customer's identity (none for a customer stored
     /// before identities were kept).
     async fn identity(&self, customer: &CustomerId) -> Result<Option<Identity>, StoreError>;

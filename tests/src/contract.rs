@@ -16,15 +16,16 @@ use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::inbound::{BusinessNumber, Pricing, Unattributed};
 use helpdesk::domain::outbound::Author;
 use helpdesk::domain::reports::{AggregateRow, Counters, ReportFact};
-use helpdesk::domain::sla::{Deadline, DeadlineKind, Stage};
+use helpdesk::domain::sla::{Deadline, DeadlineKind, Stage, TicketSla};
 use helpdesk::domain::ticket::{
     CustomerProfile, CustomerTier, DeliveryState, DeliveryUpdate, Direction, OutboundLink, Priority, Ticket,
     TicketStatus, TimelineEntry,
 };
+use helpdesk::domain::views::Listing;
 use helpdesk::ports::{
     ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher, FingerprintIndex, IdentityStore,
-    MediaLinks, MediaStore, MediaUpload, Queue, QueueError, QueueMessage, ReportStore, StoreError, TicketStore,
-    UnattributedStore,
+    MediaLinks, MediaStore, MediaUpload, Queue, QueueError, QueueMessage, ReportStore, StoreError, TicketReader,
+    TicketStore, UnattributedStore,
 };
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -297,29 +298,174 @@ pub async fn a_queue_lists_urgent_tickets_first_then_the_oldest<S: TicketStore>(
     store.save_ticket(&bot, None, &[]).await?;
 
     let names = |tickets: Vec<Ticket>| tickets.into_iter().map(|t| t.id).collect::<Vec<_>>();
-    let queued = names(store.queue(&team, TicketStatus::Queued, 10).await?);
+    let queued = names(queue(store, &team, TicketStatus::Queued, 10).await?);
     assert_eq!(
         queued,
         [3, 5, 2, 6, 1, 4].map(|n| ids.ticket(n)),
         "urgent, high, the two oldest normal (by id), normal, low"
     );
     assert_eq!(
-        names(store.queue(&team, TicketStatus::Queued, 2).await?),
+        names(queue(store, &team, TicketStatus::Queued, 2).await?),
         [3, 5].map(|n| ids.ticket(n))
     );
-    assert_eq!(names(store.queue(&team, TicketStatus::Bot, 10).await?), [ids.ticket(8)]);
-    assert_eq!(store.queue(&team, TicketStatus::Queued, 0).await?, []);
+    assert_eq!(
+        names(queue(store, &team, TicketStatus::Bot, 10).await?),
+        [ids.ticket(8)]
+    );
 
     let mut assigned = saved[0].clone();
     assigned.status = TicketStatus::Assigned;
     store.save_ticket(&assigned, Some(1), &[]).await?;
-    let queued = names(store.queue(&team, TicketStatus::Queued, 10).await?);
+    let queued = names(queue(store, &team, TicketStatus::Queued, 10).await?);
     assert_eq!(queued, [3, 5, 2, 6, 4].map(|n| ids.ticket(n)));
-    let assigned = store.queue(&team, TicketStatus::Assigned, 10).await?;
+    let assigned = queue(store, &team, TicketStatus::Assigned, 10).await?;
     assert_eq!(
         assigned.iter().map(|t| (&t.id, t.version)).collect::<Vec<_>>(),
         [(&ids.ticket(1), 2)]
     );
+    Ok(())
+}
+
+async fn queue<S: TicketReader>(
+    store: &S,
+    team: &str,
+    status: TicketStatus,
+    limit: usize,
+) -> Result<Vec<Ticket>, StoreError> {
+    let listing = Listing::Queue {
+        team: team.to_owned(),
+        status,
+    };
+    Ok(store
+        .list(&listing, None, limit)
+        .await?
+        .items
+        .into_iter()
+        .map(|l| l.ticket)
+        .collect())
+}
+
+/// Every page of a list, reading each after the last position the previous gave.
+async fn every_page<S: TicketReader>(store: &S, listing: &Listing, page: usize) -> anyhow::Result<Vec<TicketId>> {
+    let mut after: Option<String> = None;
+    let mut seen = Vec::new();
+    loop {
+        let got = store.list(listing, after.as_deref(), page).await?;
+        anyhow::ensure!(got.items.len() <= page, "a page of {page} held {}", got.items.len());
+        if let Some(last) = got.items.last() {
+            after = Some(last.position.clone());
+        }
+        seen.extend(got.items.into_iter().map(|l| l.ticket.id));
+        if !got.more {
+            return Ok(seen);
+        }
+    }
+}
+
+/// The workspace's lists, each read through its index: every list holds
+/// exactly the tickets its rule says, in its order, page after page from the
+/// last position, and its count agrees. Tickets leave a list when they change.
+pub async fn every_list_holds_its_tickets_in_order_page_after_page<S: TicketStore + IdentityStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let team = ids.team(1);
+    let agent = format!("agent-{}", ids.tag);
+    let customer = ids.customer(1);
+    let order = format!("ORD{}", ids.tag.to_uppercase());
+    let surname = format!("zed{}", ids.tag);
+    let mut all = Vec::new();
+    for n in 1..=7u32 {
+        let mut t = ticket(ids.ticket(n), customer.clone(), &team, i64::from(n) * 1_000);
+        t.status = TicketStatus::Resolved;
+        t.resolved_at_ms = Some(100_000 - i64::from(n) * 1_000 * i64::from(n % 3));
+        t.contact_name = Some(format!("Ána {surname}"));
+        all.push(t);
+    }
+    // Two open: one assigned to the agent and waiting on the customer, one queued at risk.
+    all[5].status = TicketStatus::Assigned;
+    all[5].assignee = Some(agent.clone());
+    all[5].order_number = Some(format!("#{}", order.to_lowercase()));
+    all[5].resolved_at_ms = None;
+    let clocks = |warned: Option<i64>, waiting: Option<i64>| -> anyhow::Result<TicketSla> {
+        Ok(serde_json::from_value(serde_json::json!({
+            "policy": "standard",
+            "clocks": [{"metric": "resolution", "target_minutes": 480, "mode": "calendar", "warn_percent": 80,
+                "started_at_ms": 6_000, "running_since_ms": waiting.is_none().then_some(6_000),
+                "warned_at_ms": warned}],
+            "waiting_on_customer_since_ms": waiting,
+        }))?)
+    };
+    all[5].sla = Some(clocks(None, Some(7_000))?);
+    all[6].status = TicketStatus::Queued;
+    all[6].resolved_at_ms = None;
+    all[6].sla = Some(clocks(Some(8_000), None)?);
+    for t in &all {
+        store.save_ticket(t, None, &[]).await?;
+    }
+
+    let resolved = Listing::Queue {
+        team: team.clone(),
+        status: TicketStatus::Resolved,
+    };
+    let mut newest_first: Vec<&Ticket> = all.iter().filter(|t| t.status == TicketStatus::Resolved).collect();
+    newest_first.sort_by_key(|t| std::cmp::Reverse((t.resolved_at_ms, t.id.as_str().to_owned())));
+    let expected: Vec<TicketId> = newest_first.iter().map(|t| t.id.clone()).collect();
+    assert_eq!(
+        every_page(store, &resolved, 2).await?,
+        expected,
+        "resolved: newest first"
+    );
+    assert_eq!(store.count(&resolved).await?, 5);
+
+    let history = Listing::Customer {
+        customer: customer.clone(),
+    };
+    assert_eq!(
+        every_page(store, &history, 3).await?,
+        [7, 6, 5, 4, 3, 2, 1].map(|n| ids.ticket(n)),
+        "a customer's tickets, newest first"
+    );
+    let mine = Listing::Assignee { agent: agent.clone() };
+    assert_eq!(every_page(store, &mine, 10).await?, [ids.ticket(6)]);
+    let waiting = Listing::Waiting { team: team.clone() };
+    assert_eq!(every_page(store, &waiting, 10).await?, [ids.ticket(6)]);
+    let at_risk = Listing::AtRisk { team: team.clone() };
+    assert_eq!(every_page(store, &at_risk, 10).await?, [ids.ticket(7)]);
+    let by_order = Listing::Order { number: order.clone() };
+    assert_eq!(every_page(store, &by_order, 10).await?, [ids.ticket(6)]);
+    let by_name = Listing::Name {
+        prefix: format!("ana zed{}", ids.tag),
+    };
+    assert_eq!(every_page(store, &by_name, 4).await?.len(), 7);
+    assert_eq!(store.count(&by_name).await?, 7);
+    let nobody = Listing::Name {
+        prefix: format!("ana zee{}", ids.tag),
+    };
+    assert_eq!(every_page(store, &nobody, 4).await?, Vec::<TicketId>::new());
+
+    // The assigned ticket is resolved: it leaves the agent's and the waiting lists.
+    let mut done = all[5].clone();
+    done.status = TicketStatus::Resolved;
+    done.resolved_at_ms = Some(200_000);
+    done.sla = None;
+    store.save_ticket(&done, Some(1), &[]).await?;
+    assert_eq!(every_page(store, &mine, 10).await?, Vec::<TicketId>::new());
+    assert_eq!(store.count(&waiting).await?, 0);
+    assert_eq!(every_page(store, &resolved, 10).await?[0], ids.ticket(6));
+
+    // A username is found through the identity it is on now.
+    let username = Username::parse(&format!("@u{}", ids.tag))?;
+    let mut identity = Identity::from_key(&customer);
+    identity.username = Some(username.clone());
+    store.save_identity(&identity).await?;
+    assert_eq!(
+        store.owners_of_username(&username).await?,
+        std::slice::from_ref(&customer)
+    );
+    identity.username = None;
+    store.save_identity(&identity).await?;
+    assert_eq!(store.owners_of_username(&username).await?, Vec::<CustomerId>::new());
     Ok(())
 }
 

@@ -473,6 +473,13 @@ impl Helpdesk {
         .await
     }
 
+    /// What the notifier posted to the teams' Slack and Teams webhooks (the
+    /// runner keeps them): `kind`, `team` and `body` each.
+    pub async fn notifications(&self) -> anyhow::Result<Vec<Value>> {
+        let url = format!("{}/_local/notifications", self.runner.http_url);
+        Ok(self.http.get(url).send().await?.error_for_status()?.json().await?)
+    }
+
     /// Waits for a ticket of `team` in `status` and answers the first.
     pub async fn first_ticket_in(&self, token: &str, status: &str) -> anyhow::Result<Value> {
         eventually(&format!("a {status} ticket"), || async {

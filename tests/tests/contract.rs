@@ -64,6 +64,11 @@ store_contract!(
     a_queue_lists_urgent_tickets_first_then_the_oldest_on_moto
 );
 store_contract!(
+    every_list_holds_its_tickets_in_order_page_after_page:
+    every_list_holds_its_tickets_in_order_page_after_page_in_memory,
+    every_list_holds_its_tickets_in_order_page_after_page_on_moto
+);
+store_contract!(
     a_delivery_state_moves_only_forward:
     a_delivery_state_moves_only_forward_in_memory,
     a_delivery_state_moves_only_forward_on_moto

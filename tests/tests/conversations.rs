@@ -436,7 +436,7 @@ async fn run(
 ) -> anyhow::Result<usize> {
     let customer = format!("4915550{n:05}");
     if s.vip {
-        let token = desk.token("lead", "support").await?;
+        let token = desk.token("lead", "support,leads").await?;
         let (status, _) = desk
             .api(
                 "PUT",
@@ -744,7 +744,7 @@ async fn messages_sent(
     let per_resolved = resolved.iter().sum::<usize>() as f64 / resolved.len() as f64;
     let all = received.iter().map(|(_, n)| n).sum();
 
-    let token = desk.token("lead", "support").await?;
+    let token = desk.token("lead", "support,leads").await?;
     let day = helpdesk::domain::reports::day_of(desk.now_ms().await?);
     let path = format!("/api/reports/messages?from={day}&to={day}");
     let counted = eventually(

@@ -5,13 +5,7 @@ use helpdesk_tests::{Helpdesk, eventually, text_of};
 use serde_json::{Value, json};
 
 async fn notifications(desk: &Helpdesk) -> anyhow::Result<Vec<Value>> {
-    Ok(desk
-        .http
-        .get(format!("{}/_local/notifications", desk.runner.http_url))
-        .send()
-        .await?
-        .json()
-        .await?)
+    desk.notifications().await
 }
 
 #[tokio::test]
@@ -115,7 +109,7 @@ async fn an_agent_transfers_a_ticket_to_the_tier_three_specialists_who_are_notif
 async fn a_vip_set_through_the_agent_api_skips_the_menu() -> anyhow::Result<()> {
     let desk = Helpdesk::start().await?;
     let customer = "15551230101";
-    let token = desk.token("lead", "support").await?;
+    let token = desk.token("lead", "support,leads").await?;
     let (status, _) = desk
         .api(
             "PUT",

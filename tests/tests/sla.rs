@@ -149,7 +149,7 @@ async fn an_unanswered_ticket_is_warned_about_at_80_percent_then_escalated_at_br
 async fn a_vip_ticket_gets_the_shorter_targets() -> anyhow::Result<()> {
     let desk = Helpdesk::start().await?;
     let customer = "15551239002";
-    let token = desk.token("lena", "support").await?;
+    let token = desk.token("lena", "support,leads").await?;
     desk.make_vip(&token, customer).await?;
     desk.customer_says(customer, "hello").await?;
     let inbox = desk.inbox_of_at_least(customer, 1).await?;
@@ -393,7 +393,7 @@ async fn after_resolution_the_customer_rates_the_help_once_and_may_add_a_comment
 #[tokio::test]
 async fn the_reports_add_up_on_a_known_set_of_tickets() -> anyhow::Result<()> {
     let desk = Helpdesk::start().await?;
-    let token = desk.token("lena", "support").await?;
+    let token = desk.token("lena", "support,leads").await?;
     let (quick, late, browsing) = ("15551239006", "15551239007", "15551239008");
     let answered = handed_to_support(&desk, quick, &token).await?;
     let breached = handed_to_support(&desk, late, &token).await?;

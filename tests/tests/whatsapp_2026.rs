@@ -404,7 +404,7 @@ async fn two_business_numbers_keep_two_conversations_under_one_customer_and_repl
 #[tokio::test]
 async fn the_messages_report_adds_up_on_a_ticket_the_bot_resolved_and_one_an_agent_resolved() -> anyhow::Result<()> {
     let desk = Helpdesk::start().await?;
-    let token = desk.token("lead", "support").await?;
+    let token = desk.token("lead", "support,leads").await?;
     let (bot_only, human) = ("4915551000109", "4915551000110");
 
     // The bot answers a question and the customer says it helped.

@@ -1,15 +1,16 @@
 //! `GET /api/reports/{report}`: KPIs over a range of UTC dates, built from the
 //! aggregates `tickets` keeps as events happen (never a scan of tickets), in
-//! JSON or CSV. Any authenticated agent may read them, for every team:
-//! aggregates hold no customer data.
+//! JSON or CSV. Leads and admins read them, for every team: aggregates hold
+//! no customer data.
 
+use crate::http::query_param;
 use crate::{AgentApi, Answer, ApiError};
 use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::domain::reports::{DateRange, ReportKind};
 use helpdesk::ports::{Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore};
 use lambda_http::Request;
-use lambda_http::http::{StatusCode, header};
+use lambda_http::http::header;
 use serde_json::json;
 
 /// How a report is written.
@@ -39,14 +40,6 @@ impl Format {
     }
 }
 
-/// The first value of a query parameter.
-fn query_param(request: &Request, name: &str) -> Option<String> {
-    let query = request.uri().query().unwrap_or("");
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
     S: TicketReader + ReportStore + IdentityReader + UnattributedStore,
@@ -55,9 +48,9 @@ where
     C: Clock,
     L: MediaLinks,
 {
-    /// `GET /api/reports/{report}?from=2026-11-01&to=2026-11-30&team=support&format=csv`:
-    /// `from` and `to` inclusive (the last 30 days by default, at most 366),
-    /// all teams unless `team` names one.
+    /// `GET /api/reports/{report}?from=2026-11-01&to=2026-11-30&team=support&format=csv`
+    /// (leads): `from` and `to` inclusive (the last 30 days by default, at
+    /// most 366), all teams unless `team` names one.
     pub(crate) async fn report(&self, request: &Request, name: &str) -> Result<Answer, ApiError> {
         let kind = ReportKind::parse(name).ok_or_else(|| ApiError::NoReport(name.to_owned()))?;
         let from = query_param(request, "from");
@@ -78,7 +71,7 @@ where
         let rows = self.store.aggregates(&range.from(), &range.to()).await?;
         let report = kind.build(&range, team.as_deref(), &rows);
         Ok(match format {
-            Format::Json => Answer::Json(StatusCode::OK, json!(report)),
+            Format::Json => Answer::ok(json!(report)),
             Format::Csv => Answer::Csv {
                 filename: format!("{}_{}_{}.csv", kind.as_str(), range.from(), range.to()),
                 body: report.to_csv(),
@@ -159,10 +152,11 @@ mod tests {
         ]
     }
 
-    /// The sample agent API event (agent `ana`, teams support and billing) for
-    /// another path and query, with extra headers.
+    /// The sample agent API event (`ana`, of support and billing, here a lead:
+    /// reports are for leads) for another path and query, with extra headers.
     fn get(path_and_query: &str, headers: &[(&str, &str)]) -> Request {
         let mut event: Value = serde_json::from_str(include_str!("../../../events/agent-api-queue.json")).unwrap();
+        event["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] = "[support billing leads]".into();
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         event["rawPath"] = path.into();
         event["rawQueryString"] = query.into();

@@ -32,7 +32,7 @@ const PHOTO_WAMID: &str = "wamid.HBgLMTU1NTEyMzAwMDEVAgASGBQzQUZGMDA2QjJBRkU0RTZ
 /// The SHA-256 the media function recorded for every test image.
 const IMAGE_SHA256: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 /// What every server-side failure answers: the cause stays in the logs.
-const UNAVAILABLE: &str = r#"{"error":"temporarily unavailable"}"#;
+const UNAVAILABLE: &str = r#"{"code":"unavailable","error":"temporarily unavailable"}"#;
 
 // ------------------------------------------------------------------ requests
 
@@ -100,6 +100,11 @@ impl ApiRequest {
         self
     }
 
+    /// The sample agent as a lead of their teams (reports, tiers, assignment).
+    fn by_lead(self) -> Self {
+        self.by_agent("ana", "[support billing leads]")
+    }
+
     /// What reaches the function when no authorizer ran on the route.
     fn without_authorizer(mut self) -> Self {
         self.event["requestContext"]
@@ -134,6 +139,7 @@ struct Answer {
     status: u16,
     content_type: String,
     body: String,
+    etag: Option<String>,
 }
 
 impl Answer {
@@ -186,6 +192,10 @@ impl Fixture {
         Answer {
             status: response.status().as_u16(),
             content_type,
+            etag: response
+                .headers()
+                .get(header::ETAG)
+                .map(|v| v.to_str().unwrap().to_owned()),
             body: String::from_utf8(response.body().to_vec()).unwrap(),
         }
     }
@@ -228,6 +238,8 @@ fn ticket(id: &str, team: &str, status: TicketStatus, priority: Priority, minute
     );
     Ticket {
         status,
+        // The customer wrote when they opened it: the 24-hour window is open.
+        last_customer_message_at_ms: Some(opened),
         tier: if status == TicketStatus::Bot { 1 } else { 2 },
         priority,
         ..open
@@ -508,7 +520,10 @@ async fn me_answers_the_agent_s_name_and_teams_from_the_flattened_claims() {
 
     // Assert
     assert_eq!(answer.status, 200);
-    assert_eq!(answer.json(), json!({"agent": "ana", "teams": ["support", "billing"]}));
+    assert_eq!(
+        answer.json(),
+        json!({"agent": "ana", "teams": ["support", "billing"], "role": "agent"})
+    );
 }
 
 #[tokio::test]
@@ -631,7 +646,7 @@ async fn a_ticket_without_a_profile_or_media_is_shown_with_null_and_empty_lists(
 // --------------------------------------------------------------------- reply
 
 #[tokio::test]
-async fn a_reply_queues_agent_replied_then_the_message_under_the_client_s_idempotency_key() {
+async fn a_reply_queues_agent_replied_with_the_message_under_the_client_s_idempotency_key() {
     // Arrange
     let desk = Fixture::new();
     desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
@@ -655,23 +670,16 @@ async fn a_reply_queues_agent_replied_then_the_message_under_the_client_s_idempo
             agent: "ana".into(),
             at_ms: NOW_MS,
             idempotency_key: "reply-7f3a".into(),
+            body: Some(OutboundBody::text("Your parcel left today.")),
+            expected_version: None,
         })]
     );
-    assert_eq!(
-        desk.outbound.sent(),
-        [OutboundRequest {
-            idempotency_key: "agent:reply-7f3a".into(),
-            ticket_id: TicketId::parse("TK-1").unwrap(),
-            customer: customer(),
-            phone_number_id: PHONE_NUMBER_ID.into(),
-            author: Author::Agent("ana".into()),
-            body: OutboundBody::text("Your parcel left today."),
-        }]
-    );
+    // `tickets` sends it, in the same decision that gives ana the ticket.
+    assert!(desk.outbound.sent().is_empty());
 }
 
 #[tokio::test]
-async fn a_reply_is_not_sent_to_the_customer_when_the_ticket_could_not_change_hands() {
+async fn a_reply_that_could_not_be_queued_answers_503_and_sends_nothing() {
     // Arrange
     let desk = Fixture::new();
     desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
@@ -685,7 +693,7 @@ async fn a_reply_is_not_sent_to_the_customer_when_the_ticket_could_not_change_ha
     // Assert
     assert_eq!(answer.status, 503);
     assert_eq!(answer.body, UNAVAILABLE);
-    assert!(desk.outbound.sent().is_empty(), "the bot must be silenced first");
+    assert!(desk.tickets.sent().is_empty() && desk.outbound.sent().is_empty());
 }
 
 #[tokio::test]
@@ -695,7 +703,7 @@ async fn a_reply_retried_with_the_same_idempotency_key_after_a_failure_counts_on
     desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
     let reply =
         || ApiRequest::post("/api/tickets/TK-1/reply", json!({"text": "hello"})).header("idempotency-key", "k-42");
-    desk.outbound.fail_next(1);
+    desk.tickets.fail_next(1);
 
     // Act
     let first = desk.call(reply()).await;
@@ -705,7 +713,6 @@ async fn a_reply_retried_with_the_same_idempotency_key_after_a_failure_counts_on
     // Assert
     assert_eq!((first.status, retried.status, again.status), (503, 202, 202));
     assert_eq!(desk.tickets.sent().len(), 1);
-    assert_eq!(desk.outbound.sent().len(), 1);
 }
 
 #[tokio::test]
@@ -720,7 +727,11 @@ async fn a_reply_without_an_idempotency_key_is_keyed_by_the_api_gateway_request_
 
     // Assert
     assert_eq!(answer.json()["idempotency_key"], "JkJ4cjxxIAMEbXQ=");
-    assert_eq!(desk.outbound.sent()[0].idempotency_key, "agent:JkJ4cjxxIAMEbXQ=");
+    let sent = desk.tickets.sent();
+    let [TicketCommand::AgentReplied(reply)] = sent.as_slice() else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(reply.idempotency_key, "JkJ4cjxxIAMEbXQ=");
 }
 
 #[tokio::test]
@@ -766,7 +777,11 @@ async fn a_reply_of_4096_characters_is_accepted_however_many_bytes_they_take() {
 
     // Assert
     assert_eq!(answer.status, 202, "{}", answer.body);
-    assert_eq!(desk.outbound.sent()[0].body, OutboundBody::text(text));
+    let sent = desk.tickets.sent();
+    let [TicketCommand::AgentReplied(reply)] = sent.as_slice() else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(reply.body, Some(OutboundBody::text(text)));
 }
 
 #[tokio::test]
@@ -951,7 +966,8 @@ async fn a_refused_file_gets_no_link_and_the_answer_says_why() {
     let answer = desk.call(ApiRequest::get("/api/tickets/TK-1/media/wamid.EXE")).await;
 
     // Assert
-    assert_eq!(answer.status, 400);
+    assert_eq!(answer.status, 409);
+    assert_eq!(answer.json()["code"], "file_refused");
     assert_eq!(
         answer.error(),
         "this file was refused and not stored: dangerous file: a Windows executable"
@@ -1013,8 +1029,9 @@ async fn a_file_the_ticket_does_not_hold_is_not_found() {
 async fn the_customer_tier_route_queues_set_customer_tier() {
     // Arrange
     let desk = Fixture::new();
-    let request =
-        ApiRequest::put(&format!("/api/customers/{CUSTOMER}/tier"), json!({"tier": "vip"})).request_id("tier-req-1");
+    let request = ApiRequest::put(&format!("/api/customers/{CUSTOMER}/tier"), json!({"tier": "vip"}))
+        .by_lead()
+        .request_id("tier-req-1");
 
     // Act
     let answer = desk.call(request).await;
@@ -1041,13 +1058,10 @@ async fn an_unknown_tier_or_a_malformed_customer_is_refused() {
 
     // Act
     let gold = desk
-        .call(ApiRequest::put(
-            &format!("/api/customers/{CUSTOMER}/tier"),
-            json!({"tier": "gold"}),
-        ))
+        .call(ApiRequest::put(&format!("/api/customers/{CUSTOMER}/tier"), json!({"tier": "gold"})).by_lead())
         .await;
     let customer = desk
-        .call(ApiRequest::put("/api/customers/%2B1555/tier", json!({"tier": "vip"})))
+        .call(ApiRequest::put("/api/customers/%2B1555/tier", json!({"tier": "vip"})).by_lead())
         .await;
 
     // Assert
@@ -1098,7 +1112,7 @@ async fn a_report_answers_json_from_the_aggregates_the_facts_added_up_to() {
 
     // Act
     let answer = desk
-        .call(ApiRequest::get("/api/reports/sla?from=2026-11-01&to=2026-11-30"))
+        .call(ApiRequest::get("/api/reports/sla?from=2026-11-01&to=2026-11-30").by_lead())
         .await;
 
     // Assert
@@ -1127,9 +1141,7 @@ async fn a_report_answers_csv_from_the_same_aggregates() {
 
     // Act
     let answer = desk
-        .call(ApiRequest::get(
-            "/api/reports/sla?from=2026-11-01&to=2026-11-30&format=csv",
-        ))
+        .call(ApiRequest::get("/api/reports/sla?from=2026-11-01&to=2026-11-30&format=csv").by_lead())
         .await;
 
     // Assert
@@ -1167,12 +1179,14 @@ async fn a_report_over_a_bad_range_is_refused_with_400() {
 
     // Act
     let reversed = desk
-        .call(ApiRequest::get("/api/reports/sla?from=2026-11-30&to=2026-11-01"))
+        .call(ApiRequest::get("/api/reports/sla?from=2026-11-30&to=2026-11-01").by_lead())
         .await;
     let too_long = desk
-        .call(ApiRequest::get("/api/reports/summary?from=2025-01-01&to=2026-11-30"))
+        .call(ApiRequest::get("/api/reports/summary?from=2025-01-01&to=2026-11-30").by_lead())
         .await;
-    let not_a_date = desk.call(ApiRequest::get("/api/reports/csat?from=yesterday")).await;
+    let not_a_date = desk
+        .call(ApiRequest::get("/api/reports/csat?from=yesterday").by_lead())
+        .await;
 
     // Assert
     assert_eq!([reversed.status, too_long.status, not_a_date.status], [400, 400, 400]);
@@ -1200,7 +1214,7 @@ async fn a_store_failure_answers_503_without_the_internal_error_s_text() {
         ApiRequest::get("/api/tickets/TK-1"),
         ApiRequest::post("/api/tickets/TK-1/reply", json!({"text": "hello"})),
         ApiRequest::post("/api/tickets/TK-1/resolve", json!({})),
-        ApiRequest::get("/api/reports/summary"),
+        ApiRequest::get("/api/reports/summary").by_lead(),
     ];
 
     for request in requests {
@@ -1298,7 +1312,8 @@ mod whatsapp_2026 {
             .await;
 
         assert_eq!(agent.status, 403);
-        assert!(agent.error().contains("admins"));
+        assert_eq!(agent.json()["code"], "role_required");
+        assert!(agent.error().contains("admin"));
         assert_eq!(admin.status, 200);
         let messages = &admin.json()["messages"];
         assert_eq!(messages[0]["wamid"], "wamid.NOBODY");
@@ -1319,19 +1334,17 @@ mod whatsapp_2026 {
             .unwrap();
 
         let by_phone = desk
-            .call(ApiRequest::put(
-                "/api/customers/15551239999/tier",
-                json!({"tier": "vip"}),
-            ))
+            .call(ApiRequest::put("/api/customers/15551239999/tier", json!({"tier": "vip"})).by_lead())
             .await;
         let by_id = desk
-            .call(ApiRequest::put(&format!("/api/customers/{BSUID}/tier"), json!({"tier": "vip"})).request_id("r2"))
+            .call(
+                ApiRequest::put(&format!("/api/customers/{BSUID}/tier"), json!({"tier": "vip"}))
+                    .by_lead()
+                    .request_id("r2"),
+            )
             .await;
         let nonsense = desk
-            .call(ApiRequest::put(
-                "/api/customers/not%20an%20id/tier",
-                json!({"tier": "vip"}),
-            ))
+            .call(ApiRequest::put("/api/customers/not%20an%20id/tier", json!({"tier": "vip"})).by_lead())
             .await;
 
         assert_eq!((by_phone.status, by_id.status), (202, 202));
@@ -1378,7 +1391,10 @@ mod whatsapp_2026 {
         };
         desk.store.record_fact(&fact("r", resolved)).await.unwrap();
 
-        let body = desk.call(ApiRequest::get("/api/reports/messages")).await.json();
+        let body = desk
+            .call(ApiRequest::get("/api/reports/messages").by_lead())
+            .await
+            .json();
 
         let overall = &body["overall"];
         assert_eq!(
@@ -1393,11 +1409,387 @@ mod whatsapp_2026 {
         assert_eq!(overall["messages_per_human_ticket"], 5.0);
         assert_eq!(body["by_day"][0]["day"], day.as_str());
         assert_eq!(body["by_day"][0]["team"], "support");
-        let csv = desk.call(ApiRequest::get("/api/reports/messages?format=csv")).await;
+        let csv = desk
+            .call(ApiRequest::get("/api/reports/messages?format=csv").by_lead())
+            .await;
         assert!(
             csv.body.contains(&format!("day,{day} support,3,3,0,2,1")),
             "{}",
             csv.body
         );
+    }
+}
+
+// ------------------------------------------------------------------ workspace
+
+mod workspace {
+    use super::*;
+    use agent_api::{ROUTES, Role};
+    use helpdesk::domain::commands::{Action, AgentAction};
+    use helpdesk::domain::identity::{Identity, Username};
+    use helpdesk::ports::IdentityStore;
+
+    /// The one action a request queued.
+    fn action(desk: &Fixture) -> AgentAction {
+        let sent = desk.tickets.sent();
+        let [TicketCommand::AgentAction(a)] = sent.as_slice() else {
+            panic!("{sent:?}")
+        };
+        a.clone()
+    }
+
+    /// A request for `route` with its path filled in and a plausible body.
+    fn request_for(method: &str, path: &str) -> ApiRequest {
+        let path = path
+            .replace("{id}", "TK-1")
+            .replace("{wamid}", "wamid.A")
+            .replace("{report}", "sla");
+        let path = if path.starts_with("/api/customers/") {
+            path.replace("TK-1", CUSTOMER)
+        } else {
+            path
+        };
+        let path = match path.as_str() {
+            "/api/search" => "/api/search?q=TK-1".to_owned(),
+            _ => path,
+        };
+        let body = match path.rsplit('/').next().unwrap() {
+            "reply" | "notes" => json!({"text": "hello @bob"}),
+            "transfer" => json!({"team": "tech", "reason": "needs a specialist"}),
+            "assign" => json!({"agent": "bob"}),
+            "priority" => json!({"priority": "high"}),
+            "category" => json!({"category": "billing"}),
+            "tags" => json!({"add": ["vip-follow-up"]}),
+            "tier" => json!({"tier": "vip"}),
+            _ => json!({}),
+        };
+        ApiRequest::new(method, &path).body(&body.to_string())
+    }
+
+    #[tokio::test]
+    async fn every_route_refuses_a_role_below_its_own_and_lets_its_role_through() {
+        let groups = [
+            (Role::Agent, "[support billing]"),
+            (Role::Lead, "[support billing leads]"),
+            (Role::Admin, "[support billing admins]"),
+        ];
+        for route in ROUTES {
+            for (role, claim) in groups {
+                let desk = Fixture::new();
+                desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+                let answer = desk
+                    .call(request_for(route.method, route.path).by_agent("ana", claim))
+                    .await;
+                let refused = answer.status == 403 && answer.json()["code"] == "role_required";
+                assert_eq!(
+                    refused,
+                    role < route.role,
+                    "{} {} as {role:?}: {} {}",
+                    route.method,
+                    route.path,
+                    answer.status,
+                    answer.body
+                );
+                assert!(answer.status < 500, "{} {}: {}", route.method, route.path, answer.body);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_ticket_answers_its_version_as_etag_and_a_change_on_an_old_version_gets_412_with_what_changed() {
+        let desk = Fixture::new();
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+        let shown = desk.call(ApiRequest::get("/api/tickets/TK-1")).await;
+        assert_eq!(shown.etag.as_deref(), Some("\"1\""));
+
+        // Someone else changes the ticket (it is saved at version 2).
+        let mut t = desk.store.tickets()[0].clone();
+        t.priority = Priority::High;
+        desk.store
+            .save_ticket(&t, Some(1), &[event_entry("priority_changed", NOW_MS)])
+            .await
+            .unwrap();
+
+        let stale = desk
+            .call(ApiRequest::post("/api/tickets/TK-1/reply", json!({"text": "hi"})).header("if-match", "\"1\""))
+            .await;
+        assert_eq!(stale.status, 412, "{}", stale.body);
+        let body = stale.json();
+        assert_eq!(body["code"], "ticket_changed");
+        assert_eq!(body["current"]["version"], 2);
+        assert_eq!(body["current"]["recent"][0]["kind"], "priority_changed");
+        assert!(desk.nothing_queued());
+
+        let fresh = desk
+            .call(ApiRequest::post("/api/tickets/TK-1/claim", json!({})).header("if-match", "W/\"2\""))
+            .await;
+        assert_eq!(fresh.status, 202, "{}", fresh.body);
+        assert_eq!(action(&desk).expected_version, Some(2));
+        let garbage = desk
+            .call(ApiRequest::post("/api/tickets/TK-1/claim", json!({})).header("if-match", "yesterday"))
+            .await;
+        assert_eq!(garbage.status, 400);
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_queued_with_the_version_it_was_checked_on_and_someone_elses_ticket_needs_a_lead() {
+        let desk = Fixture::new();
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+        let answer = desk.call(ApiRequest::post("/api/tickets/TK-1/claim", json!({}))).await;
+        assert_eq!(answer.status, 202);
+        let claim = action(&desk);
+        assert_eq!(
+            (claim.action, claim.agent.as_str(), claim.expected_version),
+            (Action::Claim, "ana", Some(1))
+        );
+
+        let desk = Fixture::new();
+        let mut bobs = ticket("TK-1", "support", TicketStatus::Assigned, Priority::Normal, 10);
+        bobs.assignee = Some("bob".into());
+        desk.given(&bobs, &[]).await;
+        let taken = desk.call(ApiRequest::post("/api/tickets/TK-1/claim", json!({}))).await;
+        assert_eq!(
+            (taken.status, taken.json()["code"].as_str()),
+            (409, Some("assigned_to_someone_else"))
+        );
+        assert!(taken.error().contains("bob"));
+        let lead = desk
+            .call(ApiRequest::post("/api/tickets/TK-1/claim", json!({})).by_lead())
+            .await;
+        assert_eq!(lead.status, 202);
+    }
+
+    #[tokio::test]
+    async fn a_ticket_with_the_bot_or_resolved_cannot_be_claimed_and_only_a_resolved_one_reopened() {
+        let desk = Fixture::new();
+        desk.given(&ticket("TK-1", "support", TicketStatus::Bot, Priority::Normal, 3), &[])
+            .await;
+        let with_bot = desk.call(ApiRequest::post("/api/tickets/TK-1/claim", json!({}))).await;
+        assert_eq!(with_bot.json()["code"], "with_bot");
+        let open = desk.call(ApiRequest::post("/api/tickets/TK-1/reopen", json!({}))).await;
+        assert_eq!(open.json()["code"], "not_resolved");
+        assert!(desk.nothing_queued());
+    }
+
+    #[tokio::test]
+    async fn reopening_is_refused_once_the_customer_has_a_newer_ticket() {
+        let desk = Fixture::new();
+        let mut old = queued("TK-OLD", "support", Priority::Normal, 100);
+        old.resolve(Author::Agent("ana".into()), NOW_MS - 50 * MINUTE_MS);
+        desk.given(&old, &[]).await;
+        let reopened = desk
+            .call(ApiRequest::post("/api/tickets/TK-OLD/reopen", json!({})))
+            .await;
+        assert_eq!(reopened.status, 202, "{}", reopened.body);
+        assert_eq!(action(&desk).action, Action::Reopen);
+
+        desk.given(&queued("TK-NEW", "support", Priority::Normal, 10), &[])
+            .await;
+        let refused = desk
+            .call(ApiRequest::post("/api/tickets/TK-OLD/reopen", json!({})))
+            .await;
+        assert_eq!(
+            (refused.status, refused.json()["code"].as_str()),
+            (409, Some("newer_ticket"))
+        );
+        assert!(refused.error().contains("TK-NEW"));
+    }
+
+    #[tokio::test]
+    async fn a_note_is_queued_with_its_mentions_and_bad_bodies_are_refused_with_a_message() {
+        let desk = Fixture::new();
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+        let note = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/notes",
+                json!({"text": "@lea refund? cc @bob"}),
+            ))
+            .await;
+        assert_eq!(note.status, 202);
+        assert_eq!(
+            action(&desk).action,
+            Action::Note {
+                text: "@lea refund? cc @bob".into(),
+                mentions: vec!["lea".into(), "bob".into()],
+            }
+        );
+
+        let desk = Fixture::new();
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+        for (path, body, says) in [
+            ("notes", json!({"text": "  "}), "text: must have 1 to"),
+            ("priority", json!({"priority": "asap"}), "body must be"),
+            ("category", json!({"category": "astrology"}), "the categories are"),
+            ("tags", json!({"add": ["two words"]}), "is not a tag"),
+            ("assign", json!({"agent": "a b"}), "agent:"),
+            ("notes", json!({"text": "x", "extra": 1}), "unknown field"),
+        ] {
+            let method = if matches!(path, "priority" | "category") {
+                "PUT"
+            } else {
+                "POST"
+            };
+            let request = ApiRequest::new(method, &format!("/api/tickets/TK-1/{path}")).body(&body.to_string());
+            let answer = desk.call(request.by_lead()).await;
+            assert_eq!(answer.status, 400, "{path}: {}", answer.body);
+            assert_eq!(answer.json()["code"], "bad_request");
+            assert!(answer.error().contains(says), "{path}: {}", answer.error());
+        }
+        assert!(desk.nothing_queued());
+    }
+
+    #[tokio::test]
+    async fn a_view_pages_through_every_team_with_its_cursor_once_each_urgent_first() {
+        let desk = Fixture::new();
+        let mut expected = Vec::new();
+        for n in 0..8 {
+            let team = if n % 3 == 0 { "billing" } else { "support" };
+            let priority = if n == 5 { Priority::Urgent } else { Priority::Normal };
+            let t = queued(&format!("TK-Q{n}"), team, priority, 100 - n);
+            desk.given(&t, &[]).await;
+            expected.push(t);
+        }
+        expected.sort_by_key(|t| (t.priority.queue_rank(), t.created_at_ms));
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/tickets?view=unassigned&limit=3&cursor={c}"),
+                None => "/api/tickets?view=unassigned&limit=3".into(),
+            };
+            let page = desk.call(ApiRequest::get(&path)).await.json();
+            assert!(page["tickets"].as_array().unwrap().len() <= 3);
+            seen.extend(ids_of(&page["tickets"]).into_iter().map(str::to_owned));
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        let want: Vec<String> = expected.iter().map(|t| t.id.as_str().to_owned()).collect();
+        assert_eq!(seen, want);
+
+        let other_view = desk
+            .call(ApiRequest::get(&format!(
+                "/api/tickets?view=open&cursor={}",
+                cursor.unwrap_or_default()
+            )))
+            .await;
+        assert_eq!(other_view.status, 400);
+    }
+
+    #[tokio::test]
+    async fn counts_and_views_follow_assignment_risk_and_waiting() {
+        let desk = Fixture::new();
+        let mut mine = ticket("TK-MINE", "support", TicketStatus::Assigned, Priority::Normal, 30);
+        mine.assignee = Some("ana".into());
+        desk.given(&mine, &[]).await;
+        desk.given(&queued("TK-Q", "support", Priority::Normal, 5), &[]).await;
+        desk.given(&queued("TK-B", "billing", Priority::Normal, 5), &[]).await;
+
+        let counts = desk.call(ApiRequest::get("/api/tickets/counts")).await.json();
+        assert_eq!(counts["mine"], 1);
+        assert_eq!(counts["teams"]["support"]["unassigned"], 1);
+        assert_eq!(counts["teams"]["support"]["open"], 2);
+        assert_eq!(counts["teams"]["billing"]["open"], 1);
+        let view = desk.call(ApiRequest::get("/api/tickets?view=mine")).await.json();
+        assert_eq!(ids_of(&view["tickets"]), ["TK-MINE"]);
+        let open = desk
+            .call(ApiRequest::get("/api/tickets?view=open&team=support"))
+            .await
+            .json();
+        assert_eq!(ids_of(&open["tickets"]), ["TK-MINE", "TK-Q"]);
+        let unknown = desk.call(ApiRequest::get("/api/tickets?view=everything")).await;
+        assert!(unknown.error().contains("mine, unassigned, open"));
+    }
+
+    #[tokio::test]
+    async fn search_finds_tickets_by_order_user_id_username_name_and_id_only_in_the_agents_teams() {
+        let desk = Fixture::new();
+        let mut t = queued("TK-ORDER", "support", Priority::Normal, 10);
+        t.order_number = Some("AB123456".into());
+        t.contact_name = Some("Élodie Durand".into());
+        desk.given(&t, &[]).await;
+        let mut hidden = queued("TK-TECH", "tech", Priority::Normal, 5);
+        hidden.order_number = Some("AB123456".into());
+        desk.given(&hidden, &[]).await;
+        let user = helpdesk::domain::identity::UserId::parse("US.13491208655302741918").unwrap();
+        let mut identity = Identity::from_key(&customer());
+        identity.user_id = Some(user.clone());
+        identity.username = Some(Username::parse("@elodie").unwrap());
+        desk.store.save_identity(&identity).await.unwrap();
+        desk.store
+            .link(&helpdesk::domain::identity::Handle::User(user), &customer())
+            .await
+            .unwrap();
+
+        for q in [
+            "AB123456",
+            "%23ab123456",
+            "US.13491208655302741918",
+            "%40elodie",
+            "elod",
+            "tk-order",
+        ] {
+            let found = desk.call(ApiRequest::get(&format!("/api/search?q={q}"))).await;
+            assert_eq!(found.status, 200, "{q}: {}", found.body);
+            assert_eq!(ids_of(&found.json()["tickets"]), ["TK-ORDER"], "{q}: {}", found.body);
+        }
+        let by_name = desk.call(ApiRequest::get("/api/search?q=Durand&by=name")).await.json();
+        assert_eq!(
+            ids_of(&by_name["tickets"]),
+            Vec::<&str>::new(),
+            "names match from their start"
+        );
+        let short = desk.call(ApiRequest::get("/api/search?q=e&by=name")).await;
+        assert_eq!(short.status, 400);
+    }
+
+    #[tokio::test]
+    async fn a_customers_history_is_newest_first_and_other_teams_tickets_show_only_their_outline() {
+        let desk = Fixture::new();
+        desk.given(&queued("TK-OLD", "tech", Priority::Normal, 500), &[]).await;
+        desk.given(&queued("TK-NEW", "support", Priority::Normal, 5), &[]).await;
+        let shown = desk.call(ApiRequest::get("/api/tickets/TK-NEW")).await.json();
+        let history = shown["history"].as_str().unwrap().to_owned();
+        let page = desk.call(ApiRequest::get(&history)).await.json();
+        assert_eq!(ids_of(&page["tickets"]), ["TK-NEW", "TK-OLD"]);
+        assert!(page["tickets"][0]["priority"].is_string());
+        assert!(page["tickets"][1].get("priority").is_none(), "{}", page["tickets"][1]);
+    }
+
+    #[tokio::test]
+    async fn canned_responses_are_filled_for_the_ticket_or_say_what_is_missing() {
+        let desk = Fixture::new();
+        let mut t = queued("TK-1", "support", Priority::Normal, 10);
+        t.contact_name = Some("Maria".into());
+        desk.given(&t, &[]).await;
+        let answer = desk.call(ApiRequest::get("/api/canned?ticket=TK-1")).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let responses = answer.json()["responses"].as_array().unwrap().clone();
+        assert!(!responses.is_empty());
+        for r in &responses {
+            let template = r["template"].as_str().unwrap();
+            match r["text"].as_str() {
+                Some(text) => assert!(!text.contains('{'), "{text}"),
+                None => assert!(!r["missing"].as_array().unwrap().is_empty(), "{template}"),
+            }
+        }
+        let with_name = responses
+            .iter()
+            .find(|r| r["template"].as_str().unwrap().contains("{customer_name}"))
+            .expect("a canned response naming the customer");
+        assert!(with_name["text"].as_str().is_none_or(|t| t.contains("Maria")));
+    }
+
+    #[tokio::test]
+    async fn the_openapi_description_is_served_without_sign_in() {
+        let desk = Fixture::new();
+        let answer = desk
+            .call(ApiRequest::get("/api/openapi.json").without_authorizer())
+            .await;
+        assert_eq!(answer.status, 200);
+        let doc = answer.json();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert!(doc["paths"]["/api/tickets/{id}/claim"]["post"].is_object());
     }
 }

@@ -364,10 +364,12 @@ where
     async fn answer(&self, mut conversation: Conversation, identity: &Identity) -> Result<(), BotError> {
         let messages = std::mem::take(&mut conversation.pending);
         let customer = conversation.customer.clone();
-        let ticket_status = match &conversation.ticket_id {
-            Some(id) => self.store.ticket(id).await?.map(|t| t.status),
+        let ticket = match &conversation.ticket_id {
+            Some(id) => self.store.ticket(id).await?,
             None => None,
         };
+        let ticket_status = ticket.as_ref().map(|t| t.status);
+        let ticket_handed_back_at_ms = ticket.as_ref().and_then(|t| t.handed_back_at_ms);
         let vip = self
             .store
             .profile(&customer)
@@ -398,6 +400,7 @@ where
             customer: &customer,
             messages: &messages,
             ticket_status,
+            ticket_handed_back_at_ms,
             vip,
             phone_known: identity.phone.is_some(),
             order,

@@ -34,6 +34,10 @@ pub enum AlertKind {
     SlaBreached,
     /// An assignee stayed silent too long: the ticket went back to the queue.
     TicketReassigned,
+    /// An agent was mentioned (`@lea`) in an internal note.
+    AgentMentioned,
+    /// A ticket was given to an agent.
+    TicketAssigned,
 }
 
 impl AlertKind {
@@ -44,6 +48,8 @@ impl AlertKind {
             AlertKind::SlaWarning => "SlaWarning",
             AlertKind::SlaBreached => "SlaBreached",
             AlertKind::TicketReassigned => "TicketReassigned",
+            AlertKind::AgentMentioned => "AgentMentioned",
+            AlertKind::TicketAssigned => "TicketAssigned",
         }
     }
 }
@@ -70,6 +76,8 @@ pub struct AlertDetail {
     pub trigger: Option<String>,
     /// Why, in a sentence for agents.
     pub reason: Option<String>,
+    /// The agent the notification is for (mentioned, or given the ticket).
+    pub agent: Option<String>,
     /// When it happened, in milliseconds since the epoch.
     pub at_ms: Option<i64>,
     /// A short, already masked excerpt of the customer's last message.
@@ -93,7 +101,24 @@ impl TryFrom<Envelope> for Alert {
             DomainEvent::SlaWarning(_) => AlertKind::SlaWarning,
             DomainEvent::SlaBreached(_) => AlertKind::SlaBreached,
             DomainEvent::TicketReassigned(_) => AlertKind::TicketReassigned,
+            DomainEvent::AgentMentioned(_) => AlertKind::AgentMentioned,
+            DomainEvent::TicketAssigned(_) => AlertKind::TicketAssigned,
             DomainEvent::TicketResolved(_) => return Err(NotNotified(event.kind())),
+        };
+        // Who the notification is for, and by whom (agent names, never a customer's data).
+        let (agent, reason) = match event {
+            DomainEvent::AgentMentioned(e) => (
+                Some(e.agent.clone()),
+                Some(format!("{} mentioned @{} in a note", e.by, e.agent)),
+            ),
+            DomainEvent::TicketAssigned(e) if e.by == e.agent => {
+                (Some(e.agent.clone()), Some(format!("{} took the ticket", e.agent)))
+            }
+            DomainEvent::TicketAssigned(e) => (
+                Some(e.agent.clone()),
+                Some(format!("{} assigned the ticket to @{}", e.by, e.agent)),
+            ),
+            _ => (None, event.reason().map(str::to_owned)),
         };
         let ticket = event.ticket();
         let detail = AlertDetail {
@@ -102,7 +127,8 @@ impl TryFrom<Envelope> for Alert {
             tier: Some(ticket.tier),
             priority: Some(ticket.priority.as_str().to_owned()),
             trigger: event.trigger().map(str::to_owned),
-            reason: event.reason().map(str::to_owned),
+            reason,
+            agent,
             at_ms: Some(ticket.at_ms),
             excerpt: event.excerpt().map(str::to_owned),
             language: ticket.language.clone(),
@@ -118,6 +144,19 @@ impl TryFrom<Envelope> for Alert {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mention_names_the_agent_it_is_for_and_who_wrote_the_note() {
+        let body = r#"{"version":"0","id":"m-1","detail-type":"AgentMentioned","source":"helpdesk.tickets",
+            "detail":{"ticket_id":"TK-1","team":"support","tier":2,"priority":"normal","at_ms":5,
+            "agent":"lea","by":"ana"}}"#;
+
+        let alert: Alert = serde_json::from_str(body).unwrap();
+
+        assert_eq!(alert.kind, AlertKind::AgentMentioned);
+        assert_eq!(alert.detail.agent.as_deref(), Some("lea"));
+        assert_eq!(alert.detail.reason.as_deref(), Some("ana mentioned @lea in a note"));
+    }
 
     #[test]
     fn an_escalation_envelope_as_eventbridge_delivers_it_is_read() {

@@ -51,6 +51,14 @@ impl Summary {
             AlertKind::SlaWarning => format!("SLA deadline near for ticket {ticket_id}"),
             AlertKind::SlaBreached => format!("SLA deadline missed for ticket {ticket_id}"),
             AlertKind::TicketReassigned => format!("Ticket {ticket_id} is back in the {team} queue"),
+            AlertKind::AgentMentioned => format!(
+                "@{} mentioned on ticket {ticket_id}",
+                label(&detail.agent).unwrap_or_else(|| "someone".into())
+            ),
+            AlertKind::TicketAssigned => format!(
+                "Ticket {ticket_id} assigned to @{}",
+                label(&detail.agent).unwrap_or_else(|| "someone".into())
+            ),
         };
         let mut facts = vec![("Team", team)];
         if let Some(priority) = label(&detail.priority) {
@@ -114,6 +122,8 @@ impl Summary {
             AlertKind::SlaWarning => "⏳",
             AlertKind::SlaBreached => "🚨",
             AlertKind::TicketReassigned => "↩️",
+            AlertKind::AgentMentioned => "💬",
+            AlertKind::TicketAssigned => "👤",
         }
     }
 }
@@ -381,6 +391,7 @@ mod tests {
             priority: None,
             trigger: None,
             reason: Some("first response overdue".into()),
+            agent: None,
             at_ms: None,
             excerpt: None,
             language: None,

@@ -21,6 +21,7 @@ use helpdesk::domain::sla::{Deadline, DeadlineKind, Metric, Stage};
 use helpdesk::domain::ticket::{
     CustomerProfile, DeliveryState, DeliveryUpdate, OutboundLink, Priority, Ticket, TicketStatus, TimelineEntry,
 };
+use helpdesk::domain::views::{ListPage, Listing};
 use helpdesk::ports::{DeadlineIndex, DueDeadline, ReportStore, StoreError, TicketReader, TicketStore};
 use lambda_runtime::{Context, LambdaEvent};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -153,13 +154,7 @@ impl<S: TicketStore + DeadlineIndex + ReportStore> Helpdesk<S> {
 const ESCALATED_AT: i64 = T0 + MINUTE;
 
 fn detail_type(event: &DomainEvent) -> &'static str {
-    match event {
-        DomainEvent::TicketEscalated(_) => "TicketEscalated",
-        DomainEvent::SlaWarning(_) => "SlaWarning",
-        DomainEvent::SlaBreached(_) => "SlaBreached",
-        DomainEvent::TicketReassigned(_) => "TicketReassigned",
-        DomainEvent::TicketResolved(_) => "TicketResolved",
-    }
+    event.kind()
 }
 
 /// A record of `tickets.fifo` carrying `command`, in the command's message group.
@@ -233,6 +228,8 @@ fn agent_replied(agent: &str, at_ms: i64) -> TicketCommand {
         agent: agent.into(),
         at_ms,
         idempotency_key: format!("reply.{at_ms}"),
+        body: None,
+        expected_version: None,
     })
 }
 
@@ -332,8 +329,12 @@ impl TicketReader for RacingStore {
         self.table.timeline(id).await
     }
 
-    async fn queue(&self, team: &str, status: TicketStatus, limit: usize) -> Result<Vec<Ticket>, StoreError> {
-        self.table.queue(team, status, limit).await
+    async fn list(&self, listing: &Listing, after: Option<&str>, limit: usize) -> Result<ListPage, StoreError> {
+        self.table.list(listing, after, limit).await
+    }
+
+    async fn count(&self, listing: &Listing) -> Result<u64, StoreError> {
+        self.table.count(listing).await
     }
 
     async fn profile(&self, customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError> {

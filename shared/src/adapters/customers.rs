@@ -5,13 +5,15 @@
 //! (`UNATTRIBUTED#<day>` / `<ms>#<wamid>`, kept whole for admins).
 
 use super::dynamo::DynamoStore;
+use super::dynamo::s;
 use super::keys;
-use crate::domain::identity::{Handle, Identity};
+use crate::domain::identity::{Handle, Identity, Username};
 use crate::domain::ids::CustomerId;
 use crate::domain::inbound::Unattributed;
 use crate::domain::reports::{DateRange, day_of};
 use crate::ports::{IdentityReader, IdentityStore, StoreError, UnattributedStore};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 #[derive(Serialize, Deserialize)]
 struct LinkItem {
@@ -24,6 +26,9 @@ struct LinkItem {
 struct IdentityItem {
     pk: String,
     sk: String,
+    /// The username's entry in the lookup index, when there is a username.
+    #[serde(flatten, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    lookup: Option<HashMap<String, String>>,
     #[serde(flatten)]
     identity: Identity,
 }
@@ -48,6 +53,23 @@ impl IdentityReader for DynamoStore {
         let item: Option<IdentityItem> = self.get(keys::customer_pk(customer), keys::IDENTITY_SK).await?;
         Ok(item.map(|i| i.identity))
     }
+
+    /// The lookup index: identity items carry their username's key.
+    async fn owners_of_username(&self, username: &Username) -> Result<Vec<CustomerId>, StoreError> {
+        let (index, pk_attr, _) = keys::GSI_LOOKUP;
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", pk_attr)
+            .expression_attribute_values(":pk", s(keys::username_pk(username.as_str())));
+        let items: Vec<IdentityItem> = self.query_as(request, 100).await?;
+        let mut owners: Vec<CustomerId> = items.into_iter().map(|i| i.identity.customer).collect();
+        owners.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok(owners)
+    }
 }
 
 impl IdentityStore for DynamoStore {
@@ -61,9 +83,15 @@ impl IdentityStore for DynamoStore {
     }
 
     async fn save_identity(&self, identity: &Identity) -> Result<(), StoreError> {
+        let (_, pk_attr, sk_attr) = keys::GSI_LOOKUP;
+        let lookup = identity
+            .username
+            .as_ref()
+            .map(|u| (keys::username_pk(u.as_str()), identity.customer.as_str().to_owned()));
         self.put(IdentityItem {
             pk: keys::customer_pk(&identity.customer),
             sk: keys::IDENTITY_SK.to_owned(),
+            lookup: lookup.map(|(pk, sk)| HashMap::from([(pk_attr.to_owned(), pk), (sk_attr.to_owned(), sk)])),
             identity: identity.clone(),
         })
         .await

@@ -6,9 +6,8 @@ use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::Pricing;
-use crate::domain::ticket::{
-    CustomerProfile, DeliveryState, DeliveryUpdate, OutboundLink, Ticket, TicketStatus, TimelineEntry,
-};
+use crate::domain::ticket::{CustomerProfile, DeliveryState, DeliveryUpdate, OutboundLink, Ticket, TimelineEntry};
+use crate::domain::views::{ListPage, Listed, Listing};
 use crate::ports::{ConversationStore, FingerprintIndex, StoreError, TicketReader, TicketStore};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -38,10 +37,23 @@ impl DynamoStore {
 struct TicketItem {
     pk: String,
     sk: String,
-    gsi1pk: String,
-    gsi1sk: String,
     #[serde(flatten)]
     ticket: Ticket,
+}
+
+/// A ticket's `META` item with its index attributes (every list it is in).
+fn ticket_item(ticket: Ticket) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(TicketItem {
+        pk: keys::ticket_pk(&ticket.id),
+        sk: keys::TICKET_META_SK.to_owned(),
+        ticket: ticket.clone(),
+    })
+    .map_err(corrupt)?;
+    for (pk_attr, pk, sk_attr, sk) in keys::ticket_index_keys(&ticket) {
+        item.insert(pk_attr.to_owned(), s(pk));
+        item.insert(sk_attr.to_owned(), s(sk));
+    }
+    Ok(item)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -363,18 +375,80 @@ impl TicketReader for DynamoStore {
         Ok(items.into_iter().map(|t| t.entry).collect())
     }
 
-    async fn queue(&self, team: &str, status: TicketStatus, limit: usize) -> Result<Vec<Ticket>, StoreError> {
-        let request = self
+    /// One query of the listing's index, from the position after `after`.
+    async fn list(&self, listing: &Listing, after: Option<&str>, limit: usize) -> Result<ListPage, StoreError> {
+        let ((index, pk_attr, sk_attr), pk, prefix) = keys::listing_key(listing);
+        let mut request = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name(keys::GSI_QUEUE)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", keys::GSI_QUEUE_PK)
-            .expression_attribute_values(":pk", s(keys::queue_pk(team, status)))
+            .index_name(index)
+            .expression_attribute_names("#pk", pk_attr)
+            .expression_attribute_values(":pk", s(pk.clone()))
+            .scan_index_forward(!listing.descending())
             .limit(limit.clamp(1, 100) as i32);
-        let items: Vec<TicketItem> = self.query_as(request, limit).await?;
-        Ok(items.into_iter().map(|t| t.ticket).collect())
+        request = match prefix {
+            Some(prefix) => request
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":prefix", s(prefix)),
+            None => request.key_condition_expression("#pk = :pk"),
+        };
+        if let Some(position) = after {
+            let ticket = keys::ticket_of_position(position)
+                .ok_or_else(|| StoreError::Corrupt(format!("position {position:?} names no ticket")))?;
+            let mut start = key(keys::ticket_pk(&ticket), keys::TICKET_META_SK);
+            start.insert(pk_attr.to_owned(), s(pk));
+            start.insert(sk_attr.to_owned(), s(position));
+            request = request.set_exclusive_start_key(Some(start));
+        }
+        let out = request.send().await.map_err(backend)?;
+        let mut items = Vec::new();
+        for item in out.items.unwrap_or_default() {
+            let position = match item.get(sk_attr) {
+                Some(AttributeValue::S(p)) => p.clone(),
+                _ => return Err(StoreError::Corrupt(format!("an item of {index} without {sk_attr}"))),
+            };
+            let ticket: TicketItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+            items.push(Listed {
+                position,
+                ticket: ticket.ticket,
+            });
+        }
+        Ok(ListPage {
+            items,
+            more: out.last_evaluated_key.is_some_and(|k| !k.is_empty()),
+        })
+    }
+
+    async fn count(&self, listing: &Listing) -> Result<u64, StoreError> {
+        let ((index, pk_attr, sk_attr), pk, prefix) = keys::listing_key(listing);
+        let mut total = 0u64;
+        let mut start = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .expression_attribute_names("#pk", pk_attr)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .set_exclusive_start_key(start);
+            request = match &prefix {
+                Some(prefix) => request
+                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                    .expression_attribute_names("#sk", sk_attr)
+                    .expression_attribute_values(":prefix", s(prefix.clone())),
+                None => request.key_condition_expression("#pk = :pk"),
+            };
+            let out = request.send().await.map_err(backend)?;
+            total += out.count.max(0) as u64;
+            match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+                Some(next) => start = Some(next),
+                None => return Ok(total),
+            }
+        }
     }
 }
 
@@ -412,14 +486,7 @@ impl TicketStore for DynamoStore {
     ) -> Result<(), StoreError> {
         let mut stored = ticket.clone();
         stored.version = expected_version.unwrap_or(0) + 1;
-        let item: Item = serde_dynamo::to_item(TicketItem {
-            pk: keys::ticket_pk(&ticket.id),
-            sk: keys::TICKET_META_SK.to_owned(),
-            gsi1pk: keys::queue_pk(&ticket.team, ticket.status),
-            gsi1sk: keys::queue_sk(ticket.priority, ticket.created_at_ms, &ticket.id),
-            ticket: stored,
-        })
-        .map_err(corrupt)?;
+        let item = ticket_item(stored)?;
         let mut entries: Vec<&TimelineEntry> = entries.iter().collect();
         loop {
             if entries.is_empty() {

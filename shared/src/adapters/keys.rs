@@ -2,7 +2,8 @@
 //! table is spelled here and nowhere else.
 
 use crate::domain::ids::{CustomerId, TicketId};
-use crate::domain::ticket::{Priority, TicketStatus};
+use crate::domain::ticket::{Priority, Ticket, TicketStatus};
+use crate::domain::views::{Listing, name_key, normalise_order};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -147,6 +148,118 @@ pub const DEADLINE_FIRST_CLAIMED: &str = "first_claimed_ms";
 pub const SWEEP_PK: &str = "SLA#SWEEP";
 pub const SWEEP_SK: &str = "CURSOR";
 pub const SWEEP_MINUTE: &str = "minute";
+
+/// The workspace's lists, each a sparse index over tickets' `META` items
+/// (DynamoDB keeps them as tickets are saved; nothing else writes them):
+/// `gsi1` a team's queue per status (above), `gsi3` an agent's assigned
+/// tickets `AGENT#<name>`, `gsi4` a customer's tickets `HIST#<customer>`,
+/// `gsi5` lookups `ORDER#<number>` (and `USERNAME#<name>` on identity items),
+/// `gsi6` names `NAME#<first letter>` / `<name>#<ticket>`, `gsi7` a team's
+/// tickets at risk `RISK#<team>`, `gsi8` those waiting on the customer `WAIT#<team>`.
+pub const GSI_OWNER: (&str, &str, &str) = ("gsi3", "gsi3pk", "gsi3sk");
+pub const GSI_HISTORY: (&str, &str, &str) = ("gsi4", "gsi4pk", "gsi4sk");
+pub const GSI_LOOKUP: (&str, &str, &str) = ("gsi5", "gsi5pk", "gsi5sk");
+pub const GSI_NAME: (&str, &str, &str) = ("gsi6", "gsi6pk", "gsi6sk");
+pub const GSI_RISK: (&str, &str, &str) = ("gsi7", "gsi7pk", "gsi7sk");
+pub const GSI_WAITING: (&str, &str, &str) = ("gsi8", "gsi8pk", "gsi8sk");
+/// Every index of the table: (name, partition attribute, sort attribute).
+pub const INDEXES: [(&str, &str, &str); 8] = [
+    (GSI_QUEUE, GSI_QUEUE_PK, GSI_QUEUE_SK),
+    (GSI_DUE, GSI_DUE_PK, GSI_DUE_SK),
+    GSI_OWNER,
+    GSI_HISTORY,
+    GSI_LOOKUP,
+    GSI_NAME,
+    GSI_RISK,
+    GSI_WAITING,
+];
+
+/// A resolved ticket in its team's resolved queue: by resolution time (read newest first).
+pub fn resolved_sk(resolved_at_ms: i64, ticket: &TicketId) -> String {
+    format!("{resolved_at_ms:013}#{}", ticket.as_str())
+}
+fn created_sk(t: &Ticket) -> String {
+    format!("{:013}#{}", t.created_at_ms, t.id.as_str())
+}
+fn name_pk(name: &str) -> String {
+    format!("NAME#{}", name.chars().next().unwrap_or('_'))
+}
+/// A username in the lookup index (on the customer's identity item).
+pub fn username_pk(username: &str) -> String {
+    format!("USERNAME#{}", username.to_lowercase())
+}
+
+/// Where a listing is read: index (name, partition attribute, sort
+/// attribute), partition, and the prefix its sort keys start with.
+pub fn listing_key(l: &Listing) -> ((&'static str, &'static str, &'static str), String, Option<String>) {
+    match l {
+        Listing::Queue { team, status } => ((GSI_QUEUE, GSI_QUEUE_PK, GSI_QUEUE_SK), queue_pk(team, *status), None),
+        Listing::Assignee { agent } => (GSI_OWNER, format!("AGENT#{agent}"), None),
+        Listing::AtRisk { team } => (GSI_RISK, format!("RISK#{team}"), None),
+        Listing::Waiting { team } => (GSI_WAITING, format!("WAIT#{team}"), None),
+        Listing::Customer { customer } => (GSI_HISTORY, format!("HIST#{}", customer.as_str()), None),
+        Listing::Order { number } => (GSI_LOOKUP, format!("ORDER#{number}"), None),
+        Listing::Name { prefix } => (GSI_NAME, name_pk(prefix), Some(prefix.clone())),
+    }
+}
+
+/// The ticket a position (a listing's sort key) ends with.
+pub fn ticket_of_position(position: &str) -> Option<TicketId> {
+    TicketId::parse(position.rsplit('#').next()?).ok()
+}
+
+/// The index entries of a ticket's `META` item: (partition attribute, value,
+/// sort attribute, value) for each list the ticket is in.
+pub fn ticket_index_keys(t: &Ticket) -> Vec<(&'static str, String, &'static str, String)> {
+    let queue = queue_sk(t.priority, t.created_at_ms, &t.id);
+    let mut keys = vec![
+        (
+            GSI_QUEUE_PK,
+            queue_pk(&t.team, t.status),
+            GSI_QUEUE_SK,
+            match (t.status, t.resolved_at_ms) {
+                (TicketStatus::Resolved, Some(at)) => resolved_sk(at, &t.id),
+                _ => queue.clone(),
+            },
+        ),
+        (
+            GSI_HISTORY.1,
+            format!("HIST#{}", t.customer.as_str()),
+            GSI_HISTORY.2,
+            created_sk(t),
+        ),
+    ];
+    if let (TicketStatus::Assigned, Some(agent)) = (t.status, &t.assignee) {
+        keys.push((GSI_OWNER.1, format!("AGENT#{agent}"), GSI_OWNER.2, queue.clone()));
+    }
+    if let Some(number) = t.order_number.as_deref().map(normalise_order).filter(|n| !n.is_empty()) {
+        keys.push((GSI_LOOKUP.1, format!("ORDER#{number}"), GSI_LOOKUP.2, created_sk(t)));
+    }
+    if let Some(name) = name_key(t) {
+        keys.push((
+            GSI_NAME.1,
+            name_pk(&name),
+            GSI_NAME.2,
+            format!("{name}#{}", t.id.as_str()),
+        ));
+    }
+    if t.at_risk() {
+        keys.push((GSI_RISK.1, format!("RISK#{}", t.team), GSI_RISK.2, queue.clone()));
+    }
+    if t.waiting_on_customer() {
+        keys.push((GSI_WAITING.1, format!("WAIT#{}", t.team), GSI_WAITING.2, queue));
+    }
+    keys
+}
+
+/// A ticket's position in `l` (its sort key in the listing's index).
+pub fn listing_position(l: &Listing, t: &Ticket) -> Option<String> {
+    let (index, pk, _) = listing_key(l);
+    ticket_index_keys(t)
+        .into_iter()
+        .find(|(attr, value, _, _)| *attr == index.1 && *value == pk)
+        .map(|(_, _, _, sk)| sk)
+}
 
 /// KPI aggregates: `REPORT#<yyyy-mm-dd>` / `<team>#<priority>`, counters added
 /// as events happen; `FACT#<fact id>` / `FACT` marks a fact as counted, so a

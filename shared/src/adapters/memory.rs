@@ -9,15 +9,16 @@ use super::s3::{MAX_PRESIGN_TTL, S3Error};
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
 use crate::domain::events::DomainEvent;
-use crate::domain::identity::{Address, Handle, Identity};
+use crate::domain::identity::{Address, Handle, Identity, Username};
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::Unattributed;
 use crate::domain::outbound::OutboundBody;
 use crate::domain::reports::{AggregateRow, Counters, DateRange, ReportFact, day_of};
 use crate::domain::sla::{Deadline, DeadlineKind};
 use crate::domain::ticket::{
-    CustomerProfile, DeliveryState, DeliveryUpdate, OutboundLink, Priority, Ticket, TicketStatus, TimelineEntry,
+    CustomerProfile, DeliveryState, DeliveryUpdate, OutboundLink, Priority, Ticket, TimelineEntry,
 };
+use crate::domain::views::{ListPage, Listed, Listing};
 use crate::domain::vision::VisionReport;
 use crate::ports::{
     BoxError, Clock, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher, FingerprintIndex,
@@ -329,16 +330,38 @@ impl TicketReader for MemoryStore {
             .unwrap_or_default())
     }
 
-    async fn queue(&self, team: &str, status: TicketStatus, limit: usize) -> Result<Vec<Ticket>, StoreError> {
+    async fn list(&self, listing: &Listing, after: Option<&str>, limit: usize) -> Result<ListPage, StoreError> {
         let tables = self.call()?;
-        let mut queued: Vec<(String, &Ticket)> = tables
+        let descending = listing.descending();
+        let mut listed: Vec<Listed> = tables
             .tickets
             .values()
-            .filter(|t| t.team == team && t.status == status)
-            .map(|t| (keys::queue_sk(t.priority, t.created_at_ms, &t.id), t))
+            .filter(|t| listing.holds(t))
+            .filter_map(|t| {
+                keys::listing_position(listing, t).map(|position| Listed {
+                    position,
+                    ticket: t.clone(),
+                })
+            })
+            .filter(|l| match after {
+                None => true,
+                Some(a) if descending => l.position.as_str() < a,
+                Some(a) => l.position.as_str() > a,
+            })
             .collect();
-        queued.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(queued.into_iter().take(limit).map(|(_, t)| t.clone()).collect())
+        listed.sort_by(|a, b| {
+            let order = a.position.cmp(&b.position);
+            if descending { order.reverse() } else { order }
+        });
+        let limit = limit.clamp(1, 100);
+        let more = listed.len() > limit;
+        listed.truncate(limit);
+        Ok(ListPage { items: listed, more })
+    }
+
+    async fn count(&self, listing: &Listing) -> Result<u64, StoreError> {
+        let tables = self.call()?;
+        Ok(tables.tickets.values().filter(|t| listing.holds(t)).count() as u64)
     }
 
     async fn profile(&self, customer: &CustomerId) -> Result<Option<CustomerProfile>, StoreError> {
@@ -546,6 +569,22 @@ impl IdentityReader for MemoryStore {
 
     async fn identity(&self, customer: &CustomerId) -> Result<Option<Identity>, StoreError> {
         Ok(self.call()?.identities.get(customer).cloned())
+    }
+
+    async fn owners_of_username(&self, username: &Username) -> Result<Vec<CustomerId>, StoreError> {
+        let mut owners: Vec<CustomerId> = self
+            .call()?
+            .identities
+            .values()
+            .filter(|i| {
+                i.username
+                    .as_ref()
+                    .is_some_and(|u| u.as_str().eq_ignore_ascii_case(username.as_str()))
+            })
+            .map(|i| i.customer.clone())
+            .collect();
+        owners.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok(owners)
     }
 }
 

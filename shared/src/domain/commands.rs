@@ -29,6 +29,77 @@ pub enum TicketCommand {
     RecordCsat(RecordCsat),
     RecordCsatComment(RecordCsatComment),
     RecordEcho(RecordEcho),
+    AgentAction(AgentAction),
+}
+
+/// What an agent does to a ticket in the workspace, besides answering the
+/// customer: take it, give it to someone, leave a note, reopen it, sort it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentAction {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    /// Who did it.
+    pub agent: String,
+    pub at_ms: i64,
+    /// The request's idempotency key: the same request is applied once.
+    pub request_id: String,
+    /// The ticket version the agent acted on (`If-Match`): a ticket changed
+    /// since is left as it is, and the timeline says why.
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+    pub action: Action,
+}
+
+/// One workspace action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// The agent takes the ticket.
+    Claim,
+    /// A lead gives the ticket to an agent.
+    Assign {
+        to: String,
+    },
+    /// Back to the team's queue, nobody's.
+    Unassign,
+    /// Back to the bot (tier 1, on the desk's default team).
+    HandBack {
+        team: String,
+    },
+    /// An internal note, never sent to the customer; `mentions` are notified.
+    Note {
+        text: String,
+        mentions: Vec<String>,
+    },
+    /// A resolved ticket is worked again, by the agent who reopens it.
+    Reopen,
+    SetPriority {
+        priority: Priority,
+    },
+    SetCategory {
+        category: String,
+    },
+    /// Labels added and removed (lower case).
+    Tag {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Claim => "claim",
+            Action::Assign { .. } => "assign",
+            Action::Unassign => "unassign",
+            Action::HandBack { .. } => "hand_back",
+            Action::Note { .. } => "note",
+            Action::Reopen => "reopen",
+            Action::SetPriority { .. } => "set_priority",
+            Action::SetCategory { .. } => "set_category",
+            Action::Tag { .. } => "tag",
+        }
+    }
 }
 
 /// A message the business sent from the WhatsApp Business app (an echo): kept
@@ -193,6 +264,13 @@ pub struct AgentReplied {
     pub agent: String,
     pub at_ms: i64,
     pub idempotency_key: String,
+    /// What the agent sends: the decider sends it only if the ticket can take
+    /// it (not resolved, not changed since `expected_version`, the 24-hour
+    /// window open for free-form messages), so a refused reply is never sent.
+    #[serde(default)]
+    pub body: Option<OutboundBody>,
+    #[serde(default)]
+    pub expected_version: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -288,6 +366,7 @@ impl TicketCommand {
             RecordCsat(c) => &c.customer,
             RecordCsatComment(c) => &c.customer,
             RecordEcho(c) => &c.customer,
+            AgentAction(c) => &c.customer,
             RecordStatus(c) => match &c.recipient {
                 Some(customer) => customer,
                 None => return fifo_key(&c.wamid),
@@ -305,7 +384,7 @@ impl TicketCommand {
             RecordSendFailure(c) => format!("fail:{}", c.idempotency_key),
             RecordStatus(c) => format!("st:{}:{}", c.status, c.wamid),
             Escalate(c) => format!("esc:{}:{}", c.ticket_id, c.cause),
-            AgentReplied(c) => format!("agent:{}", c.idempotency_key),
+            AgentReplied(c) => format!("agent:{}:{}", c.ticket_id, c.idempotency_key),
             Resolve(c) => format!("res:{}:{}", c.ticket_id, c.request_id),
             Transfer(c) => format!("xfer:{}:{}", c.ticket_id, c.request_id),
             ReturnToBot(c) => format!("back:{}:{}", c.ticket_id, c.cause),
@@ -322,6 +401,7 @@ impl TicketCommand {
             RecordCsat(c) => format!("csat:{}", c.wamid),
             RecordCsatComment(c) => format!("csat-comment:{}", c.wamid),
             RecordEcho(c) => format!("echo:{}", c.wamid),
+            AgentAction(c) => format!("act:{}:{}:{}", c.ticket_id, c.action.name(), c.request_id),
         })
     }
 
@@ -344,6 +424,7 @@ impl TicketCommand {
             RecordCsat(_) => "record_csat",
             RecordCsatComment(_) => "record_csat_comment",
             RecordEcho(_) => "record_echo",
+            AgentAction(_) => "agent_action",
         }
     }
 }

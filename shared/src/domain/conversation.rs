@@ -71,6 +71,10 @@ pub struct Conversation {
     pub ticket_id: Option<TicketId>,
     #[serde(default)]
     pub mode: Mode,
+    /// When the bot last handed the customer to humans: a hand-back by an
+    /// agent after it gives the customer to the bot again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handed_at_ms: Option<i64>,
     #[serde(default, flatten)]
     pub step: Step,
     #[serde(default)]
@@ -109,6 +113,7 @@ impl Conversation {
             pending: Vec::new(),
             ticket_id: None,
             mode: Mode::Bot,
+            handed_at_ms: None,
             step: Step::Menu,
             failed_replies: 0,
             recent_wamids: Vec::new(),

@@ -1,9 +1,10 @@
 //! The desk configuration: teams and their calendars, routing by category, the
-//! menu, the knowledge base, keyword lists per language and the escalation
-//! thresholds. Parsed from TOML once at init and validated; every error names
-//! the field and says what is wrong.
+//! menu, the knowledge base, keyword lists per language, the escalation
+//! thresholds and the agents' canned responses. Parsed from TOML once at init
+//! and validated; every error names the field and says what is wrong.
 
 use crate::domain::calendar::{BusinessCalendar, CalendarSpec};
+use crate::domain::canned::{self, CannedResponse};
 use crate::domain::i18n::{Catalog, Lang};
 use crate::domain::media::QualityThresholds;
 use crate::domain::outbound::{MAX_BUTTON_TITLE, MAX_BUTTONS};
@@ -47,6 +48,9 @@ pub struct DeskConfig {
     pub media: MediaConfig,
     /// Service levels: policies, warning, escalation levels, surveys.
     pub sla: SlaConfig,
+    /// Agents' canned responses (`[[canned]]`), one entry per id and language.
+    #[serde(default)]
+    pub canned: Vec<CannedResponse>,
 }
 
 /// What the media function does with photos.
@@ -596,6 +600,8 @@ impl Desk {
             .sla
             .check(&team_tiers)
             .map_err(|(field, why)| invalid(field, why))?;
+        let team_ids: Vec<&str> = teams.keys().map(String::as_str).collect();
+        canned::check(&config.canned, &team_ids)?;
         Ok(Desk {
             config,
             teams,
@@ -713,9 +719,33 @@ impl Desk {
     pub fn faq(&self, id: &str) -> Option<&FaqEntry> {
         self.config.faq.iter().find(|e| e.id == id)
     }
+
+    /// The canned responses `team` may use matching `query`, in `language` or
+    /// else the desk's default language, best first (see [`canned::search`]).
+    pub fn search_canned(&self, team: &str, language: Lang, query: &str) -> Vec<&CannedResponse> {
+        canned::search(
+            &self.config.canned,
+            team,
+            language,
+            self.config.desk.default_language,
+            query,
+        )
+    }
+
+    /// The canned response `id` as `team` may use it, in `language` or else
+    /// the desk's default language (see [`canned::find`]).
+    pub fn canned_response(&self, id: &str, team: &str, language: Lang) -> Option<&CannedResponse> {
+        canned::find(
+            &self.config.canned,
+            id,
+            team,
+            language,
+            self.config.desk.default_language,
+        )
+    }
 }
 
-fn check_id(field: &str, id: &str) -> Result<(), DeskConfigError> {
+pub(crate) fn check_id(field: &str, id: &str) -> Result<(), DeskConfigError> {
     let ok = !id.is_empty()
         && id.len() <= 40
         && id

@@ -114,6 +114,27 @@ pub struct TicketResolved {
     pub ticket: TicketRef,
 }
 
+/// An agent was named (`@ana`) in an internal note: they are told where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentMentioned {
+    #[serde(flatten)]
+    pub ticket: TicketRef,
+    /// Who is mentioned.
+    pub agent: String,
+    /// Who wrote the note.
+    pub by: String,
+}
+
+/// A ticket was given to an agent (claimed, assigned by a lead, reopened).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketAssigned {
+    #[serde(flatten)]
+    pub ticket: TicketRef,
+    pub agent: String,
+    /// Who gave it (the agent themselves for a claim).
+    pub by: String,
+}
+
 /// Every event the helpdesk publishes. The variant name is the `detail-type`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "detail-type", content = "detail")]
@@ -123,21 +144,32 @@ pub enum DomainEvent {
     SlaBreached(SlaBreached),
     TicketReassigned(TicketReassigned),
     TicketResolved(TicketResolved),
+    AgentMentioned(AgentMentioned),
+    TicketAssigned(TicketAssigned),
 }
 
 impl DomainEvent {
     /// Every `detail-type`, in declaration order.
-    pub const KINDS: [&'static str; 5] = [
+    pub const KINDS: [&'static str; 7] = [
         "TicketEscalated",
         "SlaWarning",
         "SlaBreached",
         "TicketReassigned",
         "TicketResolved",
+        "AgentMentioned",
+        "TicketAssigned",
     ];
 
     /// The `detail-type`s the team is notified about (Slack, Teams): what the
     /// template's notify rule lets through to the notifier.
-    pub const NOTIFIED: [&'static str; 4] = ["TicketEscalated", "SlaWarning", "SlaBreached", "TicketReassigned"];
+    pub const NOTIFIED: [&'static str; 6] = [
+        "TicketEscalated",
+        "SlaWarning",
+        "SlaBreached",
+        "TicketReassigned",
+        "AgentMentioned",
+        "TicketAssigned",
+    ];
 
     /// The `detail-type`.
     pub fn kind(&self) -> &'static str {
@@ -147,6 +179,8 @@ impl DomainEvent {
             DomainEvent::SlaBreached(_) => "SlaBreached",
             DomainEvent::TicketReassigned(_) => "TicketReassigned",
             DomainEvent::TicketResolved(_) => "TicketResolved",
+            DomainEvent::AgentMentioned(_) => "AgentMentioned",
+            DomainEvent::TicketAssigned(_) => "TicketAssigned",
         }
     }
 
@@ -157,6 +191,8 @@ impl DomainEvent {
             DomainEvent::SlaBreached(e) => &e.ticket,
             DomainEvent::TicketReassigned(e) => &e.ticket,
             DomainEvent::TicketResolved(e) => &e.ticket,
+            DomainEvent::AgentMentioned(e) => &e.ticket,
+            DomainEvent::TicketAssigned(e) => &e.ticket,
         }
     }
 
@@ -167,6 +203,8 @@ impl DomainEvent {
             DomainEvent::SlaWarning(e) => Some(&e.trigger),
             DomainEvent::SlaBreached(e) => Some(&e.trigger),
             DomainEvent::TicketReassigned(e) => Some(&e.trigger),
+            DomainEvent::AgentMentioned(_) => Some("mention"),
+            DomainEvent::TicketAssigned(_) => Some("assigned"),
             DomainEvent::TicketResolved(_) => None,
         }
     }
@@ -178,7 +216,7 @@ impl DomainEvent {
             DomainEvent::SlaWarning(e) => Some(&e.reason),
             DomainEvent::SlaBreached(e) => Some(&e.reason),
             DomainEvent::TicketReassigned(e) => Some(&e.reason),
-            DomainEvent::TicketResolved(_) => None,
+            DomainEvent::AgentMentioned(_) | DomainEvent::TicketAssigned(_) | DomainEvent::TicketResolved(_) => None,
         }
     }
 
@@ -260,6 +298,16 @@ mod tests {
                 previous_assignee: Some("ana".into()),
             }),
             DomainEvent::TicketResolved(TicketResolved { ticket: ticket() }),
+            DomainEvent::AgentMentioned(AgentMentioned {
+                ticket: ticket(),
+                agent: "lea".into(),
+                by: "ana".into(),
+            }),
+            DomainEvent::TicketAssigned(TicketAssigned {
+                ticket: ticket(),
+                agent: "ana".into(),
+                by: "lea".into(),
+            }),
         ];
         for e in &events {
             match e {
@@ -267,7 +315,9 @@ mod tests {
                 | DomainEvent::SlaWarning(_)
                 | DomainEvent::SlaBreached(_)
                 | DomainEvent::TicketReassigned(_)
-                | DomainEvent::TicketResolved(_) => {}
+                | DomainEvent::TicketResolved(_)
+                | DomainEvent::AgentMentioned(_)
+                | DomainEvent::TicketAssigned(_) => {}
             }
         }
         events

@@ -3,6 +3,7 @@
 pub mod attachment;
 pub mod bot;
 pub mod calendar;
+pub mod canned;
 pub mod commands;
 pub mod conversation;
 pub mod desk;
@@ -21,4 +22,5 @@ pub mod sla;
 pub mod ticket;
 pub mod tickets;
 pub mod triggers;
+pub mod views;
 pub mod vision;

@@ -157,6 +157,12 @@ impl OutboundBody {
     }
 
     /// Checks the Cloud API's limits, so a bad message fails where it is made.
+    /// Whether it reaches the customer only inside the 24-hour window
+    /// (everything but a template).
+    pub fn needs_window(&self) -> bool {
+        !matches!(self, OutboundBody::Template { .. } | OutboundBody::MarkRead { .. })
+    }
+
     pub fn validate(&self) -> Result<(), OutboundError> {
         match self {
             OutboundBody::Text { body } => limit("text body", body, MAX_TEXT),

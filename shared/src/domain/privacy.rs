@@ -1,8 +1,12 @@
-//! Keeps personal data out of logs: a customer appears as a keyed hash.
+//! Keeps personal data out of logs (a customer appears as a keyed hash), out
+//! of notifications (long digit runs masked) and payment-card numbers out of
+//! the stored timeline (masked to their last four digits).
 
 use crate::domain::ids::CustomerId;
+use crate::domain::ticket::TimelineEntry;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The key of the customer references (derived from a deployment secret, so
@@ -167,5 +171,315 @@ mod excerpt_tests {
         let e = excerpt(&"word ".repeat(40));
         assert_eq!(e.chars().count(), 80);
         assert!(e.ends_with('…'));
+    }
+}
+
+/// What a masked payment-card number starts with; the card's last four
+/// digits follow, so `4111 1111 1111 1111` becomes `•••• 1111`.
+pub const CARD_MASK_PREFIX: &str = "•••• ";
+
+/// Fewest and most digits of a payment-card number (ISO/IEC 7812).
+const CARD_DIGITS: std::ops::RangeInclusive<usize> = 13..=19;
+
+/// Replaces every payment-card number in `text` with [`CARD_MASK_PREFIX`]
+/// and its last four digits (`•••• 1111`); the rest of the text is kept
+/// byte for byte, and borrowed back when there is no card in it.
+///
+/// A card number is 13 to 19 digits that pass the Luhn check and do not start
+/// with `0`, written in one piece (`4111111111111111`) or in groups joined by
+/// one space or one dash (`4111 1111 1111 1111`, `3782-822463-10005`; a
+/// no-break, thin or narrow no-break space and the Unicode hyphens and en dash
+/// count too). Within a longer run of groups, the longest card-like stretch of
+/// whole groups is masked, so a code written after the number
+/// (`4111 1111 1111 1111 123`) does not hide it. Arabic-Indic, Persian,
+/// Devanagari and full-width digits count as digits; the kept four are the
+/// customer's own characters.
+///
+/// Left as they are: 12 digits or fewer; an unbroken run of 20 or more
+/// digits (a reference, not a card); numbers that fail Luhn (most order and
+/// phone numbers); and a number led by `+` (an international phone number,
+/// `+33 6 12 34 56 78`).
+pub fn mask_card_numbers(text: &str) -> Cow<'_, str> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let byte_at = |k: usize| chars.get(k).map_or(text.len(), |&(b, _)| b);
+    let is_digit = |k: usize| chars.get(k).and_then(|&(_, c)| digit_value(c)).is_some();
+    let mut out = String::new();
+    let mut copied = 0; // bytes of `text` already in `out`
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_digit(i) {
+            i += 1;
+            continue;
+        }
+        let phone = i > 0 && chars[i - 1].1 == '+';
+        // The run: groups of digits (char ranges) joined by one separator.
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut j = i;
+        loop {
+            let start = j;
+            while is_digit(j) {
+                j += 1;
+            }
+            groups.push((start, j));
+            if chars.get(j).is_some_and(|&(_, c)| is_card_separator(c)) && is_digit(j + 1) {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let mut a = 0;
+        while a < groups.len() {
+            let card = if a == 0 && phone {
+                None
+            } else {
+                card_end(&chars, &groups, a)
+            };
+            let Some(b) = card else {
+                a += 1;
+                continue;
+            };
+            let (start, end) = (groups[a].0, groups[b - 1].1);
+            out.push_str(&text[copied..byte_at(start)]);
+            out.push_str(CARD_MASK_PREFIX);
+            let mut last_four: Vec<char> = chars[start..end]
+                .iter()
+                .rev()
+                .map(|&(_, c)| c)
+                .filter(|&c| digit_value(c).is_some())
+                .take(4)
+                .collect();
+            last_four.reverse();
+            out.extend(last_four);
+            copied = byte_at(end);
+            a = b;
+        }
+        i = j;
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// The end (exclusive) of the longest stretch of whole groups from `from`
+/// that is a card number.
+fn card_end(chars: &[(usize, char)], groups: &[(usize, usize)], from: usize) -> Option<usize> {
+    (from + 1..=groups.len()).rev().find(|&to| {
+        let digits: Vec<u32> = groups[from..to]
+            .iter()
+            .flat_map(|&(s, e)| chars[s..e].iter().filter_map(|&(_, c)| digit_value(c)))
+            .collect();
+        CARD_DIGITS.contains(&digits.len()) && digits[0] != 0 && luhn_valid(&digits)
+    })
+}
+
+/// The Luhn (mod 10) check: from the right, every second digit is doubled
+/// (less 9 when above 9); the sum must be a multiple of 10.
+fn luhn_valid(digits: &[u32]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(k, &d)| match (k % 2 == 1, d * 2) {
+            (true, twice) if twice > 9 => twice - 9,
+            (true, twice) => twice,
+            (false, _) => d,
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// The value of a decimal digit: ASCII, Arabic-Indic, Persian (extended
+/// Arabic-Indic), Devanagari or full-width.
+fn digit_value(c: char) -> Option<u32> {
+    let zero = match c {
+        '0'..='9' => '0',
+        '\u{0660}'..='\u{0669}' => '\u{0660}',
+        '\u{06F0}'..='\u{06F9}' => '\u{06F0}',
+        '\u{0966}'..='\u{096F}' => '\u{0966}',
+        '\u{FF10}'..='\u{FF19}' => '\u{FF10}',
+        _ => return None,
+    };
+    Some(c as u32 - zero as u32)
+}
+
+/// What may join two groups of a card number: one space (plain, no-break,
+/// thin, narrow no-break) or one dash (hyphen-minus, hyphens, en dash).
+fn is_card_separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\u{00A0}' | '\u{2009}' | '\u{202F}' | '-' | '\u{2010}' | '\u{2011}' | '\u{2013}'
+    )
+}
+
+/// Masks the card numbers ([`mask_card_numbers`]) in every string of a JSON
+/// value, however deeply nested (a WhatsApp message's `text.body`, a Flow's
+/// answers). Object keys, numbers and the value's shape are left as they are.
+pub fn mask_cards_in_value(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            let masked = match mask_card_numbers(s) {
+                Cow::Owned(masked) => Some(masked),
+                Cow::Borrowed(_) => None,
+            };
+            if let Some(masked) = masked {
+                *s = masked;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_cards_in_value),
+        Value::Object(fields) => fields.values_mut().for_each(mask_cards_in_value),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// Masks the card numbers in what a timeline entry says: its summary, the
+/// raw message, its structured data and its delivery error.
+pub fn mask_cards_in_entry(entry: &mut TimelineEntry) {
+    if let Cow::Owned(masked) = mask_card_numbers(&entry.summary) {
+        entry.summary = masked;
+    }
+    if let Some(error) = &mut entry.delivery_error
+        && let Cow::Owned(masked) = mask_card_numbers(error)
+    {
+        *error = masked;
+    }
+    for value in [&mut entry.message, &mut entry.data].into_iter().flatten() {
+        mask_cards_in_value(value);
+    }
+}
+
+#[cfg(test)]
+mod card_tests {
+    use super::{mask_card_numbers, mask_cards_in_entry, mask_cards_in_value};
+    use crate::domain::outbound::Author;
+    use crate::domain::ticket::{Direction, TimelineEntry};
+    use serde_json::json;
+    use std::borrow::Cow;
+
+    fn masked(text: &str) -> String {
+        mask_card_numbers(text).into_owned()
+    }
+
+    #[test]
+    fn visa_mastercard_and_amex_test_numbers_are_masked_in_any_grouping() {
+        for (card, last_four) in [
+            ("4111111111111111", "1111"),
+            ("4111 1111 1111 1111", "1111"),
+            ("4111-1111-1111-1111", "1111"),
+            ("4242 4242 4242 4242", "4242"),
+            ("5555555555554444", "4444"),
+            ("5105-1051-0510-5100", "5100"),
+            ("378282246310005", "0005"),
+            ("3782 822463 10005", "0005"),
+            ("3714-496353-98431", "8431"),
+            ("4222222222222", "2222"),
+            ("6011 0009 9013 9424", "9424"),
+        ] {
+            assert_eq!(
+                masked(&format!("my card is {card}, thanks")),
+                format!("my card is •••• {last_four}, thanks"),
+                "{card}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_that_are_not_cards_are_left_as_they_are() {
+        for text in [
+            "card 4111 1111 1111 1112 declined", // fails Luhn
+            "call me on +33 6 12 34 56 78",
+            "or +49 1512 3456787",       // 13 digits that pass Luhn, but led by +
+            "order 411111111111 please", // 12 digits
+            "ref 41111111111111111111",  // 20 digits in one piece
+            "ref 0000 0000 0000 0000",   // passes Luhn, but no card starts with 0
+            "order #123456 of 2024-05-01, 3 items",
+        ] {
+            assert!(
+                matches!(mask_card_numbers(text), Cow::Borrowed(t) if t == text),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_cards_in_one_text_are_both_masked() {
+        assert_eq!(
+            masked("old 4111 1111 1111 1111, new 5555-5555-5555-4444."),
+            "old •••• 1111, new •••• 4444."
+        );
+        // Even written as one run of groups.
+        assert_eq!(masked("4111 1111 1111 1111 5555 5555 5555 4444"), "•••• 1111 •••• 4444");
+    }
+
+    #[test]
+    fn a_code_after_the_number_does_not_hide_the_card() {
+        assert_eq!(masked("4111 1111 1111 1111 123"), "•••• 1111 123");
+        assert_eq!(masked("order 12-4111111111111111"), "order 12-•••• 1111");
+    }
+
+    #[test]
+    fn unicode_text_and_digits_around_a_card_are_kept_exactly() {
+        assert_eq!(
+            masked("¿Mi tarjeta? 4111\u{a0}1111\u{a0}1111\u{a0}1111 🙏 gracias"),
+            "¿Mi tarjeta? •••• 1111 🙏 gracias"
+        );
+        assert_eq!(masked("بطاقتي ٤١١١ ١١١١ ١١١١ ١١١١ شكرا"), "بطاقتي •••• ١١١١ شكرا");
+        assert_eq!(masked("ｶｰﾄﾞ４１１１１１１１１１１１１１１１"), "ｶｰﾄﾞ•••• １１１１");
+    }
+
+    #[test]
+    fn masking_twice_changes_nothing_more() {
+        let once = masked("4111 1111 1111 1111 and 378282246310005");
+        assert!(matches!(mask_card_numbers(&once), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_card_inside_a_json_message_is_masked_and_the_rest_kept() {
+        let mut message = json!({
+            "from": "15551230001",
+            "id": "wamid.HBgLMTU1NTEyMzAwMDEVAgASGBQzQUZG",
+            "timestamp": "1718000000",
+            "type": "text",
+            "text": {"body": "pay with 4111-1111-1111-1111 for order 123456"},
+            "list": ["5555555555554444", 4111111111111111_u64, null, true],
+        });
+        mask_cards_in_value(&mut message);
+        assert_eq!(
+            message,
+            json!({
+                "from": "15551230001",
+                "id": "wamid.HBgLMTU1NTEyMzAwMDEVAgASGBQzQUZG",
+                "timestamp": "1718000000",
+                "type": "text",
+                "text": {"body": "pay with •••• 1111 for order 123456"},
+                "list": ["•••• 4444", 4111111111111111_u64, null, true],
+            })
+        );
+    }
+
+    #[test]
+    fn an_entry_s_summary_message_data_and_error_are_masked() {
+        let mut entry = TimelineEntry {
+            id: "wamid.1".into(),
+            at_ms: 1,
+            direction: Direction::Inbound,
+            author: Author::Customer,
+            kind: "text".into(),
+            summary: "card 4111111111111111".into(),
+            message: Some(json!({"text": {"body": "card 4111111111111111"}})),
+            delivery: None,
+            delivery_error: Some("refused 5555555555554444".into()),
+            data: Some(json!({"card": "5555 5555 5555 4444"})),
+            withdrawn: false,
+            pricing: None,
+        };
+        mask_cards_in_entry(&mut entry);
+        assert_eq!(entry.id, "wamid.1");
+        assert_eq!(entry.summary, "card •••• 1111");
+        assert_eq!(entry.message, Some(json!({"text": {"body": "card •••• 1111"}})));
+        assert_eq!(entry.delivery_error.as_deref(), Some("refused •••• 4444"));
+        assert_eq!(entry.data, Some(json!({"card": "•••• 4444"})));
     }
 }

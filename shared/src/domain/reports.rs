@@ -59,6 +59,8 @@ counters! {
     sla_breaches,
     /// Tickets taken back from a silent assignee.
     reassigned,
+    /// Resolved tickets agents reopened.
+    reopened,
     /// Satisfaction scores: how many, their sum, and their distribution.
     csat_count,
     csat_sum,

@@ -204,6 +204,17 @@ pub struct Ticket {
     /// Messages the desk sent on this ticket (each one is billed since 2026-10-01).
     #[serde(default)]
     pub messages_sent: u32,
+    /// Free labels agents put on the ticket (lower case, filterable).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// When an agent last handed the ticket back to the bot: the bot answers
+    /// the customer again from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handed_back_at_ms: Option<i64>,
+    /// When the latest internal note was written (a note changes the ticket,
+    /// so its version moves and others see it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_note_at_ms: Option<i64>,
     /// Optimistic concurrency: bumped by every save.
     #[serde(default)]
     pub version: u64,
@@ -216,6 +227,10 @@ pub enum TransitionError {
     Resolved(TicketId),
     #[error("tier must be 2 or 3 for an escalation, not {0}")]
     BadTier(u8),
+    #[error("ticket {0} is with the bot; escalate or transfer it to a team first")]
+    WithBot(TicketId),
+    #[error("ticket {0} is not resolved")]
+    NotResolved(TicketId),
 }
 
 impl Ticket {
@@ -244,6 +259,9 @@ impl Ticket {
             sla: None,
             csat: None,
             messages_sent: 0,
+            tags: Vec::new(),
+            handed_back_at_ms: None,
+            last_note_at_ms: None,
             version: 0,
         }
     }
@@ -335,6 +353,97 @@ impl Ticket {
         true
     }
 
+    /// An agent takes the ticket (claims it, or a lead assigns it to them)
+    /// without answering yet: the owed response stays owed. Returns whether
+    /// the assignee changed.
+    pub fn assign(&mut self, agent: &str, at_ms: i64) -> Result<bool, TransitionError> {
+        match self.status {
+            TicketStatus::Resolved => return Err(TransitionError::Resolved(self.id.clone())),
+            TicketStatus::Bot => return Err(TransitionError::WithBot(self.id.clone())),
+            TicketStatus::Queued | TicketStatus::Assigned => {}
+        }
+        if self.assignee.as_deref() == Some(agent) {
+            return Ok(false);
+        }
+        self.status = TicketStatus::Assigned;
+        self.assignee = Some(agent.to_owned());
+        self.touch(at_ms);
+        Ok(true)
+    }
+
+    /// An agent hands the ticket back to the bot (tier 1, on `team`): the
+    /// bot answers the customer again. Returns whether it moved.
+    pub fn hand_back(&mut self, team: &str, at_ms: i64) -> Result<bool, TransitionError> {
+        match self.status {
+            TicketStatus::Resolved => Err(TransitionError::Resolved(self.id.clone())),
+            TicketStatus::Bot => Ok(false),
+            TicketStatus::Queued | TicketStatus::Assigned => {
+                self.status = TicketStatus::Bot;
+                self.tier = 1;
+                self.team = team.to_owned();
+                self.assignee = None;
+                self.handed_back_at_ms = Some(at_ms);
+                self.touch(at_ms);
+                Ok(true)
+            }
+        }
+    }
+
+    /// An internal note was written at `at_ms`: the same note again changes nothing.
+    pub fn noted(&mut self, at_ms: i64) {
+        self.last_note_at_ms = Some(at_ms);
+        self.touch(at_ms);
+    }
+
+    /// A resolved ticket is worked again: back in its team's queue, or with
+    /// `agent` when they take it at once.
+    pub fn reopen(&mut self, agent: Option<&str>, at_ms: i64) -> Result<(), TransitionError> {
+        if self.status != TicketStatus::Resolved {
+            return Err(TransitionError::NotResolved(self.id.clone()));
+        }
+        self.status = match agent {
+            Some(_) => TicketStatus::Assigned,
+            None => TicketStatus::Queued,
+        };
+        self.tier = self.tier.max(2);
+        self.assignee = agent.map(str::to_owned);
+        self.resolved_at_ms = None;
+        self.resolved_by = None;
+        self.touch(at_ms);
+        Ok(())
+    }
+
+    /// When WhatsApp's 24-hour customer service window closes (free-form
+    /// messages reach the customer only until then; templates after).
+    pub fn window_closes_at_ms(&self) -> Option<i64> {
+        self.last_customer_message_at_ms
+            .map(|last| last + crate::domain::tickets::WINDOW_MS)
+    }
+
+    /// Whether free-form messages may still reach the customer at `at_ms`.
+    pub fn window_open(&self, at_ms: i64) -> bool {
+        self.window_closes_at_ms().is_some_and(|closes| at_ms < closes)
+    }
+
+    /// Open with humans, and a running clock already warned or breached.
+    pub fn at_risk(&self) -> bool {
+        self.status.human_owned()
+            && self.sla.as_ref().is_some_and(|sla| {
+                sla.clocks
+                    .iter()
+                    .any(|c| c.running_since_ms.is_some() && (c.warned_at_ms.is_some() || c.breached_at_ms.is_some()))
+            })
+    }
+
+    /// An agent answered last: the ticket waits on the customer.
+    pub fn waiting_on_customer(&self) -> bool {
+        self.status == TicketStatus::Assigned
+            && self
+                .sla
+                .as_ref()
+                .is_some_and(|sla| sla.waiting_on_customer_since_ms.is_some())
+    }
+
     /// Whether a person (not only the bot) worked on it: escalated, at
     /// tier 2 or 3, or answered by an agent.
     pub fn reached_a_human(&self) -> bool {
@@ -396,6 +505,8 @@ pub enum Direction {
     Inbound,
     Outbound,
     Event,
+    /// Between agents only (a note): never sent to the customer.
+    Internal,
 }
 
 /// One line of a ticket's history. `id` is the wamid for messages.

@@ -102,6 +102,7 @@ impl Reply<'_> {
             .collect::<Vec<_>>()
             .join("; ");
         conversation.mode = Mode::Human;
+        conversation.handed_at_ms = Some(self.turn.now.as_millisecond());
         conversation.step = Step::Menu;
         conversation.failed_replies = 0;
         let text = texts_of(self.turn.messages);
@@ -168,6 +169,25 @@ mod tests {
                 .iter()
                 .any(|c| matches!(c, TicketCommand::SetCustomerLanguage(SetCustomerLanguage { language, .. }) if language == "fr"))
         );
+    }
+
+    #[test]
+    fn a_ticket_an_agent_handed_back_gets_the_bot_again_but_a_pending_handoff_does_not() {
+        let mut chat = Chat::new();
+        chat.say("I want to talk to an agent");
+        assert_eq!(chat.conversation.mode, Mode::Human);
+        let handed = chat.conversation.handed_at_ms.unwrap();
+
+        // The escalation is not applied yet: the ticket still reads `bot`.
+        chat.status = Some(TicketStatus::Bot);
+        let waiting = chat.say("hello?");
+        assert!(waiting.replies.is_empty(), "{:?}", waiting.replies);
+
+        // An agent hands it back after the handoff: the bot answers again.
+        chat.handed_back_at_ms = Some(handed + 60_000);
+        let back = chat.say("hi");
+        assert_eq!(chat.conversation.mode, Mode::Bot);
+        assert_eq!(back.replies.len(), 1);
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct Turn<'a> {
     pub messages: &'a [InboundMessage],
     /// The stored status of the conversation's ticket, if any.
     pub ticket_status: Option<TicketStatus>,
+    /// When an agent last handed that ticket back to the bot.
+    pub ticket_handed_back_at_ms: Option<i64>,
     /// The customer's tier on their profile.
     pub vip: bool,
     /// The helpdesk knows the customer's phone (a team that needs it asks otherwise).
@@ -73,6 +75,17 @@ pub struct Outcome {
     pub replies: Vec<OutboundRequest>,
     /// Files the customer sent, for the media function.
     pub media: Vec<MediaJob>,
+}
+
+/// An agent gave the ticket back to the bot after the bot's latest handoff.
+/// (Right after a handoff the ticket still reads `bot` until `tickets` applies
+/// the escalation: that is not a hand-back.)
+fn handed_back(conversation: &Conversation, turn: &Turn<'_>) -> bool {
+    conversation.mode == Mode::Human
+        && turn.ticket_status == Some(TicketStatus::Bot)
+        && turn
+            .ticket_handed_back_at_ms
+            .is_some_and(|back| conversation.handed_at_ms.is_none_or(|handed| back > handed))
 }
 
 /// The order number the bot needs looked up before it can answer, if any.
@@ -159,6 +172,10 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
 
     if turn.ticket_status.is_some_and(TicketStatus::human_owned) {
         conversation.mode = Mode::Human;
+    } else if handed_back(&conversation, turn) {
+        conversation.mode = Mode::Bot;
+        conversation.step = Step::Menu;
+        conversation.failed_replies = 0;
     }
     if conversation.mode == Mode::Human {
         // A customer still waiting in the queue may go back to the bot.

@@ -2,18 +2,50 @@
 //! owed response is met) and resolve it (the clocks end, the resolution is
 //! counted, and the customer is asked to rate the help).
 
-use super::{DecideError, Decision, Figure, Loaded, Measure, Rules, change, csat};
+use super::{DecideError, Decision, Figure, Loaded, Measure, Rules, change, csat, window_open};
 use crate::domain::commands::{AgentReplied, Resolve};
 use crate::domain::events::{DomainEvent, TicketRef, TicketResolved};
 use crate::domain::outbound::Author;
 use crate::domain::reports::Counters;
+use crate::domain::ticket::{Ticket, TicketStatus};
 
 /// An agent answered the customer: they own the ticket, and the first (or
-/// next) response is met. A resolved ticket takes no answer.
+/// next) response is met. The answer is sent from here, so one the ticket
+/// cannot take — resolved, changed since the agent's version, a free-form
+/// message after the 24-hour window — is never sent, and the timeline says why.
 pub(super) fn replied(loaded: &Loaded, c: &AgentReplied, rules: &Rules<'_>) -> Result<Decision, DecideError> {
     change(loaded, &c.ticket_id, None, |t, fx| {
+        let refusal = if t.status == TicketStatus::Resolved {
+            Some("the ticket is resolved".to_owned())
+        } else if let Some(reason) = stale(t, c.expected_version) {
+            Some(reason)
+        } else if c.body.as_ref().is_some_and(|b| b.needs_window()) && !window_open(t, c.at_ms) {
+            Some("the 24-hour window is closed: only a template reaches the customer".to_owned())
+        } else {
+            None
+        };
+        if let Some(why) = refusal {
+            if c.body.is_some() {
+                fx.entry(
+                    format!("reply_refused.{}", c.idempotency_key),
+                    c.at_ms,
+                    Author::Agent(c.agent.clone()),
+                    "reply_refused",
+                    format!("{}'s reply was not sent: {why}", c.agent),
+                );
+            }
+            return;
+        }
         if t.agent_replied(&c.agent, c.at_ms).is_err() {
             return;
+        }
+        if let Some(body) = &c.body {
+            fx.send_for_agent(
+                t,
+                &c.agent,
+                format!("agent:{}:{}", t.id, c.idempotency_key),
+                body.clone(),
+            );
         }
         let ctx = rules.sla_context(t);
         if let Some(sla) = &mut t.sla {
@@ -69,6 +101,14 @@ pub(super) fn resolve(loaded: &Loaded, c: &Resolve, rules: &Rules<'_>) -> Result
     })
 }
 
+/// Why an action on version `expected` cannot apply to `t`: someone changed
+/// the ticket in between.
+pub(super) fn stale(t: &Ticket, expected: Option<u64>) -> Option<String> {
+    expected
+        .filter(|v| *v != t.version)
+        .map(|v| format!("the ticket changed since version {v} (now {})", t.version))
+}
+
 /// The figure of a satisfaction score, per team.
 pub(super) fn csat_measure(team: &str, score: u8) -> Measure {
     Measure {
@@ -99,7 +139,53 @@ mod tests {
             agent: agent.into(),
             at_ms,
             idempotency_key: format!("k{at_ms}"),
+            body: None,
+            expected_version: None,
         })
+    }
+
+    fn reply_with(text: &str, at_ms: i64, expected_version: Option<u64>) -> TicketCommand {
+        TicketCommand::AgentReplied(AgentReplied {
+            ticket_id: ticket_id(),
+            customer: customer(),
+            agent: "ana".into(),
+            at_ms,
+            idempotency_key: format!("k{at_ms}"),
+            body: Some(OutboundBody::text(text)),
+            expected_version,
+        })
+    }
+
+    #[test]
+    fn an_agents_reply_is_sent_by_the_decision_that_gives_them_the_ticket() {
+        let mut t = queued_ticket(0);
+        t.last_customer_message_at_ms = Some(0);
+
+        let d = decide(&loaded(Some(t)), &reply_with("On it", 60_000, None), &rules()).unwrap();
+
+        let out = sent(&d);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].author, Author::Agent("ana".into()));
+        assert_eq!(out[0].body, OutboundBody::text("On it"));
+        assert_eq!(out[0].idempotency_key, format!("agent:{}:k60000", ticket_id()));
+        assert_eq!(d.ticket.unwrap().assignee.as_deref(), Some("ana"));
+    }
+
+    #[test]
+    fn a_reply_on_a_changed_ticket_or_after_the_window_is_not_sent_and_the_timeline_says_why() {
+        let mut t = queued_ticket(0);
+        t.last_customer_message_at_ms = Some(0);
+        t.version = 4;
+
+        let stale = decide(&loaded(Some(t.clone())), &reply_with("late", 60_000, Some(3)), &rules()).unwrap();
+        assert!(sent(&stale).is_empty() && stale.ticket.is_none());
+        assert_eq!(entry_kinds(&stale), ["reply_refused"]);
+
+        let day = 24 * 60 * 60_000;
+        let closed = decide(&loaded(Some(t)), &reply_with("hello?", day + 1, Some(4)), &rules()).unwrap();
+        assert!(sent(&closed).is_empty());
+        let why: Vec<_> = closed.entries().map(|e| e.summary.clone()).collect();
+        assert!(why[0].contains("24-hour window"), "{why:?}");
     }
 
     fn resolve(by: Author, at_ms: i64) -> TicketCommand {

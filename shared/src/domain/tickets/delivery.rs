@@ -7,6 +7,7 @@
 use super::{DecideError, Decision, Effect, Figure, Loaded, Measure, change};
 use crate::domain::commands::{RecordOutbound, RecordSendFailure, RecordStatus};
 use crate::domain::outbound::{Author, OutboundBody};
+use crate::domain::privacy::mask_cards_in_entry;
 use crate::domain::reports::{Counters, ReportFact, day_of};
 use crate::domain::ticket::{
     DeliveryState, DeliveryUpdate, Direction, OutboundLink, Priority, TicketStatus, TimelineEntry,
@@ -181,7 +182,7 @@ fn outbound_entry(
         OutboundBody::Template { .. } => "template",
         OutboundBody::MarkRead { .. } => "read",
     };
-    TimelineEntry {
+    let mut entry = TimelineEntry {
         id,
         at_ms,
         direction: Direction::Outbound,
@@ -194,7 +195,10 @@ fn outbound_entry(
         data: None,
         withdrawn: false,
         pricing: None,
-    }
+    };
+    // Some of these entries are appended without `Effects`: masked here.
+    mask_cards_in_entry(&mut entry);
+    entry
 }
 
 #[cfg(test)]

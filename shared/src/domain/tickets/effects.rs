@@ -5,6 +5,7 @@
 use super::{Effect, Figure, Measure};
 use crate::domain::events::DomainEvent;
 use crate::domain::outbound::{Author, OutboundBody, OutboundRequest};
+use crate::domain::privacy::mask_cards_in_entry;
 use crate::domain::reports::{Counters, ReportFact, day_of};
 use crate::domain::sla::{ClockOutcome, Deadline, Metric};
 use crate::domain::ticket::{Direction, Ticket, TimelineEntry};
@@ -49,12 +50,16 @@ impl Effects {
         }
     }
 
-    /// An event on the ticket's timeline (escalated, resolved, SLA warning…).
+    /// An event on the ticket's timeline (escalated, resolved, SLA warning…),
+    /// card numbers masked as [`Self::timeline`] does.
     pub fn entry(&mut self, id: String, at_ms: i64, author: Author, kind: &str, summary: String) {
-        self.entries.push(event_entry(id, at_ms, author, kind, summary));
+        self.timeline(event_entry(id, at_ms, author, kind, summary));
     }
 
-    pub fn timeline(&mut self, entry: TimelineEntry) {
+    /// An entry for the ticket's timeline. Payment-card numbers in what it
+    /// says are masked here, before anything stores or shows it.
+    pub fn timeline(&mut self, mut entry: TimelineEntry) {
+        mask_cards_in_entry(&mut entry);
         self.entries.push(entry);
     }
 
@@ -103,6 +108,18 @@ impl Effects {
             customer: t.customer.clone(),
             phone_number_id: t.phone_number_id.clone(),
             author: Author::System,
+            body,
+        });
+    }
+
+    /// A message an agent wrote, sent under the request's key.
+    pub fn send_for_agent(&mut self, t: &Ticket, agent: &str, idempotency_key: String, body: OutboundBody) {
+        self.outbound.push(OutboundRequest {
+            idempotency_key,
+            ticket_id: t.id.clone(),
+            customer: t.customer.clone(),
+            phone_number_id: t.phone_number_id.clone(),
+            author: Author::Agent(agent.to_owned()),
             body,
         });
     }

@@ -9,6 +9,7 @@ use super::{DecideError, Decision, Effect, Loaded, Rules, change};
 use crate::domain::commands::{AttachMedia, RecordEcho, RecordInbound, SetCustomerLanguage, SetCustomerTier};
 use crate::domain::inbound::MessageContent;
 use crate::domain::outbound::Author;
+use crate::domain::privacy::mask_cards_in_entry;
 use crate::domain::reports::Counters;
 use crate::domain::ticket::{CustomerProfile, Direction, Ticket, TicketStatus, TimelineEntry};
 
@@ -88,13 +89,16 @@ fn data_of(message_type: &str, message: &serde_json::Value) -> Option<serde_json
 
 /// The entry as it stays once the customer withdrew it: where and when, not what.
 fn withdrawn(original: &TimelineEntry) -> TimelineEntry {
-    TimelineEntry {
+    let mut entry = TimelineEntry {
         summary: "[withdrawn by the customer]".into(),
         message: None,
         data: None,
         withdrawn: true,
         ..original.clone()
-    }
+    };
+    // Replaced without `Effects`: nothing kept from the original may show a card.
+    mask_cards_in_entry(&mut entry);
+    entry
 }
 
 /// A message the business sent from the WhatsApp Business app: on the
@@ -167,13 +171,15 @@ pub(super) fn set_tier(loaded: &Loaded, c: &SetCustomerTier) -> Decision {
 /// A file the media function checked, stored and analysed (or refused).
 pub(super) fn attach_media(c: &AttachMedia) -> Decision {
     let attachment = c.attachment.as_ref();
-    let entry = super::effects::event_entry(
+    let mut entry = super::effects::event_entry(
         format!("media.{}", attachment.wamid),
         attachment.at_ms,
         Author::System,
         "attachment",
         attachment.summary(),
     );
+    // Appended without `Effects`: masked here (a caption may hold a card number).
+    mask_cards_in_entry(&mut entry);
     Decision::effects(vec![
         Effect::SaveAttachment {
             ticket: c.ticket_id.clone(),
@@ -323,6 +329,34 @@ mod tests {
         c.message_type = message["type"].as_str().unwrap_or_default().to_owned();
         c.message = message;
         TicketCommand::RecordInbound(c)
+    }
+
+    #[test]
+    fn a_card_number_a_customer_sends_is_stored_masked_and_the_order_number_kept() {
+        let text = "order 123456: pay with 4111 1111 1111 1111 please";
+        let TicketCommand::RecordInbound(mut c) = inbound_of(
+            "wamid.C",
+            1_000,
+            serde_json::json!({"type": "text", "text": {"body": text}}),
+        ) else {
+            unreachable!("inbound builds a RecordInbound")
+        };
+        c.summary = text.into();
+        let command = TicketCommand::RecordInbound(c);
+        let masked = "order 123456: pay with •••• 1111 please";
+
+        // Opening the ticket, joining it, and a redelivery completing the entry.
+        let opened = decide(&loaded(None), &command, &rules()).unwrap();
+        let joined = decide(&loaded(Some(ticket())), &command, &rules()).unwrap();
+        let redelivered = decide(&loaded(Some(saved(opened.ticket.clone().unwrap()))), &command, &rules()).unwrap();
+
+        for d in [&opened, &joined, &redelivered] {
+            let entries: Vec<_> = d.entries().collect();
+            assert_eq!(entries.len(), 1);
+            assert_eq!(entries[0].summary, masked);
+            assert_eq!(entries[0].message.as_ref().unwrap()["text"]["body"], masked);
+            assert!(!format!("{:?}", d.effects).contains("4111 1111"));
+        }
     }
 
     #[test]

@@ -17,6 +17,9 @@ mod effects;
 mod escalation;
 mod intake;
 mod sla;
+mod workspace;
+
+pub use workspace::{MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS};
 
 use crate::domain::attachment::MediaAttachment;
 use crate::domain::commands::TicketCommand;
@@ -111,6 +114,7 @@ pub fn needs(command: &TicketCommand) -> Needs {
         SlaDue(c) => ticket(&c.ticket_id),
         RecordCsat(c) => ticket(&c.ticket_id),
         RecordCsatComment(c) => ticket(&c.ticket_id),
+        AgentAction(c) => ticket(&c.ticket_id),
         SetCustomerLanguage(c) => Needs {
             ticket: c.ticket_id.clone(),
             profile: Some(c.customer.clone()),
@@ -269,6 +273,7 @@ pub fn decide(loaded: &Loaded, command: &TicketCommand, rules: &Rules<'_>) -> Re
         RecordCsatComment(c) => csat::comment(loaded, c),
         RecordOutbound(c) => delivery::accepted(loaded, c),
         RecordEcho(c) => intake::record_echo(loaded, c),
+        AgentAction(c) => workspace::act(loaded, c, rules),
         RecordSendFailure(c) => Ok(delivery::refused(c)),
         RecordStatus(c) => Ok(delivery::status(loaded, c)),
     }
@@ -316,8 +321,7 @@ fn change(
 
 /// Whether free-form messages may still reach the customer at `at_ms`.
 fn window_open(t: &Ticket, at_ms: i64) -> bool {
-    t.last_customer_message_at_ms
-        .is_some_and(|last| at_ms - last < WINDOW_MS)
+    t.window_open(at_ms)
 }
 
 #[cfg(test)]

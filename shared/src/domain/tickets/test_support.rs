@@ -115,6 +115,8 @@ pub fn answered_ticket(at_ms: i64) -> Ticket {
         agent: "ana".into(),
         at_ms: at_ms + 5 * 60_000,
         idempotency_key: "k".into(),
+        body: None,
+        expected_version: None,
     });
     let d = decide(&loaded(Some(queued_ticket(at_ms))), &reply, &rules()).unwrap();
     saved(d.ticket.unwrap())

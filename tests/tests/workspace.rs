@@ -1,0 +1,224 @@
+//! A day in the agent workspace, through the whole local helpdesk: two agents
+//! and a lead work a customer's tickets through the agent API alone, with the
+//! customer on the WhatsApp simulator.
+
+use helpdesk_tests::{Helpdesk, eventually, text_of};
+use serde_json::{Value, json};
+
+const CUSTOMER: &str = "15551240001";
+
+/// The customer asks for an agent from the menu; answers the ticket id.
+async fn asks_for_an_agent(desk: &Helpdesk, token: &str, seen: usize) -> anyhow::Result<String> {
+    desk.customer_taps(CUSTOMER, "menu.agent", "Talk to an agent").await?;
+    desk.inbox_of_at_least(CUSTOMER, seen + 1).await?;
+    let ticket = eventually("the ticket in the support queue", || async {
+        let (_, list) = desk
+            .api("GET", Some(token), "/api/tickets?view=unassigned&team=support", None)
+            .await?;
+        Ok(list["tickets"].get(0).cloned())
+    })
+    .await?;
+    Ok(ticket["id"].as_str().unwrap().to_owned())
+}
+
+fn kinds(ticket: &Value) -> Vec<String> {
+    ticket["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn two_agents_and_a_lead_work_a_customers_tickets_through_the_api() -> anyhow::Result<()> {
+    let desk = Helpdesk::start().await?;
+    let ana = desk.token("ana", "support").await?;
+    let bob = desk.token("bob", "support").await?;
+    let lea = desk.token("lea", "support,leads").await?;
+
+    // A first ticket, answered and resolved.
+    desk.customer_says(CUSTOMER, "hello").await?;
+    desk.inbox_of_at_least(CUSTOMER, 1).await?;
+    let first = asks_for_an_agent(&desk, &ana, 1).await?;
+    let reply = json!({"text": "Hello, how can I help?"});
+    let (status, _) = desk
+        .api("POST", Some(&ana), &format!("/api/tickets/{first}/reply"), Some(reply))
+        .await?;
+    assert_eq!(status, 202);
+    desk.inbox_of_at_least(CUSTOMER, 3).await?;
+    desk.api("POST", Some(&ana), &format!("/api/tickets/{first}/resolve"), None)
+        .await?;
+    desk.ticket_where(&ana, &first, |t| t["ticket"]["status"] == "resolved")
+        .await?;
+    let seen = desk.inbox_of_at_least(CUSTOMER, 4).await?.len(); // the survey
+
+    // The customer comes back about an order, and asks for an agent again.
+    desk.customer_says(CUSTOMER, "hi again").await?;
+    desk.inbox_of_at_least(CUSTOMER, seen + 1).await?;
+    desk.customer_taps(CUSTOMER, "menu.order_status", "Order status")
+        .await?;
+    desk.inbox_of_at_least(CUSTOMER, seen + 2).await?;
+    desk.customer_says(CUSTOMER, "#AB-1234").await?;
+    desk.inbox_of_at_least(CUSTOMER, seen + 3).await?;
+    let second = asks_for_an_agent(&desk, &ana, seen + 3).await?;
+    assert_ne!(second, first);
+
+    // Ana claims it on the version she read.
+    let (status, shown) = desk
+        .api("GET", Some(&ana), &format!("/api/tickets/{second}"), None)
+        .await?;
+    assert_eq!(status, 200);
+    let version = shown["version"].as_u64().unwrap();
+    let claim = desk
+        .http
+        .post(format!("{}/api/tickets/{second}/claim", desk.runner.http_url))
+        .bearer_auth(&ana)
+        .header("If-Match", format!("\"{version}\""))
+        .send()
+        .await?;
+    assert_eq!(claim.status(), 202);
+    desk.ticket_where(&ana, &second, |t| t["ticket"]["assignee"] == "ana")
+        .await?;
+
+    // Bob replies on the version he read before the claim: refused, with what changed.
+    let stale = desk
+        .http
+        .post(format!("{}/api/tickets/{second}/reply", desk.runner.http_url))
+        .bearer_auth(&bob)
+        .header("If-Match", format!("\"{version}\""))
+        .json(&json!({"text": "I can help!"}))
+        .send()
+        .await?;
+    assert_eq!(stale.status(), 412);
+    let refused: Value = stale.json().await?;
+    assert_eq!(refused["code"], "ticket_changed");
+    assert_eq!(refused["current"]["ticket"]["assignee"], "ana");
+
+    // A note mentioning the lead reaches the team's channels, never the customer.
+    let note = json!({"text": "@lea the customer may want a refund"});
+    let (status, _) = desk
+        .api("POST", Some(&ana), &format!("/api/tickets/{second}/notes"), Some(note))
+        .await?;
+    assert_eq!(status, 202);
+    let mention = eventually("the mention notification", || async {
+        let posts = desk.notifications().await?;
+        Ok(posts.into_iter().find(|p| {
+            let body = p["body"].to_string();
+            body.contains(&second) && body.contains("@lea")
+        }))
+    })
+    .await?;
+    assert_eq!(mention["team"], "support");
+
+    // Ana answers; the customer gets it.
+    let before = desk.inbox(CUSTOMER).await?.len();
+    let (status, _) = desk
+        .api(
+            "POST",
+            Some(&ana),
+            &format!("/api/tickets/{second}/reply"),
+            Some(json!({"text": "Your parcel AB-1234 left our warehouse today."})),
+        )
+        .await?;
+    assert_eq!(status, 202);
+    let inbox = desk.inbox_of_at_least(CUSTOMER, before + 1).await?;
+    assert!(text_of(inbox.last().unwrap()).contains("AB-1234"));
+    assert!(
+        inbox.iter().all(|m| !text_of(m).contains("refund")),
+        "a note reached the customer"
+    );
+
+    // Search by the customer's business-scoped id and by the order number.
+    let user_id = desk.user_id_of(CUSTOMER).await?;
+    let (_, by_id) = desk
+        .api("GET", Some(&bob), &format!("/api/search?q={user_id}"), None)
+        .await?;
+    let ids: Vec<&str> = by_id["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [second.as_str(), first.as_str()], "{by_id}");
+    let (_, by_order) = desk.api("GET", Some(&bob), "/api/search?q=AB-1234", None).await?;
+    assert_eq!(by_order["by"], "order");
+    assert_eq!(by_order["tickets"][0]["id"], second.as_str());
+
+    // The ticket links the customer's history, which lists the first ticket.
+    let (_, shown) = desk
+        .api("GET", Some(&lea), &format!("/api/tickets/{second}"), None)
+        .await?;
+    let (_, history) = desk
+        .api("GET", Some(&lea), shown["history"].as_str().unwrap(), None)
+        .await?;
+    assert_eq!(history["tickets"][1]["id"], first.as_str());
+
+    // The lead gives it to Bob; he resolves it; Ana reopens it.
+    let (status, _) = desk
+        .api(
+            "POST",
+            Some(&ana),
+            &format!("/api/tickets/{second}/assign"),
+            Some(json!({"agent": "bob"})),
+        )
+        .await?;
+    assert_eq!(status, 403, "assigning others is for leads");
+    let (status, _) = desk
+        .api(
+            "POST",
+            Some(&lea),
+            &format!("/api/tickets/{second}/assign"),
+            Some(json!({"agent": "bob"})),
+        )
+        .await?;
+    assert_eq!(status, 202);
+    desk.ticket_where(&bob, &second, |t| t["ticket"]["assignee"] == "bob")
+        .await?;
+    desk.api("POST", Some(&bob), &format!("/api/tickets/{second}/resolve"), None)
+        .await?;
+    desk.ticket_where(&bob, &second, |t| t["ticket"]["status"] == "resolved")
+        .await?;
+    let (status, _) = desk
+        .api("POST", Some(&ana), &format!("/api/tickets/{second}/reopen"), None)
+        .await?;
+    assert_eq!(status, 202);
+    let reopened = desk
+        .ticket_where(&ana, &second, |t| {
+            t["ticket"]["status"] == "assigned" && t["ticket"]["assignee"] == "ana"
+        })
+        .await?;
+    let (_, first_again) = desk
+        .api("POST", Some(&ana), &format!("/api/tickets/{first}/reopen"), None)
+        .await?;
+    assert_eq!(first_again["code"], "newer_ticket");
+
+    // Every step is on the timeline, the note marked internal.
+    let steps = kinds(&reopened);
+    for step in ["escalated", "assigned", "note", "resolved", "reopened"] {
+        assert!(steps.iter().any(|k| k == step), "{step} missing from {steps:?}");
+    }
+    let note = reopened["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "note")
+        .unwrap();
+    assert_eq!(note["direction"], "internal");
+    assert_eq!(note["data"]["mentions"], json!(["lea"]));
+
+    // After 24 hours of silence only a template reaches the customer.
+    desk.advance_clock(25 * 60).await?;
+    let (status, closed) = desk
+        .api(
+            "POST",
+            Some(&ana),
+            &format!("/api/tickets/{second}/reply"),
+            Some(json!({"text": "Any news?"})),
+        )
+        .await?;
+    assert_eq!((status, closed["code"].as_str()), (409, Some("window_closed")));
+
+    desk.stop().await;
+    Ok(())
+}
