@@ -355,8 +355,9 @@ def describe(
         if not name:
             raise StackError(f"function {logical} was not created by moto")
         config = lam.get_function_configuration(FunctionName=name)
+        # Lambda's variables are strings; moto keeps a Number parameter's Ref as a number.
         env = {
-            var: queue_urls.get(value, value)
+            var: str(queue_urls.get(value, value))
             for var, value in config.get("Environment", {}).get("Variables", {}).items()
         }
 

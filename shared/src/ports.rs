@@ -3,8 +3,10 @@
 //! matches its IAM policy and unit tests can use in-memory implementations.
 
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
+use crate::domain::audit::AuditRecord;
 use crate::domain::conversation::Conversation;
 use crate::domain::events::DomainEvent;
+use crate::domain::feed::Change;
 use crate::domain::identity::{Address, Handle, Identity, Username};
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::Unattributed;
@@ -105,8 +107,9 @@ pub trait TicketStore: TicketReader {
     /// exist yet), storing `version + 1`, together with `entries` on its
     /// timeline: all or nothing, so no reader sees an entry whose ticket change
     /// is not saved. An entry already stored is kept as it is (a redelivered
-    /// command's entry; its delivery state may have moved on). `Conflict` when
-    /// the version does not match (nothing is written).
+    /// command's entry; its delivery state may have moved on). The change
+    /// goes on the change feed in the same write. `Conflict` when the version
+    /// does not match (nothing is written).
     async fn save_ticket(
         &self,
         ticket: &Ticket,
@@ -185,6 +188,15 @@ pub trait ReportStore: Send + Sync {
     async fn record_fact(&self, fact: &ReportFact) -> Result<bool, StoreError>;
     /// The aggregates of the days from `from` to `to` (inclusive, `2026-11-21`).
     async fn aggregates(&self, from: &str, to: &str) -> Result<Vec<AggregateRow>, StoreError>;
+    /// The per-agent aggregates of the days from `from` to `to` (inclusive),
+    /// in day and agent order: the counters of the facts about an agent,
+    /// added (once per fact, with the team aggregate) by
+    /// [`ReportStore::record_fact`].
+    async fn agent_aggregates(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<crate::domain::reports::AgentAggregateRow>, StoreError>;
 }
 
 /// The bot's conversation state: one per customer and business number. Only
@@ -226,6 +238,28 @@ pub trait UnattributedStore: Send + Sync {
     async fn keep(&self, message: &Unattributed) -> Result<(), StoreError>;
     /// Those received on the days from `from` to `to` (inclusive, `2026-11-21`), oldest first.
     async fn unattributed(&self, from: &str, to: &str) -> Result<Vec<Unattributed>, StoreError>;
+}
+
+/// The change feed (written with every ticket save, see
+/// [`TicketStore::save_ticket`]).
+pub trait ChangeFeed: Send + Sync {
+    /// Changes after position `after` (or from `from_ms` without one) up to
+    /// `upto_ms` inclusive, in position order; at most `limit`.
+    async fn changes(
+        &self,
+        after: Option<&str>,
+        from_ms: i64,
+        upto_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Change>, StoreError>;
+}
+
+/// The workspace's audit trail (written by the agent API).
+pub trait AuditLog: Send + Sync {
+    /// Keeps one record (idempotent by its time, agent and request id).
+    async fn record_audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
+    /// The records of the days from `from` to `to` (inclusive, `2026-11-21`), oldest first.
+    async fn audit_trail(&self, from: &str, to: &str) -> Result<Vec<AuditRecord>, StoreError>;
 }
 
 /// Hands an item to a queue that delivers it after a delay (SQS `DelaySeconds`,

@@ -9,6 +9,7 @@
 use anyhow::{Context, ensure};
 use helpdesk::adapters::s3::{MAX_PRESIGN_TTL, S3Error};
 use helpdesk::domain::attachment::{Fingerprint, MediaAttachment};
+use helpdesk::domain::audit::AuditRecord;
 use helpdesk::domain::conversation::Conversation;
 use helpdesk::domain::events::{DomainEvent, TicketEscalated, TicketReassigned, TicketRef};
 use helpdesk::domain::identity::{Handle, Identity, Phone, UserId, Username};
@@ -23,9 +24,9 @@ use helpdesk::domain::ticket::{
 };
 use helpdesk::domain::views::Listing;
 use helpdesk::ports::{
-    ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher, FingerprintIndex, IdentityStore,
-    MediaLinks, MediaStore, MediaUpload, Queue, QueueError, QueueMessage, ReportStore, StoreError, TicketReader,
-    TicketStore, UnattributedStore,
+    AuditLog, ChangeFeed, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher,
+    FingerprintIndex, IdentityStore, MediaLinks, MediaStore, MediaUpload, Queue, QueueError, QueueMessage, ReportStore,
+    StoreError, TicketReader, TicketStore, UnattributedStore,
 };
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -221,14 +222,15 @@ pub async fn a_ticket_is_saved_with_its_entries_all_or_nothing<S: TicketStore>(
 }
 
 /// What one DynamoDB transaction cannot hold (an entry twice, more than 100
-/// items) is refused whole, as a failure of the store and not a conflict.
+/// items: the ticket, its change on the feed and 98 entries) is refused
+/// whole, as a failure of the store and not a conflict.
 pub async fn a_save_one_transaction_cannot_hold_is_refused_whole<S: TicketStore>(
     store: &S,
     ids: &Unique,
 ) -> anyhow::Result<()> {
     let t = ticket(ids.ticket(1), ids.customer(1), &ids.team(1), 1_000);
     let twice = entry(&ids.wamid(1), 1_000, None);
-    let too_many: Vec<TimelineEntry> = (0..100)
+    let too_many: Vec<TimelineEntry> = (0..99)
         .map(|i| entry(&ids.wamid(100 + i), 2_000 + i64::from(i), None))
         .collect();
 
@@ -239,8 +241,8 @@ pub async fn a_save_one_transaction_cannot_hold_is_refused_whole<S: TicketStore>
     ensure!(matches!(oversized, Err(StoreError::Backend(_))), "{oversized:?}");
     assert_eq!(store.ticket(&t.id).await?, None);
     assert_eq!(store.timeline(&t.id).await?, []);
-    store.save_ticket(&t, None, &too_many[..99]).await?;
-    assert_eq!(store.timeline(&t.id).await?.len(), 99);
+    store.save_ticket(&t, None, &too_many[..98]).await?;
+    assert_eq!(store.timeline(&t.id).await?.len(), 98);
     Ok(())
 }
 
@@ -466,6 +468,79 @@ pub async fn every_list_holds_its_tickets_in_order_page_after_page<S: TicketStor
     identity.username = None;
     store.save_identity(&identity).await?;
     assert_eq!(store.owners_of_username(&username).await?, Vec::<CustomerId>::new());
+    Ok(())
+}
+
+/// The audit trail: records read back by day, oldest first, each once
+/// however often it is written.
+pub async fn audit_records_are_kept_once_and_read_by_day<S: AuditLog>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    // Days no other run uses: ids.minute() is unique per run.
+    let day_ms = ids.minute() * 60_000 / 86_400_000 * 86_400_000 + 86_400_000 * i64::from(ids.serial % 1000);
+    let record = |n: i64, agent: &str| AuditRecord {
+        at_ms: day_ms + n * 3_600_000,
+        agent: agent.into(),
+        role: "agent".into(),
+        action: "reply".into(),
+        ticket: Some(ids.ticket(1)),
+        status: 202,
+        request_id: format!("req-{}-{n}", ids.tag),
+        keep_until_ms: day_ms + 365 * 86_400_000,
+    };
+    let day = helpdesk::domain::reports::day_of(day_ms);
+    let next_day = helpdesk::domain::reports::day_of(day_ms + 86_400_000);
+    store.record_audit(&record(2, "bob")).await?;
+    store.record_audit(&record(1, "ana")).await?;
+    store.record_audit(&record(1, "ana")).await?;
+    store.record_audit(&record(30, "ana")).await?;
+    let first_day = store.audit_trail(&day, &day).await?;
+    assert_eq!(first_day, [record(1, "ana"), record(2, "bob")]);
+    let both = store.audit_trail(&day, &next_day).await?;
+    assert_eq!(both.len(), 3);
+    assert_eq!(both[2], record(30, "ana"));
+    Ok(())
+}
+
+/// Every save puts its change on the feed, in the same write: read after a
+/// position, page by page and across hour partitions, each change comes once,
+/// in the order saved, and a failed save leaves no change.
+pub async fn every_save_is_on_the_change_feed_once_in_order<S: TicketStore + ChangeFeed>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    // Minutes no other run uses, across an hour boundary.
+    let hour = 3_600_000;
+    let start = (ids.minute() * 60_000 / hour + 1) * hour - 90_000;
+    let mut tickets: Vec<Ticket> = (1..=3)
+        .map(|n| ticket(ids.ticket(n), ids.customer(n), &ids.team(1), 0))
+        .collect();
+    let mut saved = Vec::new();
+    for i in 0..30i64 {
+        let n = (i % 3) as usize;
+        let t = &mut tickets[n];
+        t.saved_at_ms = Some(start + i * 6_000);
+        let expected = (t.version > 0).then_some(t.version);
+        store.save_ticket(t, expected, &[]).await?;
+        t.version += 1;
+        saved.push((t.id.clone(), t.version));
+    }
+    // A conflicting save writes no change.
+    let stale = store.save_ticket(&tickets[0], Some(1), &[]).await;
+    ensure!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
+
+    let upto = start + 30 * 6_000;
+    let mut after: Option<String> = None;
+    let mut seen = Vec::new();
+    loop {
+        let page = store.changes(after.as_deref(), start, upto, 7).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.position.clone());
+        seen.extend(
+            page.into_iter()
+                .filter(|c| tickets.iter().any(|t| t.id == c.ticket_id))
+                .map(|c| (c.ticket_id, c.version)),
+        );
+    }
+    assert_eq!(seen, saved);
     Ok(())
 }
 
@@ -1107,6 +1182,7 @@ fn fact(id: String, day: &str, team: &str, priority: Priority, counters: Counter
         day: day.into(),
         team: team.into(),
         priority,
+        agent: None,
         counters,
     }
 }
@@ -1559,5 +1635,120 @@ where
     assert_eq!(ttl_of(&long), Some(MAX_PRESIGN_TTL.as_secs()), "{long}");
     assert_eq!(ttl_of(&short), Some(30), "{short}");
     ensure!(bad.is_err(), "an empty key has no link: {bad:?}");
+    Ok(())
+}
+
+// ------------------------------------------------------- per-agent reports
+
+/// A fact about an agent adds its counters to that agent's aggregate of its
+/// day as well as to its team's, both once per fact id (a repeat adds to
+/// neither); a fact about no agent, or with every counter zero, adds no
+/// agent's row. Per-agent rows come back in day and agent order, for the
+/// days asked only, and never among the team aggregates of their day.
+pub async fn per_agent_aggregates_count_each_fact_once<S: ReportStore>(store: &S, ids: &Unique) -> anyhow::Result<()> {
+    use helpdesk::domain::reports::AgentAggregateRow;
+
+    let agent = |name: &str| format!("agent-{}", ids.fact(name));
+    let ours = agent("");
+    let agent_fact = |id: &str, day: &str, team: &str, priority, who: Option<&str>, counters| ReportFact {
+        agent: who.map(agent),
+        ..fact(ids.fact(id), day, team, priority, counters)
+    };
+    let (d1, d2) = ("2026-04-10", "2026-04-11");
+    let (a, b) = (ids.team(1), ids.team(2));
+    let resolved = Counters {
+        resolved: 1,
+        ..Counters::default()
+    };
+    let rated = Counters {
+        csat_count: 1,
+        csat_sum: 4,
+        csat_4: 1,
+        ..Counters::default()
+    };
+    let answer = agent_fact("fr-1", d1, &a, Priority::High, Some("ana"), answered(12));
+
+    let counted = [
+        store.record_fact(&answer).await?,
+        store.record_fact(&answer).await?,
+        store
+            .record_fact(&agent_fact(
+                "res-1",
+                d1,
+                &b,
+                Priority::Low,
+                Some("ana"),
+                resolved.clone(),
+            ))
+            .await?,
+        store
+            .record_fact(&agent_fact("csat-1", d2, &a, Priority::High, Some("bo"), rated.clone()))
+            .await?,
+        store
+            .record_fact(&agent_fact("fr-2", d1, &a, Priority::High, Some("bo"), answered(3)))
+            .await?,
+        store
+            .record_fact(&agent_fact("opened-1", d1, &a, Priority::High, None, opened(1)))
+            .await?,
+        store
+            .record_fact(&agent_fact(
+                "zero",
+                d1,
+                &a,
+                Priority::High,
+                Some("cy"),
+                Counters::default(),
+            ))
+            .await?,
+    ];
+    assert_eq!(counted, [true, false, true, true, true, true, false]);
+
+    let agents: Vec<AgentAggregateRow> = store
+        .agent_aggregates(d1, d2)
+        .await?
+        .into_iter()
+        .filter(|r| r.agent.starts_with(&ours))
+        .collect();
+    let mut anas = answered(12);
+    anas.add(&resolved);
+    let row = |day: &str, who: &str, counters| AgentAggregateRow {
+        day: day.into(),
+        agent: agent(who),
+        counters,
+    };
+    assert_eq!(
+        agents,
+        [row(d1, "ana", anas), row(d1, "bo", answered(3)), row(d2, "bo", rated),]
+    );
+
+    // The team aggregates hold every fact once, and no agent's row.
+    let mut high = answered(12);
+    high.add(&answered(3));
+    high.add(&opened(1));
+    assert_eq!(
+        rows_of(store.aggregates(d1, d1).await?, ids),
+        [
+            AggregateRow {
+                day: d1.into(),
+                team: a.clone(),
+                priority: Priority::High,
+                counters: high,
+            },
+            AggregateRow {
+                day: d1.into(),
+                team: b,
+                priority: Priority::Low,
+                counters: resolved,
+            },
+        ]
+    );
+
+    let later = store.agent_aggregates("2026-04-12", "2026-04-30").await?;
+    ensure!(
+        !later.iter().any(|r| r.agent.starts_with(&ours)),
+        "a range reads only its days: {later:?}"
+    );
+    let reversed = store.agent_aggregates(d2, d1).await;
+    ensure!(matches!(reversed, Err(StoreError::Corrupt(_))), "{reversed:?}");
     Ok(())
 }

@@ -69,6 +69,16 @@ store_contract!(
     every_list_holds_its_tickets_in_order_page_after_page_on_moto
 );
 store_contract!(
+    audit_records_are_kept_once_and_read_by_day:
+    audit_records_are_kept_once_and_read_by_day_in_memory,
+    audit_records_are_kept_once_and_read_by_day_on_moto
+);
+store_contract!(
+    every_save_is_on_the_change_feed_once_in_order:
+    every_save_is_on_the_change_feed_once_in_order_in_memory,
+    every_save_is_on_the_change_feed_once_in_order_on_moto
+);
+store_contract!(
     a_delivery_state_moves_only_forward:
     a_delivery_state_moves_only_forward_in_memory,
     a_delivery_state_moves_only_forward_on_moto
@@ -310,3 +320,9 @@ async fn a_link_names_its_object_and_lives_at_most_five_minutes_on_moto() -> any
     })
     .await
 }
+
+store_contract!(
+    per_agent_aggregates_count_each_fact_once:
+    per_agent_aggregates_count_each_fact_once_in_memory,
+    per_agent_aggregates_count_each_fact_once_on_moto
+);

@@ -250,3 +250,35 @@ fn photo() -> Vec<u8> {
         .expect("encodes");
     bytes.into_inner()
 }
+
+/// The agent API reads the table and writes only its audit trail.
+#[tokio::test]
+async fn the_agent_api_writes_only_its_audit_trail() -> anyhow::Result<()> {
+    let aws = LocalAws::start().await?;
+    let (store, written) = recorded_store(&aws).await;
+    let (desk, _) = desk();
+    let claims = agent_api::ClaimNames {
+        name: "cognito:username".into(),
+        teams: "cognito:groups".into(),
+    };
+    let api = agent_api::AgentApi::new(
+        store,
+        MemoryQueue::default(),
+        MemoryQueue::default(),
+        ManualClock::at(1_795_237_200_000),
+        claims,
+        desk,
+        MemoryMediaStore::default(),
+    );
+    let event = include_str!("../../events/agent-api-queue.json").replace("\"/api/tickets\"", "\"/api/search\"");
+    let mut event: serde_json::Value = serde_json::from_str(&event)?;
+    event["rawQueryString"] = "q=TK-IAM000000001".into();
+    let request = lambda_http::request::from_str(&event.to_string())?;
+
+    let response = api.handle(request).await?;
+
+    assert_eq!(response.status(), 200);
+    assert_granted("AgentApiFunction", &written.keys());
+    aws.stop().await;
+    Ok(())
+}

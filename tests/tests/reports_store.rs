@@ -15,6 +15,7 @@ fn fact(id: &str, day: &str, team: &str, priority: Priority, counters: Counters)
         day: day.into(),
         team: team.into(),
         priority,
+        agent: None,
         counters,
     }
 }

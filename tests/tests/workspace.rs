@@ -21,6 +21,20 @@ async fn asks_for_an_agent(desk: &Helpdesk, token: &str, seen: usize) -> anyhow:
     Ok(ticket["id"].as_str().unwrap().to_owned())
 }
 
+/// The ticket once every message sent on it was read (no status is still
+/// changing it).
+async fn settled(desk: &Helpdesk, token: &str, id: &str) -> anyhow::Result<Value> {
+    desk.ticket_where(token, id, |t| {
+        t["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["direction"] == "outbound")
+            .all(|e| e["delivery"] == "read")
+    })
+    .await
+}
+
 fn kinds(ticket: &Value) -> Vec<String> {
     ticket["timeline"]
         .as_array()
@@ -36,6 +50,9 @@ async fn two_agents_and_a_lead_work_a_customers_tickets_through_the_api() -> any
     let ana = desk.token("ana", "support").await?;
     let bob = desk.token("bob", "support").await?;
     let lea = desk.token("lea", "support,leads").await?;
+    // Lea's console follows the change feed from the start of the day.
+    let (_, start) = desk.api("GET", Some(&lea), "/api/changes", None).await?;
+    let feed_start = start["next"].as_str().unwrap().to_owned();
 
     // A first ticket, answered and resolved.
     desk.customer_says(CUSTOMER, "hello").await?;
@@ -64,11 +81,9 @@ async fn two_agents_and_a_lead_work_a_customers_tickets_through_the_api() -> any
     let second = asks_for_an_agent(&desk, &ana, seen + 3).await?;
     assert_ne!(second, first);
 
-    // Ana claims it on the version she read.
-    let (status, shown) = desk
-        .api("GET", Some(&ana), &format!("/api/tickets/{second}"), None)
-        .await?;
-    assert_eq!(status, 200);
+    // Ana claims it on the version she read, once the handoff message's
+    // statuses (which count its price on the ticket) are in.
+    let shown = settled(&desk, &ana, &second).await?;
     let version = shown["version"].as_u64().unwrap();
     let claim = desk
         .http
@@ -218,6 +233,85 @@ async fn two_agents_and_a_lead_work_a_customers_tickets_through_the_api() -> any
         )
         .await?;
     assert_eq!((status, closed["code"].as_str()), (409, Some("window_closed")));
+
+    // The change feed delivered every step of the ticket once, in order.
+    let mut next = feed_start;
+    let mut changes = Vec::new();
+    loop {
+        let (status, page) = desk
+            .api("GET", Some(&lea), &format!("/api/changes?since={next}&wait=0"), None)
+            .await?;
+        assert_eq!(status, 200, "{page}");
+        next = page["next"].as_str().unwrap().to_owned();
+        let got = page["changes"].as_array().unwrap().clone();
+        if got.is_empty() {
+            break;
+        }
+        changes.extend(got.into_iter().filter(|c| c["ticket_id"] == second.as_str()));
+    }
+    let versions: Vec<u64> = changes.iter().map(|c| c["version"].as_u64().unwrap()).collect();
+    assert_eq!(
+        versions,
+        (1..=versions.len() as u64).collect::<Vec<_>>(),
+        "each version once, in order"
+    );
+    let states: Vec<(String, String)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c["ticket"]["status"].as_str().unwrap().to_owned(),
+                c["ticket"]["assignee"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    for state in [
+        ("queued", ""),
+        ("assigned", "ana"),
+        ("assigned", "bob"),
+        ("resolved", "bob"),
+    ] {
+        let state = (state.0.to_owned(), state.1.to_owned());
+        assert!(states.contains(&state), "{state:?} not in the feed {states:?}");
+    }
+    assert_eq!(
+        states.last().unwrap(),
+        &("assigned".to_owned(), "ana".to_owned()),
+        "reopened last"
+    );
+
+    // The audit trail shows every step on the ticket, with who and how it ended.
+    let root = desk.token("root", "admins").await?;
+    let (status, trail) = desk
+        .api("GET", Some(&root), &format!("/api/audit?ticket={second}"), None)
+        .await?;
+    assert_eq!(status, 200);
+    let steps: Vec<(String, String, u64)> = trail["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["agent"].as_str().unwrap().to_owned(),
+                r["action"].as_str().unwrap().to_owned(),
+                r["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for step in [
+        ("ana", "claim", 202),
+        ("bob", "reply", 412),
+        ("ana", "note", 202),
+        ("ana", "reply", 202),
+        ("ana", "assign", 403),
+        ("lea", "assign", 202),
+        ("bob", "resolve", 202),
+        ("ana", "reopen", 202),
+        ("ana", "reply", 409),
+    ] {
+        let step = (step.0.to_owned(), step.1.to_owned(), step.2);
+        assert!(steps.contains(&step), "{step:?} is not in the trail {steps:?}");
+    }
+    assert!(!trail.to_string().contains("refund"), "no message text in the trail");
 
     desk.stop().await;
     Ok(())

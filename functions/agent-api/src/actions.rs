@@ -16,7 +16,9 @@ use helpdesk::domain::outbound::{Author, OutboundBody, OutboundRequest};
 use helpdesk::domain::ticket::{CustomerTier, Priority, Ticket, TicketStatus};
 use helpdesk::domain::tickets::{MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS};
 use helpdesk::domain::views::Listing;
-use helpdesk::ports::{Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore};
+use helpdesk::ports::{
+    AuditLog, ChangeFeed, Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore,
+};
 use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
@@ -92,7 +94,7 @@ pub struct TierBody {
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore + IdentityReader + UnattributedStore,
+    S: TicketReader + ReportStore + IdentityReader + UnattributedStore + AuditLog + ChangeFeed,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,

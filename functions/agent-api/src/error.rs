@@ -32,6 +32,9 @@ pub enum ApiError {
     /// The action does not fit the ticket as it stands (with a code saying why).
     #[error("{1}")]
     Conflict(&'static str, String),
+    /// What the request names is no longer kept (with a code saying what).
+    #[error("{1}")]
+    Gone(&'static str, String),
     /// `If-Match` named another version: someone changed the ticket.
     #[error("ticket {id} changed since version {expected} (it is at version {current}); reload it and try again")]
     Changed {
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Resolved(_) | ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::Changed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::Gone(..) => StatusCode::GONE,
             ApiError::Store(_) | ApiError::Queue(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -84,7 +88,7 @@ impl ApiError {
             ApiError::NoReport(_) => "no_such_report",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Resolved(_) => "ticket_resolved",
-            ApiError::Conflict(code, _) => code,
+            ApiError::Conflict(code, _) | ApiError::Gone(code, _) => code,
             ApiError::Changed { .. } => "ticket_changed",
             ApiError::Store(_) | ApiError::Queue(_) => "unavailable",
         }

@@ -7,13 +7,16 @@
 //! there and nowhere else. Agents see the tickets of their own teams.
 //!
 //! - `views.rs`: lists, counts, search, a ticket, a customer's history;
+//! - `changes.rs`: the change feed, long-polled;
 //! - `actions.rs`: replies and every change to a ticket;
-//! - `reports.rs`: KPI reports; `admin.rs`: what only admins read;
+//! - `reports.rs`: KPI reports; `admin.rs`: what only admins read (the
+//!   audit trail every audited request writes, unattributed messages);
 //! - `openapi.rs`: the OpenAPI description of all of it.
 
 mod actions;
 mod admin;
 pub mod auth;
+mod changes;
 pub mod error;
 mod http;
 pub mod openapi;
@@ -30,54 +33,78 @@ use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::s3::{S3MediaStore, s3_client};
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
+use helpdesk::domain::audit::{AuditRecord, DEFAULT_RETENTION_DAYS};
 use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::desk::Desk;
 use helpdesk::domain::i18n::Catalog;
+use helpdesk::domain::ids::TicketId;
 use helpdesk::domain::outbound::OutboundRequest;
-use helpdesk::ports::{Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore};
+use helpdesk::ports::{
+    AuditLog, ChangeFeed, Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore,
+};
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-/// One route: its method, its path (`{name}` matches one segment) and the
-/// least role that may call it.
+/// One route: its method, its path (`{name}` matches one segment), the least
+/// role that may call it, and what the audit trail calls it (`None`: not
+/// audited, it shows no customer's data and changes nothing).
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub role: Role,
+    pub audit: Option<&'static str>,
 }
 
-const fn route(method: &'static str, path: &'static str, role: Role) -> Route {
-    Route { method, path, role }
+const fn route(method: &'static str, path: &'static str, role: Role, audit: Option<&'static str>) -> Route {
+    Route {
+        method,
+        path,
+        role,
+        audit,
+    }
 }
 
-/// Every route of the API, in matching order, with the role it needs: the one
-/// place roles are enforced. `/api/openapi.json` needs no sign-in.
+/// Every route of the API, in matching order, with the role it needs and its
+/// audit name: the one place roles and auditing are decided.
+/// `/api/openapi.json` needs no sign-in.
 pub const ROUTES: &[Route] = &[
-    route("GET", "/api/me", Role::Agent),
-    route("GET", "/api/tickets", Role::Agent),
-    route("GET", "/api/tickets/counts", Role::Agent),
-    route("GET", "/api/tickets/{id}", Role::Agent),
-    route("POST", "/api/tickets/{id}/reply", Role::Agent),
-    route("POST", "/api/tickets/{id}/resolve", Role::Agent),
-    route("POST", "/api/tickets/{id}/transfer", Role::Agent),
-    route("POST", "/api/tickets/{id}/claim", Role::Agent),
-    route("POST", "/api/tickets/{id}/assign", Role::Lead),
-    route("POST", "/api/tickets/{id}/unassign", Role::Agent),
-    route("POST", "/api/tickets/{id}/hand-back", Role::Agent),
-    route("POST", "/api/tickets/{id}/notes", Role::Agent),
-    route("POST", "/api/tickets/{id}/reopen", Role::Agent),
-    route("PUT", "/api/tickets/{id}/priority", Role::Agent),
-    route("PUT", "/api/tickets/{id}/category", Role::Agent),
-    route("POST", "/api/tickets/{id}/tags", Role::Agent),
-    route("GET", "/api/tickets/{id}/media/{wamid}", Role::Agent),
-    route("GET", "/api/search", Role::Agent),
-    route("GET", "/api/canned", Role::Agent),
-    route("GET", "/api/customers/{id}/tickets", Role::Agent),
-    route("PUT", "/api/customers/{id}/tier", Role::Lead),
-    route("GET", "/api/reports/{report}", Role::Lead),
-    route("GET", "/api/admin/unattributed", Role::Admin),
+    route("GET", "/api/me", Role::Agent, None),
+    route("GET", "/api/tickets", Role::Agent, None),
+    route("GET", "/api/tickets/counts", Role::Agent, None),
+    route("GET", "/api/changes", Role::Agent, None),
+    route("GET", "/api/tickets/{id}", Role::Agent, Some("open_ticket")),
+    route("POST", "/api/tickets/{id}/reply", Role::Agent, Some("reply")),
+    route("POST", "/api/tickets/{id}/resolve", Role::Agent, Some("resolve")),
+    route("POST", "/api/tickets/{id}/transfer", Role::Agent, Some("transfer")),
+    route("POST", "/api/tickets/{id}/claim", Role::Agent, Some("claim")),
+    route("POST", "/api/tickets/{id}/assign", Role::Lead, Some("assign")),
+    route("POST", "/api/tickets/{id}/unassign", Role::Agent, Some("unassign")),
+    route("POST", "/api/tickets/{id}/hand-back", Role::Agent, Some("hand_back")),
+    route("POST", "/api/tickets/{id}/notes", Role::Agent, Some("note")),
+    route("POST", "/api/tickets/{id}/reopen", Role::Agent, Some("reopen")),
+    route("PUT", "/api/tickets/{id}/priority", Role::Agent, Some("set_priority")),
+    route("PUT", "/api/tickets/{id}/category", Role::Agent, Some("set_category")),
+    route("POST", "/api/tickets/{id}/tags", Role::Agent, Some("tag")),
+    route(
+        "GET",
+        "/api/tickets/{id}/media/{wamid}",
+        Role::Agent,
+        Some("media_link"),
+    ),
+    route("GET", "/api/search", Role::Agent, Some("search")),
+    route("GET", "/api/canned", Role::Agent, None),
+    route(
+        "GET",
+        "/api/customers/{id}/tickets",
+        Role::Agent,
+        Some("customer_history"),
+    ),
+    route("PUT", "/api/customers/{id}/tier", Role::Lead, Some("set_tier")),
+    route("GET", "/api/reports/{report}", Role::Lead, None),
+    route("GET", "/api/admin/unattributed", Role::Admin, Some("read_unattributed")),
+    route("GET", "/api/audit", Role::Admin, Some("read_audit")),
 ];
 
 /// The description of the API, served without sign-in.
@@ -125,6 +152,8 @@ pub struct AgentApi<S, T, O, C, L> {
     pub(crate) claims: ClaimNames,
     pub(crate) desk: Desk,
     pub(crate) media: L,
+    /// How long audit records are kept.
+    pub(crate) audit_retention_days: u32,
 }
 
 /// The agent API as Lambda runs it.
@@ -146,21 +175,19 @@ impl AwsAgentApi {
         };
         let desk = load_desk(env, &Catalog::builtin())?;
         let media = S3MediaStore::new(s3_client(sdk), env.require("MEDIA_BUCKET_NAME")?);
-        Ok(AgentApi::new(
-            store,
-            tickets,
-            outbound,
-            env.clock(),
-            claims,
-            desk,
-            media,
-        ))
+        let retention = match env.get("AUDIT_RETENTION_DAYS") {
+            Some(days) => days
+                .parse()
+                .map_err(|_| format!("AUDIT_RETENTION_DAYS must be a number of days, not {days:?}"))?,
+            None => DEFAULT_RETENTION_DAYS,
+        };
+        Ok(AgentApi::new(store, tickets, outbound, env.clock(), claims, desk, media).with_audit_retention(retention))
     }
 }
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore + IdentityReader + UnattributedStore,
+    S: TicketReader + ReportStore + IdentityReader + UnattributedStore + AuditLog + ChangeFeed,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
@@ -175,7 +202,14 @@ where
             claims,
             desk,
             media,
+            audit_retention_days: DEFAULT_RETENTION_DAYS,
         }
+    }
+
+    /// Keeps audit records `days` days.
+    pub fn with_audit_retention(mut self, days: u32) -> Self {
+        self.audit_retention_days = days;
+        self
     }
 
     pub async fn handle(&self, request: Request) -> Result<Response<Body>, std::convert::Infallible> {
@@ -188,7 +222,12 @@ where
                 None,
             )
         } else {
-            match self.route(&request, found.clone()).await {
+            let agent = self.agent(&request);
+            let answered = match &agent {
+                Ok(agent) => self.route(&request, agent, found.clone()).await,
+                Err(_) => Err(ApiError::Unauthorized),
+            };
+            let mut response = match answered {
                 Ok(Answer::Json { status, body, etag }) => http::json_response(status, &body, etag),
                 Ok(Answer::Csv { filename, body }) => http::csv_response(&filename, body),
                 Err(error) => {
@@ -197,7 +236,21 @@ where
                     }
                     http::error_response(error)
                 }
+            };
+            if let (Ok(agent), Some((route, params))) = (&agent, &found)
+                && let Some(action) = route.audit
+            {
+                // Nothing is answered that the trail does not hold: without
+                // its record, the request fails (and is retried, idempotently).
+                if let Err(error) = self
+                    .audit(&request, agent, route, action, params, response.status())
+                    .await
+                {
+                    tracing::error!(error = %error, "audit record failed");
+                    response = http::error_response(error);
+                }
             }
+            response
         };
         tracing::info!(
             method = %request.method(),
@@ -221,8 +274,42 @@ where
         }
     }
 
-    async fn route(&self, request: &Request, found: Option<(&'static Route, Vec<&str>)>) -> Result<Answer, ApiError> {
-        let agent = self.agent(request)?;
+    /// Records an audited request: who, when, what, which ticket, how it ended.
+    async fn audit(
+        &self,
+        request: &Request,
+        agent: &Agent,
+        route: &Route,
+        action: &str,
+        params: &[&str],
+        status: lambda_http::http::StatusCode,
+    ) -> Result<(), ApiError> {
+        let at_ms = self.clock.now_ms();
+        let ticket = match route.path.starts_with("/api/tickets/{id}") {
+            true => params.first().and_then(|id| TicketId::parse(*id).ok()),
+            false => None,
+        };
+        let record = AuditRecord {
+            at_ms,
+            agent: agent.name.clone(),
+            role: agent.role.as_str().to_owned(),
+            action: action.to_owned(),
+            ticket,
+            status: status.as_u16(),
+            request_id: http::idempotency_key(request),
+            keep_until_ms: at_ms + i64::from(self.audit_retention_days) * 24 * 60 * 60 * 1000,
+        };
+        self.store.record_audit(&record).await?;
+        Ok(())
+    }
+
+    async fn route(
+        &self,
+        request: &Request,
+        agent: &Agent,
+        found: Option<(&'static Route, Vec<&str>)>,
+    ) -> Result<Answer, ApiError> {
+        let agent = agent.clone();
         let (route, params) = found.ok_or(ApiError::NotFound)?;
         if !agent.is(route.role) {
             return Err(ApiError::NeedsRole(route.role));
@@ -234,6 +321,7 @@ where
             }))),
             "/api/tickets" => self.list(request, &agent).await,
             "/api/tickets/counts" => self.counts(&agent).await,
+            "/api/changes" => self.changes(request, &agent).await,
             "/api/tickets/{id}" => self.show(p(0), &agent).await,
             "/api/tickets/{id}/reply" => self.reply(request, p(0), &agent).await,
             "/api/tickets/{id}/resolve" => self.resolve(request, p(0), &agent).await,
@@ -254,6 +342,7 @@ where
             "/api/customers/{id}/tier" => self.set_tier(request, p(0), &agent).await,
             "/api/reports/{report}" => self.report(request, p(0)).await,
             "/api/admin/unattributed" => self.unattributed(request, &agent).await,
+            "/api/audit" => self.audit_trail(request).await,
             other => unreachable!("route {other} has no handler"),
         }
     }

@@ -103,6 +103,27 @@ pub const DOCS: &[Doc] = &[
         None,
         200,
     ),
+    doc(
+        "GET",
+        "/api/changes",
+        "Every change to the tickets the agent sees, in order, long-polled; continue with `next`.",
+        &[
+            (
+                "since",
+                false,
+                "The `next` of the previous answer (without it: start at the feed's edge).",
+                &[],
+            ),
+            (
+                "wait",
+                false,
+                "Seconds to wait for a change, 0 to 25 (default 25).",
+                &[],
+            ),
+        ],
+        None,
+        200,
+    ),
     Doc {
         versioned: true,
         ..doc(
@@ -309,7 +330,12 @@ pub const DOCS: &[Doc] = &[
         &[
             RANGE[0],
             RANGE[1],
-            ("team", false, "One team (default: all).", &[]),
+            (
+                "team",
+                false,
+                "One team (default: all; the agents report covers every team).",
+                &[],
+            ),
             ("format", false, "json or csv (default: by Accept).", &["json", "csv"]),
         ],
         None,
@@ -320,6 +346,19 @@ pub const DOCS: &[Doc] = &[
         "/api/admin/unattributed",
         "Messages that named no customer, with their payloads (admins).",
         &RANGE,
+        None,
+        200,
+    ),
+    doc(
+        "GET",
+        "/api/audit",
+        "The audit trail: who did what to which ticket, when, and how it ended (admins).",
+        &[
+            RANGE[0],
+            RANGE[1],
+            ("agent", false, "Only this agent's actions.", &[]),
+            ("ticket", false, "Only actions on this ticket.", &[]),
+        ],
         None,
         200,
     ),
@@ -469,6 +508,10 @@ fn operation(route: &Route, doc: &Doc) -> utoipa::openapi::path::Operation {
         .response(
             "409",
             error_response("The action does not fit the ticket as it stands (`code` says why)."),
+        )
+        .response(
+            "410",
+            error_response("What the request names is no longer kept (`cursor_expired`)."),
         )
         .response(
             "503",

@@ -8,7 +8,9 @@ use crate::{AgentApi, Answer, ApiError};
 use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::domain::reports::{DateRange, ReportKind};
-use helpdesk::ports::{Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore};
+use helpdesk::ports::{
+    AuditLog, ChangeFeed, Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore,
+};
 use lambda_http::Request;
 use lambda_http::http::header;
 use serde_json::json;
@@ -42,7 +44,7 @@ impl Format {
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore + IdentityReader + UnattributedStore,
+    S: TicketReader + ReportStore + IdentityReader + UnattributedStore + AuditLog + ChangeFeed,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
@@ -50,7 +52,8 @@ where
 {
     /// `GET /api/reports/{report}?from=2026-11-01&to=2026-11-30&team=support&format=csv`
     /// (leads): `from` and `to` inclusive (the last 30 days by default, at
-    /// most 366), all teams unless `team` names one.
+    /// most 366), all teams unless `team` names one. The `agents` report is
+    /// kept per agent across teams: a `team` with it is refused.
     pub(crate) async fn report(&self, request: &Request, name: &str) -> Result<Answer, ApiError> {
         let kind = ReportKind::parse(name).ok_or_else(|| ApiError::NoReport(name.to_owned()))?;
         let from = query_param(request, "from");
@@ -58,6 +61,12 @@ where
         let range = DateRange::parse(from.as_deref(), to.as_deref(), self.clock.now_ms())
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let team = match query_param(request, "team") {
+            Some(_) if kind.by_agent() => {
+                return Err(ApiError::BadRequest(format!(
+                    "team: the {} report covers every team (it is not kept per team)",
+                    kind.as_str()
+                )));
+            }
             Some(team) => Some(
                 self.desk
                     .team(&team)
@@ -68,8 +77,16 @@ where
         };
         let format = Format::of(request, query_param(request, "format"))?;
 
-        let rows = self.store.aggregates(&range.from(), &range.to()).await?;
-        let report = kind.build(&range, team.as_deref(), &rows);
+        // Each report reads only the aggregates it is built from.
+        let (rows, agents) = if kind.by_agent() {
+            (
+                Vec::new(),
+                self.store.agent_aggregates(&range.from(), &range.to()).await?,
+            )
+        } else {
+            (self.store.aggregates(&range.from(), &range.to()).await?, Vec::new())
+        };
+        let report = kind.build(&range, team.as_deref(), &rows, &agents);
         Ok(match format {
             Format::Json => Answer::ok(json!(report)),
             Format::Csv => Answer::Csv {
@@ -107,6 +124,7 @@ mod tests {
                 day: row.day,
                 team: row.team,
                 priority: row.priority,
+                agent: None,
                 counters: row.counters,
             };
             assert!(store.record_fact(&fact).await.unwrap());
@@ -122,6 +140,7 @@ mod tests {
             },
             desk: load_desk(&Env::from_map(Default::default()), &Catalog::builtin()).unwrap(),
             media: MemoryMediaStore::default(),
+            audit_retention_days: 365,
         }
     }
 
@@ -308,7 +327,7 @@ mod tests {
         assert_eq!(status, 404);
         assert_eq!(
             body["error"],
-            "no report named \"revenue\"; the reports are sla, times, escalations, csat, summary, messages"
+            "no report named \"revenue\"; the reports are sla, times, escalations, csat, summary, messages, agents"
         );
     }
 
@@ -328,5 +347,145 @@ mod tests {
             api.store.aggregates("2026-11-01", "2026-11-01").await.is_err(),
             "the store was read"
         );
+    }
+
+    #[tokio::test]
+    async fn the_agents_report_has_one_row_per_agent_as_json_or_csv_and_takes_no_team() {
+        let api = api(vec![]).await;
+        let fact = |id: &str, day: &str, team: &str, agent: Option<&str>, counters: Counters| ReportFact {
+            id: id.into(),
+            day: day.into(),
+            team: team.into(),
+            priority: Priority::Normal,
+            agent: agent.map(str::to_owned),
+            counters,
+        };
+        let first_response = |minutes, within: bool| Counters {
+            first_response_count: 1,
+            first_response_minutes: minutes,
+            first_response_within: u64::from(within),
+            first_response_missed: u64::from(!within),
+            ..Counters::default()
+        };
+        let resolved_and_rated = Counters {
+            resolved: 1,
+            csat_count: 1,
+            csat_sum: 4,
+            csat_4: 1,
+            ..Counters::default()
+        };
+        let opened = Counters {
+            tickets: 1,
+            ..Counters::default()
+        };
+        for fact in [
+            fact(
+                "TK-1:first_response",
+                "2026-11-01",
+                "support",
+                Some("ana"),
+                first_response(10, true),
+            ),
+            // Redelivered: counted once.
+            fact(
+                "TK-1:first_response",
+                "2026-11-01",
+                "support",
+                Some("ana"),
+                first_response(10, true),
+            ),
+            fact(
+                "TK-2:first_response",
+                "2026-11-02",
+                "billing",
+                Some("ana"),
+                first_response(20, false),
+            ),
+            fact("TK-3:resolved", "2026-11-02", "support", Some("bo"), resolved_and_rated),
+            // Before the range, and about no agent.
+            fact(
+                "TK-4:first_response",
+                "2026-10-01",
+                "support",
+                Some("cy"),
+                first_response(5, true),
+            ),
+            fact("TK-5:opened", "2026-11-02", "support", None, opened),
+        ] {
+            api.store.record_fact(&fact).await.unwrap();
+        }
+
+        let (status, body) = json_of(&api, "/api/reports/agents?from=2026-11-01&to=2026-11-30").await;
+
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "report": "agents",
+                "from": "2026-11-01",
+                "to": "2026-11-30",
+                "agents": [
+                    {
+                        "agent": "ana",
+                        "first_response_count": 2,
+                        "first_response_average_minutes": 15.0,
+                        "first_response_within_percent": 50.0,
+                        "resolved": 0,
+                        "csat_count": 0,
+                        "csat_average": null
+                    },
+                    {
+                        "agent": "bo",
+                        "first_response_count": 0,
+                        "first_response_average_minutes": null,
+                        "first_response_within_percent": null,
+                        "resolved": 1,
+                        "csat_count": 1,
+                        "csat_average": 4.0
+                    }
+                ]
+            })
+        );
+        // The team reports still see every fact, the agents' included.
+        let (_, summary) = json_of(&api, "/api/reports/summary?from=2026-11-01&to=2026-11-30").await;
+        assert_eq!(summary["overall"]["resolved"], 1);
+
+        let response = api
+            .handle(get("/api/reports/agents?from=2026-11-01&to=2026-11-30&format=csv", &[]))
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(
+            response.headers()[header::CONTENT_DISPOSITION],
+            "attachment; filename=\"agents_2026-11-01_2026-11-30.csv\""
+        );
+        let csv = String::from_utf8(response.body().to_vec()).unwrap();
+        assert_eq!(
+            csv.split_terminator("\r\n").collect::<Vec<_>>(),
+            [
+                "from,to,group,name,first_response_count,first_response_average_minutes,first_response_within_percent,resolved,csat_count,csat_average",
+                "2026-11-01,2026-11-30,agent,ana,2,15,50,0,0,",
+                "2026-11-01,2026-11-30,agent,bo,0,,,1,1,4",
+            ]
+        );
+
+        let (status, body) = json_of(&api, "/api/reports/agents?team=support").await;
+        assert_eq!(status, 400);
+        assert!(body["error"].as_str().unwrap().starts_with("team:"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn the_agents_report_is_for_leads_only() {
+        let api = api(vec![]).await;
+        // The sample agent, of support and billing but not a lead.
+        let mut event: Value = serde_json::from_str(include_str!("../../../events/agent-api-queue.json")).unwrap();
+        event["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] = "[support billing]".into();
+        event["rawPath"] = "/api/reports/agents".into();
+        event["requestContext"]["http"]["path"] = "/api/reports/agents".into();
+        event.as_object_mut().unwrap().remove("pathParameters");
+
+        let (status, _, _) = call(&api, lambda_http::request::from_str(&event.to_string()).unwrap()).await;
+
+        assert_eq!(status, 403);
     }
 }

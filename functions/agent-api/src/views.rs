@@ -14,7 +14,9 @@ use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::privacy::mask_cards_in_entry;
 use helpdesk::domain::ticket::{Ticket, TicketStatus};
 use helpdesk::domain::views::{Cursor, ListPage, Listing, merge, normalise_name, normalise_order};
-use helpdesk::ports::{Clock, IdentityReader, MediaLinks, ReportStore, StoreError, TicketReader, UnattributedStore};
+use helpdesk::ports::{
+    AuditLog, ChangeFeed, Clock, IdentityReader, MediaLinks, ReportStore, StoreError, TicketReader, UnattributedStore,
+};
 use lambda_http::Request;
 use serde_json::{Value, json};
 
@@ -28,7 +30,7 @@ pub const VIEWS: [&str; 7] = ["mine", "unassigned", "open", "at_risk", "waiting"
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore + IdentityReader + UnattributedStore,
+    S: TicketReader + ReportStore + IdentityReader + UnattributedStore + AuditLog + ChangeFeed,
     C: Clock,
     L: MediaLinks,
 {

@@ -128,6 +128,7 @@ type Api =
 /// what it did.
 struct Fixture {
     api: Api,
+    clock: ManualClock,
     store: MemoryStore,
     tickets: MemoryQueue<TicketCommand>,
     outbound: MemoryQueue<OutboundRequest>,
@@ -164,17 +165,19 @@ impl Fixture {
             teams: "cognito:groups".into(),
         };
         let desk = load_desk(&Env::from_map(Default::default()), &Catalog::builtin()).unwrap();
+        let clock = ManualClock::at(NOW_MS);
         let api = AgentApi::new(
             store.clone(),
             tickets.clone(),
             outbound.clone(),
-            ManualClock::at(NOW_MS),
+            clock.clone(),
             claims,
             desk,
             media.clone(),
         );
         Fixture {
             api,
+            clock,
             store,
             tickets,
             outbound,
@@ -1080,6 +1083,7 @@ fn first_response(id: &str, day: &str, team: &str, priority: Priority, minutes: 
         day: day.into(),
         team: team.into(),
         priority,
+        agent: None,
         counters: Counters {
             first_response_count: 1,
             first_response_minutes: minutes,
@@ -1370,6 +1374,7 @@ mod whatsapp_2026 {
             day: day.clone(),
             team: "support".into(),
             priority: Priority::Normal,
+            agent: None,
             counters,
         };
         for (id, service) in [("m1", 1), ("m2", 1), ("m3", 0)] {
@@ -1779,6 +1784,181 @@ mod workspace {
             .find(|r| r["template"].as_str().unwrap().contains("{customer_name}"))
             .expect("a canned response naming the customer");
         assert!(with_name["text"].as_str().is_none_or(|t| t.contains("Maria")));
+    }
+
+    #[tokio::test]
+    async fn every_audited_request_leaves_who_what_which_ticket_and_how_it_ended_and_admins_read_it() {
+        let desk = Fixture::new();
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+        desk.call(ApiRequest::get("/api/tickets/TK-1")).await;
+        desk.call(ApiRequest::post(
+            "/api/tickets/TK-1/notes",
+            json!({"text": "call back at 5"}),
+        ))
+        .await;
+        desk.call(ApiRequest::post("/api/tickets/TK-1/assign", json!({"agent": "bob"})))
+            .await;
+        desk.call(ApiRequest::get("/api/tickets?view=open")).await;
+
+        let agent = desk.call(ApiRequest::get("/api/audit")).await;
+        assert_eq!(agent.status, 403);
+        let trail = desk
+            .call(ApiRequest::get("/api/audit?ticket=TK-1").by_agent("root", "[admins]"))
+            .await;
+        assert_eq!(trail.status, 200, "{}", trail.body);
+        let records = trail.json()["records"].as_array().unwrap().clone();
+        let seen: Vec<(&str, &str, u64)> = records
+            .iter()
+            .map(|r| {
+                (
+                    r["agent"].as_str().unwrap(),
+                    r["action"].as_str().unwrap(),
+                    r["status"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("ana", "open_ticket", 200),
+                ("ana", "note", 202),
+                ("ana", "assign", 403)
+            ],
+            "lists are not audited, a refusal is"
+        );
+        assert!(!trail.body.contains("call back"), "no message text in the trail");
+        let all = desk
+            .call(ApiRequest::get("/api/audit").by_agent("root", "[admins]"))
+            .await;
+        let all = all.json();
+        let actions: Vec<&str> = all["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"read_audit"),
+            "reading the trail is audited: {actions:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_whose_audit_record_cannot_be_kept_fails_so_the_client_retries() {
+        let desk = Fixture::new();
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+        desk.store.fail_audit_next(1);
+        let answer = desk.call(ApiRequest::get("/api/tickets/TK-1")).await;
+        assert_eq!(answer.status, 503, "{}", answer.body);
+    }
+
+    /// Every page of the change feed from `next` on, until an answer is empty.
+    async fn follow(desk: &Fixture, mut next: String) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let page = desk
+                .call(ApiRequest::get(&format!("/api/changes?since={next}&wait=0")))
+                .await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            let page = page.json();
+            let changes = page["changes"].as_array().unwrap().clone();
+            next = page["next"].as_str().unwrap().to_owned();
+            if changes.is_empty() {
+                return seen;
+            }
+            seen.extend(changes);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_back_with_its_cursor_gets_each_of_a_thousand_changes_once_in_order_per_ticket() {
+        let desk = Fixture::new();
+        let start = desk.call(ApiRequest::get("/api/changes")).await.json();
+        let next = start["next"].as_str().unwrap().to_owned();
+
+        // While the client is away: 1,000 saves over 20 tickets, 5 of them another team's.
+        let mut tickets: Vec<Ticket> = (0..20)
+            .map(|n| {
+                let team = if n % 4 == 3 { "tech" } else { "support" };
+                queued(&format!("TK-F{n:02}"), team, Priority::Normal, 1)
+            })
+            .collect();
+        let mut versions = vec![None; 20];
+        for i in 0..1000usize {
+            let n = (i * 7 + i / 20) % 20;
+            let t = &mut tickets[n];
+            t.saved_at_ms = Some(NOW_MS + 1 + (i as i64) / 3);
+            t.priority = if i % 2 == 0 { Priority::High } else { Priority::Normal };
+            desk.store.save_ticket(t, versions[n], &[]).await.unwrap();
+            versions[n] = Some(versions[n].unwrap_or(0) + 1);
+        }
+        desk.clock.advance(60_000);
+
+        let seen = follow(&desk, next).await;
+
+        let visible: u64 = (0..20).filter(|n| n % 4 != 3).map(|n| versions[n].unwrap()).sum();
+        assert_eq!(seen.len() as u64, visible, "every change of the agent's teams, once");
+        let mut last: std::collections::HashMap<String, u64> = Default::default();
+        for change in &seen {
+            assert_eq!(change["team"], "support");
+            let id = change["ticket_id"].as_str().unwrap().to_owned();
+            let version = change["version"].as_u64().unwrap();
+            let before = last.insert(id.clone(), version).unwrap_or(0);
+            assert_eq!(version, before + 1, "{id}: version {version} after {before}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_change_inside_the_settle_period_waits_for_the_next_read_and_nothing_is_read_twice() {
+        let desk = Fixture::new();
+        let next = desk.call(ApiRequest::get("/api/changes")).await.json()["next"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut t = queued("TK-S1", "support", Priority::Normal, 1);
+        t.saved_at_ms = Some(NOW_MS);
+        desk.store.save_ticket(&t, None, &[]).await.unwrap();
+
+        let early = desk
+            .call(ApiRequest::get(&format!("/api/changes?since={next}&wait=0")))
+            .await
+            .json();
+        assert_eq!(early["changes"], json!([]), "saved less than the settle period ago");
+        desk.clock.advance(5_000);
+        let seen = follow(&desk, early["next"].as_str().unwrap().to_owned()).await;
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0]["ticket"]["id"], "TK-S1");
+    }
+
+    #[tokio::test]
+    async fn the_team_a_ticket_left_hears_only_that_it_left_and_bad_or_old_cursors_are_refused() {
+        let desk = Fixture::new();
+        let next = desk.call(ApiRequest::get("/api/changes")).await.json()["next"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut t = queued("TK-MOVED", "tech", Priority::Normal, 1);
+        t.saved_at_ms = Some(NOW_MS);
+        t.left_team = Some("support".into());
+        desk.store.save_ticket(&t, None, &[]).await.unwrap();
+        desk.clock.advance(5_000);
+
+        let seen = follow(&desk, next.clone()).await;
+        assert_eq!(seen.len(), 1);
+        assert_eq!(
+            (seen[0]["team"].as_str(), seen[0]["left_team"].as_str()),
+            (Some("tech"), Some("support"))
+        );
+        assert!(seen[0].get("ticket").is_none(), "no details of another team's ticket");
+
+        let garbage = desk.call(ApiRequest::get("/api/changes?since=zz")).await;
+        assert_eq!(
+            (garbage.status, garbage.json()["code"].as_str()),
+            (400, Some("bad_request"))
+        );
+        desk.clock.advance(8 * 24 * 60 * 60 * 1000);
+        let old = desk.call(ApiRequest::get(&format!("/api/changes?since={next}"))).await;
+        assert_eq!((old.status, old.json()["code"].as_str()), (410, Some("cursor_expired")));
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@
 //! idempotent, so a redelivered command leaves one of each.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use helpdesk::adapters::clock::SharedClock;
 use helpdesk::adapters::desk::load_desk;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::events::EventBridgePublisher;
@@ -19,7 +20,7 @@ use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::domain::tickets::{DecideError, Decision, Effect, Loaded, Measure, Rules, decide, needs};
 use helpdesk::ports::{
-    BoxError, DeadlineIndex, EventPublisher, Queue, QueueError, ReportStore, StoreError, TicketStore,
+    BoxError, Clock, DeadlineIndex, EventPublisher, Queue, QueueError, ReportStore, StoreError, TicketStore,
 };
 use lambda_runtime::LambdaEvent;
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub struct Tickets<S, E, O> {
     outbound: O,
     desk: Arc<Desk>,
     catalog: Arc<Catalog>,
+    /// When a change is saved: the change feed's order.
+    clock: SharedClock,
 }
 
 impl Tickets<DynamoStore, EventBridgePublisher, SqsQueue<OutboundRequest>> {
@@ -56,7 +59,7 @@ impl Tickets<DynamoStore, EventBridgePublisher, SqsQueue<OutboundRequest>> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let events = EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(sdk), env.require("EVENT_BUS_NAME")?);
         let outbound = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), env.require("OUTBOUND_QUEUE_URL")?);
-        Ok(Tickets::new(store, events, outbound, Arc::new(desk), Arc::new(catalog)))
+        Ok(Tickets::new(store, events, outbound, Arc::new(desk), Arc::new(catalog)).with_clock(env.clock()))
     }
 }
 
@@ -73,7 +76,14 @@ where
             outbound,
             desk,
             catalog,
+            clock: SharedClock::system(),
         }
+    }
+
+    /// Saves changes at `clock`'s time (the local runner's clock in tests).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn store(&self) -> &S {
@@ -97,7 +107,8 @@ where
             let loaded = self.load(&command).await?;
             let decision = decide(&loaded, &command, &rules)?;
             let expected = loaded.ticket.as_ref().map(|t| t.version);
-            match self.carry_out(&command, decision, expected).await {
+            let previous_team = loaded.ticket.as_ref().map(|t| t.team.clone());
+            match self.carry_out(&command, decision, expected, previous_team).await {
                 Err(TicketsError::Store(StoreError::Conflict)) => continue,
                 outcome => return outcome,
             }
@@ -134,6 +145,7 @@ where
         command: &TicketCommand,
         decision: Decision,
         expected_version: Option<u64>,
+        previous_team: Option<String>,
     ) -> Result<(), TicketsError> {
         let name = command.name();
         let saving = decision.ticket.is_some();
@@ -163,7 +175,11 @@ where
                 effect => self.carry_out_one(effect, name).await?,
             }
         }
-        if let Some(ticket) = decision.ticket {
+        if let Some(mut ticket) = decision.ticket {
+            // The feed orders changes by when they are saved, and tells the
+            // team a ticket leaves.
+            ticket.saved_at_ms = Some(self.clock.now_ms());
+            ticket.left_team = previous_team.filter(|team| *team != ticket.team);
             self.store.save_ticket(&ticket, expected_version, &entries).await?;
             tracing::info!(ticket = %ticket.id, command = name, status = ticket.status.as_str(), tier = ticket.tier, team = %ticket.team, entries = entries.len(), "ticket saved");
         }

@@ -448,6 +448,14 @@ impl ReportStore for RacingStore {
     async fn aggregates(&self, from: &str, to: &str) -> Result<Vec<AggregateRow>, StoreError> {
         self.table.aggregates(from, to).await
     }
+
+    async fn agent_aggregates(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<helpdesk::domain::reports::AgentAggregateRow>, StoreError> {
+        self.table.agent_aggregates(from, to).await
+    }
 }
 
 // ---------------------------------------------------------------------- tests

@@ -2,16 +2,18 @@
 //! (`IDENT#<kind>#<value>` / `LINK`, naming the customer a phone, BSUID or
 //! parent id belongs to), each customer's identity (`CUST#<key>` /
 //! `IDENTITY`), and the messages that name no customer
-//! (`UNATTRIBUTED#<day>` / `<ms>#<wamid>`, kept whole for admins).
+//! (`UNATTRIBUTED#<day>` / `<ms>#<wamid>`, kept whole for admins), and the
+//! workspace's audit trail (`AUDIT#<day>` / `<ms>#<agent>#<request>`).
 
 use super::dynamo::DynamoStore;
 use super::dynamo::s;
 use super::keys;
+use crate::domain::audit::AuditRecord;
 use crate::domain::identity::{Handle, Identity, Username};
 use crate::domain::ids::CustomerId;
 use crate::domain::inbound::Unattributed;
 use crate::domain::reports::{DateRange, day_of};
-use crate::ports::{IdentityReader, IdentityStore, StoreError, UnattributedStore};
+use crate::ports::{AuditLog, IdentityReader, IdentityStore, StoreError, UnattributedStore};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -117,5 +119,38 @@ impl UnattributedStore for DynamoStore {
             messages.extend(items.into_iter().map(|i| i.message));
         }
         Ok(messages)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct AuditItem {
+    pk: String,
+    sk: String,
+    /// DynamoDB's TTL: the trail is forgotten after its retention.
+    expires_at: i64,
+    #[serde(flatten)]
+    record: AuditRecord,
+}
+
+impl AuditLog for DynamoStore {
+    async fn record_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        self.put(AuditItem {
+            pk: keys::audit_pk(&day_of(record.at_ms)),
+            sk: keys::audit_sk(record.at_ms, &record.agent, &record.request_id),
+            expires_at: record.keep_until_ms / 1000,
+            record: record.clone(),
+        })
+        .await
+    }
+
+    /// One query per day (each day is one partition), oldest first.
+    async fn audit_trail(&self, from: &str, to: &str) -> Result<Vec<AuditRecord>, StoreError> {
+        let range = DateRange::between(from, to).map_err(|e| StoreError::Corrupt(format!("range: {e}")))?;
+        let mut records = Vec::new();
+        for day in range.days() {
+            let items: Vec<AuditItem> = self.query_partition(keys::audit_pk(&day)).await?;
+            records.extend(items.into_iter().map(|i| i.record));
+        }
+        Ok(records)
     }
 }

@@ -4,11 +4,12 @@
 use super::keys;
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::conversation::Conversation;
+use crate::domain::feed::{self, Change};
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::Pricing;
 use crate::domain::ticket::{CustomerProfile, DeliveryState, DeliveryUpdate, OutboundLink, Ticket, TimelineEntry};
 use crate::domain::views::{ListPage, Listed, Listing};
-use crate::ports::{ConversationStore, FingerprintIndex, StoreError, TicketReader, TicketStore};
+use crate::ports::{ChangeFeed, ConversationStore, FingerprintIndex, StoreError, TicketReader, TicketStore};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -54,6 +55,16 @@ fn ticket_item(ticket: Ticket) -> Result<Item, StoreError> {
         item.insert(sk_attr.to_owned(), s(sk));
     }
     Ok(item)
+}
+
+/// A change on the feed, kept [`feed::RETENTION_MS`] (DynamoDB's TTL).
+#[derive(Serialize, Deserialize)]
+struct FeedItem {
+    pk: String,
+    sk: String,
+    expires_at: i64,
+    #[serde(flatten)]
+    change: Change,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -452,6 +463,59 @@ impl TicketReader for DynamoStore {
     }
 }
 
+impl ChangeFeed for DynamoStore {
+    /// One query per hour partition from the start to `upto_ms`.
+    async fn changes(
+        &self,
+        after: Option<&str>,
+        from_ms: i64,
+        upto_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Change>, StoreError> {
+        let start_ms = after.and_then(feed::time_of).unwrap_or(from_ms);
+        let lower = after
+            .map(str::to_owned)
+            .unwrap_or_else(|| feed::position_upto(from_ms - 1));
+        let upper = feed::position_upto(upto_ms);
+        let mut changes = Vec::new();
+        let mut hour = start_ms - start_ms.rem_euclid(keys::FEED_HOUR_MS);
+        while hour <= upto_ms && changes.len() < limit {
+            let mut start = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :lower AND :upper")
+                    .expression_attribute_names("#pk", keys::PK)
+                    .expression_attribute_names("#sk", keys::SK)
+                    .expression_attribute_values(":pk", s(keys::feed_pk(hour)))
+                    .expression_attribute_values(":lower", s(lower.clone()))
+                    .expression_attribute_values(":upper", s(upper.clone()))
+                    .limit((limit - changes.len()).clamp(1, 1000) as i32)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                for item in out.items.unwrap_or_default() {
+                    let item: FeedItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+                    // BETWEEN includes its bounds; the position after which to read is excluded.
+                    if Some(item.sk.as_str()) != after {
+                        changes.push(item.change);
+                    }
+                }
+                start = out.last_evaluated_key.filter(|k| !k.is_empty());
+                if start.is_none() || changes.len() >= limit {
+                    break;
+                }
+            }
+            hour += keys::FEED_HOUR_MS;
+        }
+        changes.truncate(limit);
+        Ok(changes)
+    }
+}
+
 impl TicketStore for DynamoStore {
     async fn save_attachment(&self, ticket: &TicketId, attachment: &MediaAttachment) -> Result<(), StoreError> {
         let sk = keys::media_sk(&attachment.wamid);
@@ -486,15 +550,23 @@ impl TicketStore for DynamoStore {
     ) -> Result<(), StoreError> {
         let mut stored = ticket.clone();
         stored.version = expected_version.unwrap_or(0) + 1;
+        let change = feed::change_of(&stored, stored.version);
+        let feed_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(
+                serde_dynamo::to_item(FeedItem {
+                    pk: keys::feed_pk(change.at_ms),
+                    sk: change.position.clone(),
+                    expires_at: (change.at_ms + feed::RETENTION_MS) / 1000,
+                    change,
+                })
+                .map_err(corrupt)?,
+            ))
+            .build()
+            .map_err(backend)?;
         let item = ticket_item(stored)?;
         let mut entries: Vec<&TimelineEntry> = entries.iter().collect();
         loop {
-            if entries.is_empty() {
-                return match self.put_item_if(item, keys::VERSION, expected_version).await? {
-                    true => Ok(()),
-                    false => Err(StoreError::Conflict),
-                };
-            }
             let ticket_put = Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(item.clone()))
@@ -506,11 +578,16 @@ impl TicketStore for DynamoStore {
                     .expression_attribute_names("#v", keys::VERSION)
                     .expression_attribute_values(":v", n(v)),
             };
-            let mut request = self.client.transact_write_items().transact_items(
-                TransactWriteItem::builder()
-                    .put(ticket_put.build().map_err(backend)?)
-                    .build(),
-            );
+            // The ticket, its change on the feed, then its new entries.
+            let mut request = self
+                .client
+                .transact_write_items()
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .put(ticket_put.build().map_err(backend)?)
+                        .build(),
+                )
+                .transact_items(TransactWriteItem::builder().put(feed_put.clone()).build());
             for entry in &entries {
                 let put = Put::builder()
                     .table_name(&self.table)
@@ -534,7 +611,7 @@ impl TicketStore for DynamoStore {
                 return Err(StoreError::Conflict);
             }
             let before = entries.len();
-            let mut index = failed.into_iter().skip(1);
+            let mut index = failed.into_iter().skip(2);
             entries.retain(|_| index.next() != Some(true));
             if entries.len() == before {
                 return Err(StoreError::Backend("the ticket's transaction was cancelled".into()));

@@ -28,6 +28,8 @@ pub const REPORT_PREFIX: &str = "REPORT#";
 pub const FACT_PREFIX: &str = "FACT#";
 pub const IDENTITY_PREFIX: &str = "IDENT#";
 pub const UNATTRIBUTED_PREFIX: &str = "UNATTRIBUTED#";
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+pub const FEED_PREFIX: &str = "FEED#";
 /// Every partition-key prefix an item of the table has.
 pub const PARTITION_PREFIXES: &[&str] = &[
     CUSTOMER_PREFIX,
@@ -38,6 +40,8 @@ pub const PARTITION_PREFIXES: &[&str] = &[
     FACT_PREFIX,
     IDENTITY_PREFIX,
     UNATTRIBUTED_PREFIX,
+    AUDIT_PREFIX,
+    FEED_PREFIX,
 ];
 /// Partition keys that are whole keys, not prefixes.
 pub const FIXED_PARTITIONS: &[&str] = &[SWEEP_PK];
@@ -69,6 +73,26 @@ pub fn unattributed_pk(day: &str) -> String {
 pub fn unattributed_sk(at_ms: i64, wamid: &str) -> String {
     format!("{at_ms:013}#{wamid}")
 }
+
+/// The audit trail: `AUDIT#<yyyy-mm-dd>` / `<ms>#<agent>#<request id>`.
+pub fn audit_pk(day: &str) -> String {
+    format!("{AUDIT_PREFIX}{day}")
+}
+pub fn audit_sk(at_ms: i64, agent: &str, request_id: &str) -> String {
+    format!("{at_ms:013}#{agent}#{request_id}")
+}
+
+/// The change feed: `FEED#<yyyy-mm-ddThh>` (one partition per hour) /
+/// the change's position (`domain::feed::position`).
+pub fn feed_pk(at_ms: i64) -> String {
+    let hour = jiff::Timestamp::from_millisecond(at_ms)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .strftime("%Y-%m-%dT%H")
+        .to_string();
+    format!("{FEED_PREFIX}{hour}")
+}
+pub const FEED_HOUR_MS: i64 = 60 * 60 * 1000;
 
 pub fn ticket_pk(ticket: &TicketId) -> String {
     format!("{TICKET_PREFIX}{}", ticket.as_str())
@@ -270,6 +294,14 @@ pub fn report_pk(day: &str) -> String {
 pub fn report_sk(team: &str, priority: Priority) -> String {
     format!("{team}#{}", priority.as_str())
 }
+/// What every per-agent aggregate's sort key starts with. Team ids are lower
+/// case (see `check_id`), so no `<team>#<priority>` key starts so.
+pub const AGENT_REPORT_SK_PREFIX: &str = "AGENT#";
+/// A per-agent aggregate: `REPORT#<yyyy-mm-dd>` / `AGENT#<agent>`, added in
+/// the same transaction as the fact's team aggregate.
+pub fn agent_report_sk(agent: &str) -> String {
+    format!("{AGENT_REPORT_SK_PREFIX}{agent}")
+}
 pub fn fact_pk(fact: &str) -> String {
     format!("{FACT_PREFIX}{fact}")
 }
@@ -301,6 +333,8 @@ mod tests {
             fact_pk("TK-1:opened"),
             identity_pk("user", "US.1349"),
             unattributed_pk("2026-11-21"),
+            audit_pk("2026-11-21"),
+            feed_pk(1_795_237_200_000),
         ];
         for pk in &built {
             assert!(PARTITION_PREFIXES.iter().any(|p| pk.starts_with(p)), "{pk}");
@@ -310,6 +344,13 @@ mod tests {
         for prefix in PARTITION_PREFIXES {
             assert!(built.iter().any(|pk| pk.starts_with(prefix)), "{prefix}");
         }
+    }
+
+    #[test]
+    fn a_feed_partition_is_one_utc_hour() {
+        assert_eq!(feed_pk(1_795_237_200_000), "FEED#2026-11-21T05");
+        assert_eq!(feed_pk(1_795_237_200_000 + FEED_HOUR_MS - 1), "FEED#2026-11-21T05");
+        assert_eq!(feed_pk(1_795_237_200_000 + FEED_HOUR_MS), "FEED#2026-11-21T06");
     }
 
     #[test]

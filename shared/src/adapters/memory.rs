@@ -7,8 +7,10 @@
 use super::keys;
 use super::s3::{MAX_PRESIGN_TTL, S3Error};
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
+use crate::domain::audit::AuditRecord;
 use crate::domain::conversation::Conversation;
 use crate::domain::events::DomainEvent;
+use crate::domain::feed::{self, Change};
 use crate::domain::identity::{Address, Handle, Identity, Username};
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::Unattributed;
@@ -21,10 +23,10 @@ use crate::domain::ticket::{
 use crate::domain::views::{ListPage, Listed, Listing};
 use crate::domain::vision::VisionReport;
 use crate::ports::{
-    BoxError, Clock, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher, FingerprintIndex,
-    GraphApi, GraphError, IdentityReader, IdentityStore, MediaDownload, MediaInfo, MediaLinks, MediaSource, MediaStore,
-    MediaUpload, OrderLookup, Queue, QueueError, QueueMessage, ReportStore, StoreError, StoredObject, TicketReader,
-    TicketStore, UnattributedStore, Vision,
+    AuditLog, BoxError, ChangeFeed, Clock, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher,
+    FingerprintIndex, GraphApi, GraphError, IdentityReader, IdentityStore, MediaDownload, MediaInfo, MediaLinks,
+    MediaSource, MediaStore, MediaUpload, OrderLookup, Queue, QueueError, QueueMessage, ReportStore, StoreError,
+    StoredObject, TicketReader, TicketStore, UnattributedStore, Vision,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -188,12 +190,17 @@ struct Tables {
     identities: BTreeMap<CustomerId, Identity>,
     /// `(day, unattributed_sk)` → message.
     unattributed: BTreeMap<(String, String), Unattributed>,
+    audit: BTreeMap<(String, String), AuditRecord>,
+    /// The change feed, by position.
+    feed: BTreeMap<String, Change>,
     /// `(ticket, kind)` → the deadline item.
     deadlines: BTreeMap<(TicketId, DeadlineKind), DueDeadline>,
     sweep_minute: Option<i64>,
     /// Fact ids already counted.
     facts: HashSet<String>,
     aggregates: BTreeMap<(String, String, Priority), Counters>,
+    /// `(day, agent)` → the counters of the facts about that agent.
+    agent_aggregates: BTreeMap<(String, String), Counters>,
     /// Band → `phash_sk` → fingerprint.
     fingerprints: HashMap<String, BTreeMap<String, Fingerprint>>,
 }
@@ -227,6 +234,8 @@ fn moves_forward(stored: Option<DeliveryState>, state: DeliveryState) -> bool {
 pub struct MemoryStore {
     tables: Arc<Mutex<Tables>>,
     faults: Faults,
+    /// Failures of the audit trail alone (the rest of the table works).
+    audit_faults: Faults,
 }
 
 impl MemoryStore {
@@ -238,6 +247,11 @@ impl MemoryStore {
     /// and change nothing. The read helpers below never fail.
     pub fn fail_next(&self, n: usize) {
         self.faults.arm(n);
+    }
+
+    /// The next `n` audit records cannot be kept (the rest of the table works).
+    pub fn fail_audit_next(&self, n: usize) {
+        self.audit_faults.arm(n);
     }
 
     /// Every ticket, by id.
@@ -387,8 +401,9 @@ impl TicketStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut tables = self.call()?;
         if !entries.is_empty() {
-            // One transaction: the ticket and each entry, every item once.
-            if entries.len() + 1 > TRANSACTION_ITEMS {
+            // One transaction: the ticket, its change on the feed and each
+            // entry, every item once.
+            if entries.len() + 2 > TRANSACTION_ITEMS {
                 return Err(StoreError::Backend(Box::new(RefusedRequest(
                     "a transaction of more than 100 items",
                 ))));
@@ -410,6 +425,8 @@ impl TicketStore for MemoryStore {
         }
         let mut stored = ticket.clone();
         stored.version = expected_version.unwrap_or(0) + 1;
+        let change = feed::change_of(&stored, stored.version);
+        tables.feed.insert(change.position.clone(), change);
         tables.tickets.insert(ticket.id.clone(), stored);
         let timeline = tables.timelines.entry(ticket.id.clone()).or_default();
         for entry in entries {
@@ -626,6 +643,55 @@ impl UnattributedStore for MemoryStore {
     }
 }
 
+impl ChangeFeed for MemoryStore {
+    async fn changes(
+        &self,
+        after: Option<&str>,
+        from_ms: i64,
+        upto_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Change>, StoreError> {
+        let lower = after
+            .map(str::to_owned)
+            .unwrap_or_else(|| feed::position_upto(from_ms - 1));
+        let upper = feed::position_upto(upto_ms);
+        Ok(self
+            .call()?
+            .feed
+            .range(lower.clone()..=upper)
+            .filter(|(position, _)| **position != lower || after.is_none())
+            .take(limit)
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+}
+
+impl AuditLog for MemoryStore {
+    async fn record_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        if self.audit_faults.trip() {
+            return Err(StoreError::Backend(Box::new(InjectedFailure("audit trail"))));
+        }
+        let key = (
+            day_of(record.at_ms),
+            keys::audit_sk(record.at_ms, &record.agent, &record.request_id),
+        );
+        self.call()?.audit.insert(key, record.clone());
+        Ok(())
+    }
+
+    async fn audit_trail(&self, from: &str, to: &str) -> Result<Vec<AuditRecord>, StoreError> {
+        let range = DateRange::between(from, to).map_err(|e| StoreError::Corrupt(format!("range: {e}")))?;
+        let days = range.days();
+        Ok(self
+            .call()?
+            .audit
+            .iter()
+            .filter(|((day, _), _)| days.contains(day))
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+}
+
 const MS_PER_MINUTE: i64 = 60_000;
 
 impl DeadlineIndex for MemoryStore {
@@ -742,6 +808,14 @@ impl ReportStore for MemoryStore {
             .entry((fact.day.clone(), fact.team.clone(), fact.priority))
             .or_default()
             .add(&fact.counters);
+        // In the same transaction as the marker and the team aggregate.
+        if let Some(agent) = &fact.agent {
+            tables
+                .agent_aggregates
+                .entry((fact.day.clone(), agent.clone()))
+                .or_default()
+                .add(&fact.counters);
+        }
         Ok(true)
     }
 
@@ -758,6 +832,27 @@ impl ReportStore for MemoryStore {
                 day: day.clone(),
                 team: team.clone(),
                 priority: *priority,
+                counters: counters.clone(),
+            })
+            .collect())
+    }
+
+    async fn agent_aggregates(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<crate::domain::reports::AgentAggregateRow>, StoreError> {
+        let tables = self.call()?;
+        let range = DateRange::between(from, to).map_err(|e| StoreError::Corrupt(format!("report range: {e}")))?;
+        let days: HashSet<String> = range.days().into_iter().collect();
+        // The map's order is day, agent: the order the adapter sorts into.
+        Ok(tables
+            .agent_aggregates
+            .iter()
+            .filter(|((day, _), _)| days.contains(day))
+            .map(|((day, agent), counters)| crate::domain::reports::AgentAggregateRow {
+                day: day.clone(),
+                agent: agent.clone(),
                 counters: counters.clone(),
             })
             .collect())

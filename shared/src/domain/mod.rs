@@ -1,6 +1,7 @@
 //! The domain: WhatsApp payloads, tickets, the bot's decisions. Imports no AWS crate.
 
 pub mod attachment;
+pub mod audit;
 pub mod bot;
 pub mod calendar;
 pub mod canned;
@@ -8,6 +9,7 @@ pub mod commands;
 pub mod conversation;
 pub mod desk;
 pub mod events;
+pub mod feed;
 pub mod i18n;
 pub mod identity;
 pub mod ids;

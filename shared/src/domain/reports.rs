@@ -113,6 +113,11 @@ pub struct ReportFact {
     pub day: String,
     pub team: String,
     pub priority: Priority,
+    /// The agent the fact is about (who gave the response, resolved the
+    /// ticket, or whose ticket was rated), counted in their own aggregate
+    /// too; `None` for facts about no one agent.
+    #[serde(default)]
+    pub agent: Option<String>,
     pub counters: Counters,
 }
 
@@ -131,6 +136,14 @@ pub struct AggregateRow {
     pub day: String,
     pub team: String,
     pub priority: Priority,
+    pub counters: Counters,
+}
+
+/// One stored per-agent aggregate: a day and an agent, every team and priority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentAggregateRow {
+    pub day: String,
+    pub agent: String,
     pub counters: Counters,
 }
 
@@ -245,16 +258,20 @@ pub enum ReportKind {
     /// Messages sent by pricing category and billing, per day and team, and
     /// messages per resolved ticket (every message is billed since 2026-10-01).
     Messages,
+    /// Per agent: first responses, resolutions and satisfaction scores. Built
+    /// from the per-agent aggregates, which are not kept per team.
+    Agents,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 6] = [
+    pub const ALL: [ReportKind; 7] = [
         ReportKind::Sla,
         ReportKind::Times,
         ReportKind::Escalations,
         ReportKind::Csat,
         ReportKind::Summary,
         ReportKind::Messages,
+        ReportKind::Agents,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -265,15 +282,31 @@ impl ReportKind {
             ReportKind::Csat => "csat",
             ReportKind::Summary => "summary",
             ReportKind::Messages => "messages",
+            ReportKind::Agents => "agents",
         }
+    }
+
+    /// Whether the report is built from the per-agent aggregates (and so
+    /// cannot be limited to a team) rather than those per team and priority.
+    pub fn by_agent(self) -> bool {
+        self == ReportKind::Agents
     }
 
     pub fn parse(name: &str) -> Option<ReportKind> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
-    /// This report over `rows` (the aggregates of `range`), only of `team` when given.
-    pub fn build(self, range: &DateRange, team: Option<&str>, rows: &[AggregateRow]) -> Report {
+    /// This report over `rows` (the aggregates of `range`), only of `team` when
+    /// given; the agents report over `agents` (the per-agent aggregates of
+    /// `range`, never limited to a team). Each report reads only its own kind
+    /// of aggregates (see [`ReportKind::by_agent`]).
+    pub fn build(
+        self,
+        range: &DateRange,
+        team: Option<&str>,
+        rows: &[AggregateRow],
+        agents: &[AgentAggregateRow],
+    ) -> Report {
         match self {
             ReportKind::Sla => Report::Sla(Breakdown::build(self, range, team, rows)),
             ReportKind::Times => Report::Times(Breakdown::build(self, range, team, rows)),
@@ -281,6 +314,7 @@ impl ReportKind {
             ReportKind::Csat => Report::Csat(Breakdown::build(self, range, team, rows)),
             ReportKind::Summary => Report::Summary(Breakdown::build(self, range, team, rows)),
             ReportKind::Messages => Report::Messages(Breakdown::build(self, range, team, rows).with_days(team, rows)),
+            ReportKind::Agents => Report::Agents(AgentReport::build(range, agents)),
         }
     }
 }
@@ -295,12 +329,14 @@ pub enum Report {
     Csat(Breakdown<CsatFigures>),
     Summary(Breakdown<SummaryFigures>),
     Messages(Breakdown<MessageFigures>),
+    Agents(AgentReport),
 }
 
 impl Report {
     /// One header line, then one line per group: the whole range (`overall`,
-    /// `all`), each team, each priority. Columns are `from,to,group,name` and
-    /// the figures' JSON field names; a missing rate is an empty cell.
+    /// `all`), each team, each priority (the agents report: each agent, group
+    /// `agent`). Columns are `from,to,group,name` and the figures' JSON field
+    /// names; a missing rate is an empty cell.
     pub fn to_csv(&self) -> String {
         match self {
             Report::Sla(b) => b.to_csv(),
@@ -309,6 +345,7 @@ impl Report {
             Report::Csat(b) => b.to_csv(),
             Report::Summary(b) => b.to_csv(),
             Report::Messages(b) => b.to_csv(),
+            Report::Agents(a) => a.to_csv(),
         }
     }
 }
@@ -422,6 +459,54 @@ impl<F: Figures> Breakdown<F> {
         }
         for d in &self.by_day {
             line("day", &format!("{} {}", d.day, d.team), &d.figures);
+        }
+        csv
+    }
+}
+
+/// The agents report: one row per agent with aggregates in the range, by name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentReport {
+    pub report: ReportKind,
+    pub from: String,
+    pub to: String,
+    pub agents: Vec<ByAgent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ByAgent {
+    pub agent: String,
+    #[serde(flatten)]
+    pub figures: AgentFigures,
+}
+
+impl AgentReport {
+    fn build(range: &DateRange, rows: &[AgentAggregateRow]) -> Self {
+        let mut agents = std::collections::BTreeMap::<&str, Counters>::new();
+        for row in rows {
+            agents.entry(&row.agent).or_default().add(&row.counters);
+        }
+        AgentReport {
+            report: ReportKind::Agents,
+            from: range.from(),
+            to: range.to(),
+            agents: agents
+                .into_iter()
+                .map(|(agent, counters)| ByAgent {
+                    agent: agent.to_owned(),
+                    figures: AgentFigures::of(&counters),
+                })
+                .collect(),
+        }
+    }
+
+    fn to_csv(&self) -> String {
+        let mut csv = String::new();
+        let header = ["from", "to", "group", "name"].iter().chain(AgentFigures::COLUMNS);
+        push_csv_line(&mut csv, header.map(|h| h.to_string()));
+        for a in &self.agents {
+            let lead = [self.from.clone(), self.to.clone(), "agent".to_owned(), a.agent.clone()];
+            push_csv_line(&mut csv, lead.into_iter().chain(a.figures.cells()));
         }
         csv
     }
@@ -621,6 +706,21 @@ figures! {
 }
 
 figures! {
+    /// One agent's work: the first responses they gave (how many, their
+    /// average minutes, and the share given within target), the tickets they
+    /// resolved, and the satisfaction scores of their tickets (how many, and
+    /// their average, two decimals).
+    AgentFigures(c) {
+        first_response_count: u64 = c.first_response_count,
+        first_response_average_minutes: Option<f64> = average(c.first_response_minutes, c.first_response_count),
+        first_response_within_percent: Option<f64> = percent(c.first_response_within, c.first_response_count),
+        resolved: u64 = c.resolved,
+        csat_count: u64 = c.csat_count,
+        csat_average: Option<f64> = csat_average(c),
+    }
+}
+
+figures! {
     /// The headline figures of the other reports.
     SummaryFigures(c) {
         tickets: u64 = c.tickets,
@@ -741,7 +841,7 @@ mod tests {
     }
 
     fn sla(team: Option<&str>, rows: &[AggregateRow]) -> Breakdown<SlaFigures> {
-        match ReportKind::Sla.build(&november(), team, rows) {
+        match ReportKind::Sla.build(&november(), team, rows, &[]) {
             Report::Sla(b) => b,
             other => panic!("not an SLA report: {other:?}"),
         }
@@ -796,7 +896,7 @@ mod tests {
     #[test]
     fn the_escalation_csat_times_and_summary_reports_add_up_the_known_rows() {
         let rows = known_rows();
-        let Report::Escalations(escalations) = ReportKind::Escalations.build(&november(), None, &rows) else {
+        let Report::Escalations(escalations) = ReportKind::Escalations.build(&november(), None, &rows, &[]) else {
             panic!("not the escalations report");
         };
         assert_eq!(
@@ -810,7 +910,7 @@ mod tests {
                 reassigned: 1,
             }
         );
-        let Report::Csat(csat) = ReportKind::Csat.build(&november(), None, &rows) else {
+        let Report::Csat(csat) = ReportKind::Csat.build(&november(), None, &rows, &[]) else {
             panic!("not the CSAT report");
         };
         assert_eq!(
@@ -827,12 +927,12 @@ mod tests {
             }
         );
         assert_eq!(csat.by_team[1].figures.average, Some(4.25));
-        let Report::Times(times) = ReportKind::Times.build(&november(), None, &rows) else {
+        let Report::Times(times) = ReportKind::Times.build(&november(), None, &rows, &[]) else {
             panic!("not the times report");
         };
         assert_eq!(times.overall.resolution_average_minutes, Some(90.0));
         assert_eq!(times.by_team[0].figures.resolution_average_minutes, Some(60.0));
-        let Report::Summary(summary) = ReportKind::Summary.build(&november(), None, &rows) else {
+        let Report::Summary(summary) = ReportKind::Summary.build(&november(), None, &rows, &[]) else {
             panic!("not the summary");
         };
         let o = &summary.overall;
@@ -844,7 +944,7 @@ mod tests {
 
     #[test]
     fn rates_and_averages_are_missing_when_nothing_was_counted() {
-        let report = ReportKind::Summary.build(&november(), None, &[]);
+        let report = ReportKind::Summary.build(&november(), None, &[], &[]);
         let json = serde_json::to_value(&report).unwrap();
 
         assert_eq!(json["overall"]["tickets"], json!(0));
@@ -871,6 +971,7 @@ mod tests {
                     ..Counters::default()
                 },
             )],
+            &[],
         );
         let json = serde_json::to_value(&escalations).unwrap();
         assert_eq!(json["overall"]["bot_to_human_percent"], json!(0.0));
@@ -894,7 +995,7 @@ mod tests {
 
     #[test]
     fn the_json_names_the_report_its_range_and_each_group() {
-        let json = serde_json::to_value(ReportKind::Sla.build(&november(), None, &known_rows())).unwrap();
+        let json = serde_json::to_value(ReportKind::Sla.build(&november(), None, &known_rows(), &[])).unwrap();
 
         assert_eq!(json["report"], "sla");
         assert_eq!(
@@ -930,11 +1031,14 @@ mod tests {
         assert_eq!(json_keys(EscalationFigures::of(&c)), column_set::<EscalationFigures>());
         assert_eq!(json_keys(CsatFigures::of(&c)), column_set::<CsatFigures>());
         assert_eq!(json_keys(SummaryFigures::of(&c)), column_set::<SummaryFigures>());
+        assert_eq!(json_keys(AgentFigures::of(&c)), column_set::<AgentFigures>());
     }
 
     #[test]
     fn the_csv_has_one_header_then_one_line_per_group_with_empty_cells_for_missing_rates() {
-        let csv = ReportKind::Escalations.build(&november(), None, &known_rows()).to_csv();
+        let csv = ReportKind::Escalations
+            .build(&november(), None, &known_rows(), &[])
+            .to_csv();
         let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
 
         assert_eq!(
@@ -966,7 +1070,7 @@ mod tests {
                 ..Counters::default()
             },
         )];
-        let csv = ReportKind::Csat.build(&november(), None, &rows).to_csv();
+        let csv = ReportKind::Csat.build(&november(), None, &rows, &[]).to_csv();
 
         assert!(
             csv.contains("\r\n2026-11-01,2026-11-30,team,\"a \"\"b\"\", c\nd\",1,4,0,0,0,1,0,100\r\n"),
@@ -1031,5 +1135,168 @@ mod tests {
             assert_eq!(ReportKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(ReportKind::parse("SLA"), None);
+    }
+
+    fn agent_row(day: &str, agent: &str, counters: Counters) -> AgentAggregateRow {
+        AgentAggregateRow {
+            day: day.into(),
+            agent: agent.into(),
+            counters,
+        }
+    }
+
+    /// `ana` on two days, `bo` on one (resolutions only).
+    fn known_agent_rows() -> Vec<AgentAggregateRow> {
+        vec![
+            agent_row(
+                "2026-11-01",
+                "ana",
+                Counters {
+                    first_response_count: 2,
+                    first_response_minutes: 30,
+                    first_response_within: 1,
+                    first_response_missed: 1,
+                    next_response_count: 4,
+                    next_response_minutes: 8,
+                    resolved: 1,
+                    resolution_count: 1,
+                    resolution_minutes: 90,
+                    csat_count: 1,
+                    csat_sum: 5,
+                    csat_5: 1,
+                    ..Counters::default()
+                },
+            ),
+            agent_row(
+                "2026-11-02",
+                "ana",
+                Counters {
+                    first_response_count: 1,
+                    first_response_minutes: 6,
+                    first_response_within: 1,
+                    resolved: 2,
+                    csat_count: 1,
+                    csat_sum: 2,
+                    csat_2: 1,
+                    ..Counters::default()
+                },
+            ),
+            agent_row(
+                "2026-11-02",
+                "bo",
+                Counters {
+                    resolved: 1,
+                    ..Counters::default()
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn the_agents_report_adds_up_each_agents_days_into_one_row_per_agent() {
+        let Report::Agents(report) = ReportKind::Agents.build(&november(), None, &known_rows(), &known_agent_rows())
+        else {
+            panic!("not the agents report");
+        };
+
+        assert_eq!(
+            report.agents,
+            [
+                ByAgent {
+                    agent: "ana".into(),
+                    figures: AgentFigures {
+                        first_response_count: 3,
+                        first_response_average_minutes: Some(12.0),
+                        first_response_within_percent: Some(66.7),
+                        resolved: 3,
+                        csat_count: 2,
+                        csat_average: Some(3.5),
+                    },
+                },
+                ByAgent {
+                    agent: "bo".into(),
+                    figures: AgentFigures {
+                        first_response_count: 0,
+                        first_response_average_minutes: None,
+                        first_response_within_percent: None,
+                        resolved: 1,
+                        csat_count: 0,
+                        csat_average: None,
+                    },
+                },
+            ]
+        );
+        // The team aggregates play no part, and agents none in the team reports.
+        let Report::Agents(alone) = ReportKind::Agents.build(&november(), None, &[], &known_agent_rows()) else {
+            panic!("not the agents report");
+        };
+        assert_eq!(alone, report);
+        assert_eq!(sla(None, &[]).overall.first_response_count, 0);
+        assert!(ReportKind::Agents.by_agent() && !ReportKind::Sla.by_agent());
+    }
+
+    #[test]
+    fn the_agents_report_json_names_the_report_its_range_and_each_agent() {
+        let json = serde_json::to_value(ReportKind::Agents.build(&november(), None, &[], &known_agent_rows())).unwrap();
+
+        assert_eq!(
+            json,
+            json!({
+                "report": "agents",
+                "from": "2026-11-01",
+                "to": "2026-11-30",
+                "agents": [
+                    {
+                        "agent": "ana",
+                        "first_response_count": 3,
+                        "first_response_average_minutes": 12.0,
+                        "first_response_within_percent": 66.7,
+                        "resolved": 3,
+                        "csat_count": 2,
+                        "csat_average": 3.5
+                    },
+                    {
+                        "agent": "bo",
+                        "first_response_count": 0,
+                        "first_response_average_minutes": null,
+                        "first_response_within_percent": null,
+                        "resolved": 1,
+                        "csat_count": 0,
+                        "csat_average": null
+                    }
+                ]
+            })
+        );
+        let empty = serde_json::to_value(ReportKind::Agents.build(&november(), None, &[], &[])).unwrap();
+        assert_eq!(empty["agents"], json!([]));
+    }
+
+    #[test]
+    fn the_agents_csv_has_one_line_per_agent_with_empty_cells_for_missing_rates() {
+        let csv = ReportKind::Agents
+            .build(&november(), None, &[], &known_agent_rows())
+            .to_csv();
+        let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+
+        assert_eq!(
+            lines,
+            [
+                "from,to,group,name,first_response_count,first_response_average_minutes,first_response_within_percent,resolved,csat_count,csat_average",
+                "2026-11-01,2026-11-30,agent,ana,3,12,66.7,3,2,3.5",
+                "2026-11-01,2026-11-30,agent,bo,0,,,1,0,",
+            ]
+        );
+        let quoted = ReportKind::Agents
+            .build(
+                &november(),
+                None,
+                &[],
+                &[agent_row("2026-11-01", "o'brien, pat", Counters::default())],
+            )
+            .to_csv();
+        assert!(
+            quoted.ends_with("\r\n2026-11-01,2026-11-30,agent,\"o'brien, pat\",0,,,0,0,\r\n"),
+            "{quoted}"
+        );
     }
 }

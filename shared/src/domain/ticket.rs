@@ -211,6 +211,14 @@ pub struct Ticket {
     /// the customer again from then on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handed_back_at_ms: Option<i64>,
+    /// When `tickets` saved this version (its clock, not the event's time):
+    /// the change feed's order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_at_ms: Option<i64>,
+    /// The team this save took the ticket from (set by `tickets` on the save
+    /// that moves it, so that team's agents hear it left).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_team: Option<String>,
     /// When the latest internal note was written (a note changes the ticket,
     /// so its version moves and others see it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -262,6 +270,8 @@ impl Ticket {
             tags: Vec::new(),
             handed_back_at_ms: None,
             last_note_at_ms: None,
+            saved_at_ms: None,
+            left_team: None,
             version: 0,
         }
     }

@@ -347,4 +347,54 @@ mod tests {
             (1, 5, 0)
         );
     }
+
+    /// The agent a KPI fact of `d` is about.
+    fn agent_of(d: &super::super::Decision, id: &str) -> Option<String> {
+        d.effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Count(f) if f.id == id => Some(f.agent.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no fact {id} in {:?}", facts(d)))
+    }
+
+    #[test]
+    fn response_and_resolution_facts_carry_the_agent_they_are_about() {
+        // The first response is ana's; the escalation that queued it is no one's.
+        let queued = decide(&loaded(Some(ticket())), &escalate("support", 2, 0), &rules()).unwrap();
+        assert_eq!(agent_of(&queued, "TK-1:to_human:0"), None);
+        let first = decide(&loaded(Some(queued_ticket(0))), &replied("ana", 60_000), &rules()).unwrap();
+        assert_eq!(agent_of(&first, "TK-1:first_response:60000"), Some("ana".into()));
+
+        // bo answers the customer's next message on ana's ticket: the next response is bo's.
+        let next = decide(
+            &loaded(Some(answered_then_customer_wrote(0))),
+            &replied("bo", 20 * 60_000),
+            &rules(),
+        )
+        .unwrap();
+        assert_eq!(agent_of(&next, "TK-1:next_response:1200000"), Some("bo".into()));
+
+        // bo resolves ana's ticket: the resolution is bo's, who resolved it.
+        let by_bo = decide(
+            &loaded(Some(answered_ticket(0))),
+            &resolve(Author::Agent("bo".into()), 30 * 60_000),
+            &rules(),
+        )
+        .unwrap();
+        assert_eq!(agent_of(&by_bo, "TK-1:resolved"), Some("bo".into()));
+        assert_eq!(agent_of(&by_bo, "TK-1:resolution:1800000"), Some("bo".into()));
+
+        // The system resolving it counts for the assignee; the bot's, for no agent.
+        let by_system = decide(
+            &loaded(Some(answered_ticket(0))),
+            &resolve(Author::System, 30 * 60_000),
+            &rules(),
+        )
+        .unwrap();
+        assert_eq!(agent_of(&by_system, "TK-1:resolved"), Some("ana".into()));
+        let by_bot = decide(&loaded(Some(ticket())), &resolve(Author::Bot, 5_000), &rules()).unwrap();
+        assert_eq!(agent_of(&by_bot, "TK-1:resolved"), None);
+    }
 }

@@ -190,4 +190,39 @@ mod tests {
             Decision::nothing()
         );
     }
+
+    /// The agent of the score's fact, once `ticket` is resolved by `by` and rated.
+    fn rated_agent(ticket: crate::domain::ticket::Ticket, by: &str) -> Option<String> {
+        let resolve = TicketCommand::Resolve(Resolve {
+            ticket_id: ticket_id(),
+            customer: customer(),
+            by: Author::Agent(by.into()),
+            at_ms: 60_000,
+            request_id: "r".into(),
+        });
+        let resolved = saved(
+            decide(&loaded(Some(ticket)), &resolve, &rules())
+                .unwrap()
+                .ticket
+                .unwrap(),
+        );
+        let d = decide(&loaded(Some(resolved)), &score(5, 70_000), &rules()).unwrap();
+        d.effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Count(f) if f.id == "TK-1:csat" => Some(f.agent.clone()),
+                _ => None,
+            })
+            .expect("the score is counted")
+    }
+
+    #[test]
+    fn a_score_counts_for_the_assignee_else_the_agent_who_resolved_the_ticket() {
+        // ana answered and resolved it.
+        assert_eq!(rated_agent(answered_ticket(0), "ana"), Some("ana".into()));
+        // ana answered, bo resolved: the ticket, and its score, are ana's.
+        assert_eq!(rated_agent(answered_ticket(0), "bo"), Some("ana".into()));
+        // bo resolved it from the queue, nobody having answered.
+        assert_eq!(rated_agent(queued_ticket(0), "bo"), Some("bo".into()));
+    }
 }

@@ -135,6 +135,7 @@ pub(super) fn status(loaded: &Loaded, c: &RecordStatus) -> Decision {
             day: day_of(at_ms),
             team: link.team.clone(),
             priority: link.priority,
+            agent: None,
             counters,
         }));
     }

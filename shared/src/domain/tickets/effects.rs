@@ -28,13 +28,40 @@ impl Effects {
         self.events.push(event);
     }
 
-    /// Counts `counters` once under `id`, on the ticket's team and priority.
+    /// Counts `counters` once under `id`, on the ticket's team and priority,
+    /// and on the agent the fact is about, told by what it counts:
+    /// - a resolution (the ticket resolved, or its resolution clock met): the
+    ///   agent who resolved it, else (resolved by the system) the assignee;
+    ///   none when the bot resolved it;
+    /// - a first or next response given: the assignee (who just answered);
+    /// - a satisfaction score: the assignee, else the agent who resolved it.
+    ///
+    /// Every other fact (opened, escalated, warnings, breaches, reassigned,
+    /// reopened, messages) is about no one agent. A breach counts a response
+    /// missed, never one given, so it is no agent's.
     pub fn fact(&mut self, t: &Ticket, id: String, at_ms: i64, counters: Counters) {
+        let resolver = match &t.resolved_by {
+            Some(Author::Agent(name)) => Some(name.clone()),
+            _ => None,
+        };
+        let agent = if counters.resolved > 0 || counters.resolution_count > 0 {
+            match &t.resolved_by {
+                Some(Author::Bot) => None,
+                _ => resolver.or_else(|| t.assignee.clone()),
+            }
+        } else if counters.first_response_count > 0 || counters.next_response_count > 0 {
+            t.assignee.clone()
+        } else if counters.csat_count > 0 {
+            t.assignee.clone().or(resolver)
+        } else {
+            None
+        };
         self.facts.push(ReportFact {
             id: format!("{}:{id}", t.id),
             day: day_of(at_ms),
             team: t.team.clone(),
             priority: t.priority,
+            agent,
             counters,
         });
     }

@@ -481,4 +481,37 @@ mod tests {
 
         assert!(matches!(&sent(&d)[0].body, OutboundBody::Template { parameters, .. } if parameters.len() == 2));
     }
+
+    #[test]
+    fn warnings_breaches_and_reassignments_on_an_agents_ticket_are_no_agents_facts() {
+        let assigned = answered_then_customer_wrote(0);
+        let sla = assigned.sla.as_ref().unwrap();
+        let breach_at = sla.clock(Metric::NextResponse).unwrap().due_at_ms.unwrap();
+        let reassign_at = sla.reassign_at_ms.unwrap();
+
+        let breached = decide(
+            &loaded(Some(assigned.clone())),
+            &due(&assigned, DeadlineKind::NextResponse, breach_at),
+            &rules(),
+        )
+        .unwrap();
+        let reassigned = decide(
+            &loaded(Some(assigned.clone())),
+            &due(&assigned, DeadlineKind::Reassign, reassign_at),
+            &rules(),
+        )
+        .unwrap();
+
+        let counted: Vec<_> = [&breached, &reassigned]
+            .into_iter()
+            .flat_map(|d| &d.effects)
+            .filter_map(|e| match e {
+                Effect::Count(f) => Some((f.id.as_str(), f.agent.as_deref())),
+                _ => None,
+            })
+            .collect();
+        assert!(counted.iter().any(|(id, _)| id.contains(":breach:")), "{counted:?}");
+        assert!(counted.iter().any(|(id, _)| id.contains(":reassign:")), "{counted:?}");
+        assert!(counted.iter().all(|(_, agent)| agent.is_none()), "{counted:?}");
+    }
 }
