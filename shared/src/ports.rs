@@ -3,7 +3,7 @@
 //! matches its IAM policy and unit tests can use in-memory implementations.
 
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
-use crate::domain::audit::AuditRecord;
+use crate::domain::audit::{AuditRecord, Presence};
 use crate::domain::conversation::Conversation;
 use crate::domain::events::DomainEvent;
 use crate::domain::feed::Change;
@@ -252,6 +252,14 @@ pub trait ChangeFeed: Send + Sync {
         upto_ms: i64,
         limit: usize,
     ) -> Result<Vec<Change>, StoreError>;
+}
+
+/// Who is viewing or typing on a ticket (written by the agent API).
+pub trait PresenceStore: Send + Sync {
+    /// Records (or renews) `agent`'s presence on the ticket.
+    async fn set_presence(&self, ticket: &TicketId, presence: &Presence) -> Result<(), StoreError>;
+    /// The presences on the ticket that still hold at `now_ms`, by agent.
+    async fn presence(&self, ticket: &TicketId, now_ms: i64) -> Result<Vec<Presence>, StoreError>;
 }
 
 /// The workspace's audit trail (written by the agent API).

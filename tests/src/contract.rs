@@ -9,7 +9,7 @@
 use anyhow::{Context, ensure};
 use helpdesk::adapters::s3::{MAX_PRESIGN_TTL, S3Error};
 use helpdesk::domain::attachment::{Fingerprint, MediaAttachment};
-use helpdesk::domain::audit::AuditRecord;
+use helpdesk::domain::audit::{AuditRecord, Presence};
 use helpdesk::domain::conversation::Conversation;
 use helpdesk::domain::events::{DomainEvent, TicketEscalated, TicketReassigned, TicketRef};
 use helpdesk::domain::identity::{Handle, Identity, Phone, UserId, Username};
@@ -25,8 +25,8 @@ use helpdesk::domain::ticket::{
 use helpdesk::domain::views::Listing;
 use helpdesk::ports::{
     AuditLog, ChangeFeed, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher,
-    FingerprintIndex, IdentityStore, MediaLinks, MediaStore, MediaUpload, Queue, QueueError, QueueMessage, ReportStore,
-    StoreError, TicketReader, TicketStore, UnattributedStore,
+    FingerprintIndex, IdentityStore, MediaLinks, MediaStore, MediaUpload, PresenceStore, Queue, QueueError,
+    QueueMessage, ReportStore, StoreError, TicketReader, TicketStore, UnattributedStore,
 };
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -541,6 +541,30 @@ pub async fn every_save_is_on_the_change_feed_once_in_order<S: TicketStore + Cha
         );
     }
     assert_eq!(seen, saved);
+    Ok(())
+}
+
+/// Who is on a ticket: one presence per agent, renewed in place, read only
+/// while it holds.
+pub async fn a_presence_holds_until_it_expires_and_renewing_replaces_it<S: PresenceStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let ticket = ids.ticket(1);
+    let at = |agent: &str, activity: &str, until_ms: i64| Presence {
+        agent: agent.into(),
+        activity: activity.into(),
+        until_ms,
+    };
+    store.set_presence(&ticket, &at("ana", "viewing", 10_000)).await?;
+    store.set_presence(&ticket, &at("bob", "typing", 5_000)).await?;
+    store.set_presence(&ticket, &at("ana", "typing", 20_000)).await?;
+    assert_eq!(
+        store.presence(&ticket, 1_000).await?,
+        [at("ana", "typing", 20_000), at("bob", "typing", 5_000)]
+    );
+    assert_eq!(store.presence(&ticket, 5_000).await?, [at("ana", "typing", 20_000)]);
+    assert_eq!(store.presence(&ids.ticket(2), 0).await?, []);
     Ok(())
 }
 

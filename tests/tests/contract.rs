@@ -79,6 +79,11 @@ store_contract!(
     every_save_is_on_the_change_feed_once_in_order_on_moto
 );
 store_contract!(
+    a_presence_holds_until_it_expires_and_renewing_replaces_it:
+    a_presence_holds_until_it_expires_and_renewing_replaces_it_in_memory,
+    a_presence_holds_until_it_expires_and_renewing_replaces_it_on_moto
+);
+store_contract!(
     a_delivery_state_moves_only_forward:
     a_delivery_state_moves_only_forward_in_memory,
     a_delivery_state_moves_only_forward_on_moto

@@ -5,10 +5,10 @@
 //! `tickets`, which decides it again against the ticket as it is then: a
 //! change that raced another is refused there and the timeline says so.
 
-use crate::AgentApi;
 use crate::auth::{Agent, Role};
 use crate::error::ApiError;
 use crate::http::{Answer, idempotency_key, if_match, parse_body};
+use crate::{AgentApi, AgentStore};
 use helpdesk::domain::commands::{
     Action, AgentAction, AgentReplied, Resolve, SetCustomerTier, TicketCommand, Transfer,
 };
@@ -16,9 +16,7 @@ use helpdesk::domain::outbound::{Author, OutboundBody, OutboundRequest};
 use helpdesk::domain::ticket::{CustomerTier, Priority, Ticket, TicketStatus};
 use helpdesk::domain::tickets::{MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS};
 use helpdesk::domain::views::Listing;
-use helpdesk::ports::{
-    AuditLog, ChangeFeed, Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore,
-};
+use helpdesk::ports::{Clock, MediaLinks, Queue};
 use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
@@ -94,7 +92,7 @@ pub struct TierBody {
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore + IdentityReader + UnattributedStore + AuditLog + ChangeFeed,
+    S: AgentStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,

@@ -1,20 +1,22 @@
 //! What only admins read: the messages the webhook acknowledged that name no
 //! customer, with their payloads.
 
-use crate::AgentApi;
 use crate::auth::Agent;
 use crate::error::ApiError;
 use crate::http::{Answer, query_param};
+use crate::{AgentApi, AgentStore};
 use helpdesk::domain::ids::TicketId;
 use helpdesk::domain::reports::DateRange;
-use helpdesk::ports::{AuditLog, ChangeFeed, Clock, IdentityReader, ReportStore, TicketReader, UnattributedStore};
+use helpdesk::domain::views::Listing;
+use helpdesk::ports::{Clock, MediaLinks};
 use lambda_http::Request;
 use serde_json::json;
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore + IdentityReader + UnattributedStore + AuditLog + ChangeFeed,
+    S: AgentStore,
     C: Clock,
+    L: MediaLinks,
 {
     /// `GET /api/admin/unattributed?from=2026-11-01&to=2026-11-30`: messages the
     /// webhook acknowledged that name no customer, with their payloads.
@@ -56,5 +58,52 @@ where
         Ok(Answer::ok(
             json!({"from": range.from(), "to": range.to(), "records": records}),
         ))
+    }
+
+    /// `GET /api/customers/{id}/export`: everything the helpdesk holds about
+    /// a customer, for a privacy request: their identity (unmasked: it is
+    /// theirs), profile, conversations with the bot, and every ticket with its
+    /// timeline and files' records (the files themselves stay in S3; each
+    /// record names its key).
+    pub(crate) async fn export(&self, customer: &str) -> Result<Answer, ApiError> {
+        let customer = self.customer_named(customer).await?;
+        let identity = self.store.identity(&customer).await?;
+        let profile = self.store.profile(&customer).await?;
+        let listing = Listing::Customer {
+            customer: customer.clone(),
+        };
+        let mut tickets = Vec::new();
+        let mut numbers: Vec<String> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.store.list(&listing, after.as_deref(), 100).await?;
+            for listed in &page.items {
+                let t = &listed.ticket;
+                if !numbers.contains(&t.phone_number_id) {
+                    numbers.push(t.phone_number_id.clone());
+                }
+                tickets.push(json!({
+                    "ticket": t,
+                    "timeline": self.store.timeline(&t.id).await?,
+                    "attachments": self.store.attachments(&t.id).await?,
+                }));
+            }
+            after = page.items.last().map(|l| l.position.clone());
+            if !page.more || after.is_none() {
+                break;
+            }
+        }
+        let mut conversations = Vec::new();
+        for number in &numbers {
+            conversations.extend(self.store.conversation(&customer, number).await?);
+        }
+        if tickets.is_empty() && identity.is_none() && profile.is_none() {
+            return Err(ApiError::NotFound);
+        }
+        Ok(Answer::ok(json!({
+            "customer": customer, "exported_at_ms": self.clock.now_ms(),
+            "identity": identity, "profile": profile,
+            "conversations": conversations, "tickets": tickets,
+        })))
     }
 }

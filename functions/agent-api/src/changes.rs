@@ -4,14 +4,12 @@
 //! once, in the order they were saved (per ticket, by version). A cursor older
 //! than the feed's retention answers 410: the client loads its views again.
 
-use crate::AgentApi;
 use crate::auth::Agent;
 use crate::error::ApiError;
 use crate::http::{Answer, query_param};
+use crate::{AgentApi, AgentStore};
 use helpdesk::domain::feed::{self, Change, RETENTION_MS, SETTLE_MS};
-use helpdesk::ports::{
-    AuditLog, ChangeFeed, Clock, IdentityReader, MediaLinks, ReportStore, TicketReader, UnattributedStore,
-};
+use helpdesk::ports::{Clock, MediaLinks};
 use lambda_http::Request;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -25,7 +23,7 @@ const POLL: Duration = Duration::from_millis(500);
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore + IdentityReader + UnattributedStore + AuditLog + ChangeFeed,
+    S: AgentStore,
     C: Clock,
     L: MediaLinks,
 {

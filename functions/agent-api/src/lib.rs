@@ -40,7 +40,8 @@ use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::ids::TicketId;
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::ports::{
-    AuditLog, ChangeFeed, Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore,
+    AuditLog, ChangeFeed, Clock, ConversationStore, IdentityReader, MediaLinks, PresenceStore, Queue, ReportStore,
+    TicketReader, UnattributedStore,
 };
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
@@ -93,6 +94,7 @@ pub const ROUTES: &[Route] = &[
         Role::Agent,
         Some("media_link"),
     ),
+    route("POST", "/api/tickets/{id}/presence", Role::Agent, None),
     route("GET", "/api/search", Role::Agent, Some("search")),
     route("GET", "/api/canned", Role::Agent, None),
     route(
@@ -102,6 +104,7 @@ pub const ROUTES: &[Route] = &[
         Some("customer_history"),
     ),
     route("PUT", "/api/customers/{id}/tier", Role::Lead, Some("set_tier")),
+    route("GET", "/api/customers/{id}/export", Role::Admin, Some("export")),
     route("GET", "/api/reports/{report}", Role::Lead, None),
     route("GET", "/api/admin/unattributed", Role::Admin, Some("read_unattributed")),
     route("GET", "/api/audit", Role::Admin, Some("read_audit")),
@@ -139,6 +142,31 @@ impl Route {
 /// The route a request names, and its path parameters.
 pub fn find_route<'p>(method: &Method, path: &'p str) -> Option<(&'static Route, Vec<&'p str>)> {
     ROUTES.iter().find_map(|r| r.matches(method, path).map(|p| (r, p)))
+}
+
+/// Everything the agent API reads from the table (and its audit trail).
+pub trait AgentStore:
+    TicketReader
+    + ReportStore
+    + IdentityReader
+    + UnattributedStore
+    + AuditLog
+    + ChangeFeed
+    + ConversationStore
+    + PresenceStore
+{
+}
+
+impl<S> AgentStore for S where
+    S: TicketReader
+        + ReportStore
+        + IdentityReader
+        + UnattributedStore
+        + AuditLog
+        + ChangeFeed
+        + ConversationStore
+        + PresenceStore
+{
 }
 
 /// The agent API over its ports: ticket and report reads, the tickets and
@@ -187,7 +215,7 @@ impl AwsAgentApi {
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore + IdentityReader + UnattributedStore + AuditLog + ChangeFeed,
+    S: AgentStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
@@ -336,10 +364,12 @@ where
             | "/api/tickets/{id}/category"
             | "/api/tickets/{id}/tags" => self.work(request, route.path, p(0), &agent).await,
             "/api/tickets/{id}/media/{wamid}" => self.media_link(p(0), p(1), &agent).await,
+            "/api/tickets/{id}/presence" => self.set_presence(request, p(0), &agent).await,
             "/api/search" => self.search(request, &agent).await,
             "/api/canned" => self.canned(request, &agent).await,
             "/api/customers/{id}/tickets" => self.history(request, p(0), &agent).await,
             "/api/customers/{id}/tier" => self.set_tier(request, p(0), &agent).await,
+            "/api/customers/{id}/export" => self.export(p(0)).await,
             "/api/reports/{report}" => self.report(request, p(0)).await,
             "/api/admin/unattributed" => self.unattributed(request, &agent).await,
             "/api/audit" => self.audit_trail(request).await,

@@ -8,7 +8,7 @@
 use crate::actions::{AssignBody, CategoryBody, NoteBody, PriorityBody, ReplyBody, TagsBody, TierBody, TransferBody};
 use crate::auth::Role;
 use crate::error::ErrorBody;
-use crate::views::VIEWS;
+use crate::views::{PresenceBody, VIEWS};
 use crate::{OPENAPI_PATH, ROUTES, Route};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -269,6 +269,14 @@ pub const DOCS: &[Doc] = &[
         200,
     ),
     doc(
+        "POST",
+        "/api/tickets/{id}/presence",
+        "The agent is viewing or typing on the ticket (30 seconds, renewed by the console).",
+        &[],
+        Some(body::<PresenceBody>),
+        200,
+    ),
+    doc(
         "GET",
         "/api/search",
         "Find customers and tickets by ticket id, phone, WhatsApp user id, username, order number or name.",
@@ -322,6 +330,14 @@ pub const DOCS: &[Doc] = &[
         &[],
         Some(body::<TierBody>),
         202,
+    ),
+    doc(
+        "GET",
+        "/api/customers/{id}/export",
+        "Everything held about a customer, as JSON, for a privacy request (admins).",
+        &[],
+        None,
+        200,
     ),
     doc(
         "GET",

@@ -3,14 +3,13 @@
 //! JSON or CSV. Leads and admins read them, for every team: aggregates hold
 //! no customer data.
 
+use crate::AgentStore;
 use crate::http::query_param;
 use crate::{AgentApi, Answer, ApiError};
 use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::domain::reports::{DateRange, ReportKind};
-use helpdesk::ports::{
-    AuditLog, ChangeFeed, Clock, IdentityReader, MediaLinks, Queue, ReportStore, TicketReader, UnattributedStore,
-};
+use helpdesk::ports::{Clock, MediaLinks, Queue};
 use lambda_http::Request;
 use lambda_http::http::header;
 use serde_json::json;
@@ -44,7 +43,7 @@ impl Format {
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore + IdentityReader + UnattributedStore + AuditLog + ChangeFeed,
+    S: AgentStore,
     T: Queue<TicketCommand>,
     O: Queue<OutboundRequest>,
     C: Clock,
@@ -106,6 +105,7 @@ mod tests {
     use helpdesk::domain::i18n::Catalog;
     use helpdesk::domain::reports::{AggregateRow, Counters, ReportFact};
     use helpdesk::domain::ticket::Priority;
+    use helpdesk::ports::ReportStore;
     use serde_json::Value;
 
     /// 2026-11-21T05:00:00Z, the time of the sample event.

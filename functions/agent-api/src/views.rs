@@ -3,10 +3,12 @@
 //! username, order number, name), a customer's ticket history, one ticket
 //! with its timeline, canned responses, and short-lived links to media.
 
+use crate::AgentStore;
 use crate::auth::{Agent, Role};
 use crate::error::ApiError;
 use crate::http::{Answer, query_param};
 use crate::{AgentApi, MEDIA_LINK_TTL};
+use helpdesk::domain::audit::{PRESENCE_TTL_MS, Presence};
 use helpdesk::domain::canned::{self, PlaceholderValues};
 use helpdesk::domain::i18n::Lang;
 use helpdesk::domain::identity::{Handle, Identity, Username};
@@ -14,9 +16,7 @@ use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::privacy::mask_cards_in_entry;
 use helpdesk::domain::ticket::{Ticket, TicketStatus};
 use helpdesk::domain::views::{Cursor, ListPage, Listing, merge, normalise_name, normalise_order};
-use helpdesk::ports::{
-    AuditLog, ChangeFeed, Clock, IdentityReader, MediaLinks, ReportStore, StoreError, TicketReader, UnattributedStore,
-};
+use helpdesk::ports::{Clock, MediaLinks, StoreError};
 use lambda_http::Request;
 use serde_json::{Value, json};
 
@@ -30,7 +30,7 @@ pub const VIEWS: [&str; 7] = ["mine", "unassigned", "open", "at_risk", "waiting"
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
-    S: TicketReader + ReportStore + IdentityReader + UnattributedStore + AuditLog + ChangeFeed,
+    S: AgentStore,
     C: Clock,
     L: MediaLinks,
 {
@@ -188,6 +188,7 @@ where
         let identity = self.identity_of(&ticket.customer).await?;
         let media = self.store.attachments(&ticket.id).await?;
         let now = self.clock.now_ms();
+        let presence = self.store.presence(&ticket.id, now).await?;
         Ok(Answer::Json {
             status: lambda_http::http::StatusCode::OK,
             etag: Some(ticket.version),
@@ -196,7 +197,7 @@ where
                 "customer_profile": profile, "customer": customer_view(&identity),
                 "history": format!("/api/customers/{}/tickets", ticket.customer.as_str()),
                 "window": {"open": ticket.window_open(now), "closes_at_ms": ticket.window_closes_at_ms()},
-                "media": media, "timeline": timeline,
+                "presence": presence, "media": media, "timeline": timeline,
             }),
         })
     }
@@ -441,6 +442,21 @@ where
         ))
     }
 
+    /// `POST /api/tickets/{id}/presence {"activity": "viewing" | "typing"}`:
+    /// the agent is on the ticket for the next 30 seconds (the console
+    /// renews it); others see it with the ticket.
+    pub(crate) async fn set_presence(&self, request: &Request, id: &str, agent: &Agent) -> Result<Answer, ApiError> {
+        let ticket = self.visible_ticket(id, agent).await?;
+        let body: PresenceBody = crate::http::parse_body(request, "{\"activity\": \"viewing\" | \"typing\"}")?;
+        let presence = Presence {
+            agent: agent.name.clone(),
+            activity: body.activity.as_str().to_owned(),
+            until_ms: self.clock.now_ms() + PRESENCE_TTL_MS,
+        };
+        self.store.set_presence(&ticket.id, &presence).await?;
+        Ok(Answer::ok(json!(presence)))
+    }
+
     /// The customer a path names: a phone, a business-scoped user id or a
     /// customer key (404 when unknown, 400 when it is none of these).
     pub(crate) async fn customer_named(&self, named: &str) -> Result<CustomerId, ApiError> {
@@ -483,4 +499,28 @@ fn short_hash(text: &str) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
     format!("{:016x}", h.finish())
+}
+
+/// What an agent is doing on a ticket.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    Viewing,
+    Typing,
+}
+
+impl Activity {
+    fn as_str(self) -> &'static str {
+        match self {
+            Activity::Viewing => "viewing",
+            Activity::Typing => "typing",
+        }
+    }
+}
+
+/// `POST /api/tickets/{id}/presence`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceBody {
+    pub activity: Activity,
 }

@@ -1466,6 +1466,7 @@ mod workspace {
             "category" => json!({"category": "billing"}),
             "tags" => json!({"add": ["vip-follow-up"]}),
             "tier" => json!({"tier": "vip"}),
+            "presence" => json!({"activity": "viewing"}),
             _ => json!({}),
         };
         ApiRequest::new(method, &path).body(&body.to_string())
@@ -1959,6 +1960,95 @@ mod workspace {
         desk.clock.advance(8 * 24 * 60 * 60 * 1000);
         let old = desk.call(ApiRequest::get(&format!("/api/changes?since={next}"))).await;
         assert_eq!((old.status, old.json()["code"].as_str()), (410, Some("cursor_expired")));
+    }
+
+    #[tokio::test]
+    async fn an_admin_exports_everything_held_about_a_customer_and_the_export_is_audited() {
+        let desk = Fixture::new();
+        let said = message_entry(
+            "wamid.X1",
+            NOW_MS - 60_000,
+            Direction::Inbound,
+            Author::Customer,
+            "my parcel is late",
+        );
+        desk.given(&queued("TK-OLD", "support", Priority::Normal, 500), &[said])
+            .await;
+        desk.given(&queued("TK-NEW", "tech", Priority::Normal, 5), &[]).await;
+        let mut identity = Identity::from_key(&customer());
+        identity.username = Some(Username::parse("@maria").unwrap());
+        desk.store.save_identity(&identity).await.unwrap();
+
+        let agent = desk
+            .call(ApiRequest::get(&format!("/api/customers/{CUSTOMER}/export")))
+            .await;
+        assert_eq!(agent.status, 403);
+        let export = desk
+            .call(ApiRequest::get(&format!("/api/customers/{CUSTOMER}/export")).by_agent("root", "[admins]"))
+            .await;
+        assert_eq!(export.status, 200, "{}", export.body);
+        let body = export.json();
+        let ids: Vec<&str> = body["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["ticket"]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["TK-NEW", "TK-OLD"], "every team's tickets, newest first");
+        assert_eq!(body["tickets"][1]["timeline"][0]["summary"], "my parcel is late");
+        assert_eq!(body["identity"]["username"], "@maria");
+        let unknown = desk
+            .call(ApiRequest::get("/api/customers/15559999999/export").by_agent("root", "[admins]"))
+            .await;
+        assert_eq!(unknown.status, 404);
+        let trail = desk
+            .call(ApiRequest::get("/api/audit").by_agent("root", "[admins]"))
+            .await
+            .json();
+        let exports = trail["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["action"] == "export" && r["status"] == 200)
+            .count();
+        assert_eq!(exports, 1);
+    }
+
+    #[tokio::test]
+    async fn who_is_viewing_or_typing_shows_with_the_ticket_until_it_expires() {
+        let desk = Fixture::new();
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+        let typing = desk
+            .call(
+                ApiRequest::post("/api/tickets/TK-1/presence", json!({"activity": "typing"}))
+                    .by_agent("bob", "[support]"),
+            )
+            .await;
+        assert_eq!(typing.status, 200, "{}", typing.body);
+
+        let shown = desk.call(ApiRequest::get("/api/tickets/TK-1")).await.json();
+        assert_eq!(
+            shown["presence"],
+            json!([{"agent": "bob", "activity": "typing", "until_ms": NOW_MS + 30_000}])
+        );
+        desk.clock.advance(31_000);
+        let later = desk.call(ApiRequest::get("/api/tickets/TK-1")).await.json();
+        assert_eq!(later["presence"], json!([]));
+
+        let bad = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/presence",
+                json!({"activity": "dancing"}),
+            ))
+            .await;
+        assert_eq!(bad.status, 400);
+        let other_team = desk
+            .call(
+                ApiRequest::post("/api/tickets/TK-1/presence", json!({"activity": "viewing"}))
+                    .by_agent("tom", "[tech]"),
+            )
+            .await;
+        assert_eq!(other_team.status, 403);
     }
 
     #[tokio::test]

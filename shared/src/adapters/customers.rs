@@ -8,12 +8,13 @@
 use super::dynamo::DynamoStore;
 use super::dynamo::s;
 use super::keys;
-use crate::domain::audit::AuditRecord;
+use crate::domain::audit::{AuditRecord, Presence};
 use crate::domain::identity::{Handle, Identity, Username};
 use crate::domain::ids::CustomerId;
+use crate::domain::ids::TicketId;
 use crate::domain::inbound::Unattributed;
 use crate::domain::reports::{DateRange, day_of};
-use crate::ports::{AuditLog, IdentityReader, IdentityStore, StoreError, UnattributedStore};
+use crate::ports::{AuditLog, IdentityReader, IdentityStore, PresenceStore, StoreError, UnattributedStore};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -152,5 +153,37 @@ impl AuditLog for DynamoStore {
             records.extend(items.into_iter().map(|i| i.record));
         }
         Ok(records)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct PresenceItem {
+    pk: String,
+    sk: String,
+    /// DynamoDB's TTL clears what readers already ignore.
+    expires_at: i64,
+    #[serde(flatten)]
+    presence: Presence,
+}
+
+impl PresenceStore for DynamoStore {
+    async fn set_presence(&self, ticket: &TicketId, presence: &Presence) -> Result<(), StoreError> {
+        self.put(PresenceItem {
+            pk: keys::presence_pk(ticket),
+            sk: presence.agent.clone(),
+            expires_at: presence.until_ms / 1000 + 1,
+            presence: presence.clone(),
+        })
+        .await
+    }
+
+    /// One partition per ticket; TTL deletes lazily, so expiry is checked here.
+    async fn presence(&self, ticket: &TicketId, now_ms: i64) -> Result<Vec<Presence>, StoreError> {
+        let items: Vec<PresenceItem> = self.query_partition(keys::presence_pk(ticket)).await?;
+        Ok(items
+            .into_iter()
+            .map(|i| i.presence)
+            .filter(|p| p.until_ms > now_ms)
+            .collect())
     }
 }

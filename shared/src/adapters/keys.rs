@@ -30,6 +30,7 @@ pub const IDENTITY_PREFIX: &str = "IDENT#";
 pub const UNATTRIBUTED_PREFIX: &str = "UNATTRIBUTED#";
 pub const AUDIT_PREFIX: &str = "AUDIT#";
 pub const FEED_PREFIX: &str = "FEED#";
+pub const PRESENCE_PREFIX: &str = "PRESENCE#";
 /// Every partition-key prefix an item of the table has.
 pub const PARTITION_PREFIXES: &[&str] = &[
     CUSTOMER_PREFIX,
@@ -42,6 +43,7 @@ pub const PARTITION_PREFIXES: &[&str] = &[
     UNATTRIBUTED_PREFIX,
     AUDIT_PREFIX,
     FEED_PREFIX,
+    PRESENCE_PREFIX,
 ];
 /// Partition keys that are whole keys, not prefixes.
 pub const FIXED_PARTITIONS: &[&str] = &[SWEEP_PK];
@@ -93,6 +95,11 @@ pub fn feed_pk(at_ms: i64) -> String {
     format!("{FEED_PREFIX}{hour}")
 }
 pub const FEED_HOUR_MS: i64 = 60 * 60 * 1000;
+
+/// Who is on a ticket: `PRESENCE#<ticket>` / `<agent>`, gone after its TTL.
+pub fn presence_pk(ticket: &TicketId) -> String {
+    format!("{PRESENCE_PREFIX}{}", ticket.as_str())
+}
 
 pub fn ticket_pk(ticket: &TicketId) -> String {
     format!("{TICKET_PREFIX}{}", ticket.as_str())
@@ -335,6 +342,7 @@ mod tests {
             unattributed_pk("2026-11-21"),
             audit_pk("2026-11-21"),
             feed_pk(1_795_237_200_000),
+            presence_pk(&t),
         ];
         for pk in &built {
             assert!(PARTITION_PREFIXES.iter().any(|p| pk.starts_with(p)), "{pk}");

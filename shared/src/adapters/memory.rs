@@ -7,7 +7,7 @@
 use super::keys;
 use super::s3::{MAX_PRESIGN_TTL, S3Error};
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
-use crate::domain::audit::AuditRecord;
+use crate::domain::audit::{AuditRecord, Presence};
 use crate::domain::conversation::Conversation;
 use crate::domain::events::DomainEvent;
 use crate::domain::feed::{self, Change};
@@ -25,8 +25,8 @@ use crate::domain::vision::VisionReport;
 use crate::ports::{
     AuditLog, BoxError, ChangeFeed, Clock, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher,
     FingerprintIndex, GraphApi, GraphError, IdentityReader, IdentityStore, MediaDownload, MediaInfo, MediaLinks,
-    MediaSource, MediaStore, MediaUpload, OrderLookup, Queue, QueueError, QueueMessage, ReportStore, StoreError,
-    StoredObject, TicketReader, TicketStore, UnattributedStore, Vision,
+    MediaSource, MediaStore, MediaUpload, OrderLookup, PresenceStore, Queue, QueueError, QueueMessage, ReportStore,
+    StoreError, StoredObject, TicketReader, TicketStore, UnattributedStore, Vision,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -193,6 +193,8 @@ struct Tables {
     audit: BTreeMap<(String, String), AuditRecord>,
     /// The change feed, by position.
     feed: BTreeMap<String, Change>,
+    /// Who is on each ticket, by agent.
+    presence: HashMap<TicketId, BTreeMap<String, Presence>>,
     /// `(ticket, kind)` → the deadline item.
     deadlines: BTreeMap<(TicketId, DeadlineKind), DueDeadline>,
     sweep_minute: Option<i64>,
@@ -663,6 +665,26 @@ impl ChangeFeed for MemoryStore {
             .take(limit)
             .map(|(_, c)| c.clone())
             .collect())
+    }
+}
+
+impl PresenceStore for MemoryStore {
+    async fn set_presence(&self, ticket: &TicketId, presence: &Presence) -> Result<(), StoreError> {
+        self.call()?
+            .presence
+            .entry(ticket.clone())
+            .or_default()
+            .insert(presence.agent.clone(), presence.clone());
+        Ok(())
+    }
+
+    async fn presence(&self, ticket: &TicketId, now_ms: i64) -> Result<Vec<Presence>, StoreError> {
+        Ok(self
+            .call()?
+            .presence
+            .get(ticket)
+            .map(|by_agent| by_agent.values().filter(|p| p.until_ms > now_ms).cloned().collect())
+            .unwrap_or_default())
     }
 }
 

@@ -1,4 +1,4 @@
-//! The audit trail of the agent workspace: who did what, when, to which
+//! The audit trail of the agent workspace, and who is on a ticket now: who did what, when, to which
 //! ticket, and how it ended. Never a customer's words, phone or ids: a ticket
 //! id says which conversation, and only admins read the trail.
 
@@ -34,3 +34,17 @@ impl AuditRecord {
 
 /// How long the trail is kept by default.
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+/// Who is on a ticket right now: short-lived, renewed by the console while
+/// the agent has the ticket open or types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    pub agent: String,
+    /// `viewing` or `typing`.
+    pub activity: String,
+    /// Until when it holds, unless renewed (milliseconds since the epoch).
+    pub until_ms: i64,
+}
+
+/// How long a presence holds without renewal.
+pub const PRESENCE_TTL_MS: i64 = 30_000;
