@@ -262,6 +262,20 @@ pub trait PresenceStore: Send + Sync {
     async fn presence(&self, ticket: &TicketId, now_ms: i64) -> Result<Vec<Presence>, StoreError>;
 }
 
+/// Forgets a customer (a privacy erasure, carried out by `tickets`). Each
+/// method is idempotent: an erasure retried after a failure completes it.
+pub trait Erasure: Send + Sync {
+    /// Rewrites every timeline entry of the ticket without its contents and
+    /// deletes its files' records; answers the records deleted (their S3 keys
+    /// and fingerprints, for whoever removes those).
+    async fn erase_ticket_contents(&self, ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError>;
+    /// Removes a fingerprint from the near-duplicate index.
+    async fn forget_fingerprint(&self, band: &str, fingerprint: &Fingerprint) -> Result<(), StoreError>;
+    /// Removes the customer's items (identity, profile, conversations) and
+    /// the identity map's links of `handles`.
+    async fn forget_customer(&self, customer: &CustomerId, handles: &[Handle]) -> Result<(), StoreError>;
+}
+
 /// The workspace's audit trail (written by the agent API).
 pub trait AuditLog: Send + Sync {
     /// Keeps one record (idempotent by its time, agent and request id).
@@ -394,6 +408,8 @@ pub trait MediaStore: Send + Sync {
 /// after `ttl` (at most five minutes) and names one object.
 pub trait MediaLinks: Send + Sync {
     async fn presign_get(&self, key: &str, ttl: std::time::Duration) -> Result<String, BoxError>;
+    /// Deletes a stored file (a privacy erasure). Deleting what is not there succeeds.
+    async fn delete(&self, key: &str) -> Result<(), BoxError>;
 }
 
 /// The business's order source. Contract: `Ok(None)` when the order does not

@@ -24,7 +24,7 @@ use helpdesk::domain::ticket::{
 };
 use helpdesk::domain::views::Listing;
 use helpdesk::ports::{
-    AuditLog, ChangeFeed, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher,
+    AuditLog, ChangeFeed, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, Erasure, EventPublisher,
     FingerprintIndex, IdentityStore, MediaLinks, MediaStore, MediaUpload, PresenceStore, Queue, QueueError,
     QueueMessage, ReportStore, StoreError, TicketReader, TicketStore, UnattributedStore,
 };
@@ -565,6 +565,72 @@ pub async fn a_presence_holds_until_it_expires_and_renewing_replaces_it<S: Prese
     );
     assert_eq!(store.presence(&ticket, 5_000).await?, [at("ana", "typing", 20_000)]);
     assert_eq!(store.presence(&ids.ticket(2), 0).await?, []);
+    Ok(())
+}
+
+/// A privacy erasure's store steps: a ticket's entries keep their shape
+/// without their contents and its files' records go (answered, for their
+/// files and fingerprints); a fingerprint is forgotten; the customer's items
+/// and links go, but a link that moved to someone else stays. Each step again
+/// changes nothing.
+pub async fn an_erasure_forgets_contents_records_fingerprints_and_the_customer<S>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()>
+where
+    S: TicketStore + Erasure + FingerprintIndex + IdentityStore + ConversationStore,
+{
+    let t = ticket(ids.ticket(1), ids.customer(1), &ids.team(1), 1_000);
+    let said = entry(&ids.wamid(1), 1_000, None);
+    store.save_ticket(&t, None, std::slice::from_ref(&said)).await?;
+    let photo: MediaAttachment = serde_json::from_value(serde_json::json!({
+        "wamid": ids.wamid(2), "kind": "image", "at_ms": 1_500,
+        "s3_key": ids.key("photo.jpg"), "phash": "00ff00ff00ff00ff",
+    }))?;
+    store.save_attachment(&t.id, &photo).await?;
+    let fingerprint = Fingerprint {
+        phash: "00ff00ff00ff00ff".into(),
+        ticket_id: t.id.clone(),
+        customer: ids.customer(1),
+        wamid: ids.wamid(2),
+    };
+    store.file_fingerprint(&ids.band(), &fingerprint).await?;
+    let (phone, moved) = (Handle::Phone(ids.phone(1)), Handle::Phone(ids.phone(2)));
+    store.save_identity(&Identity::from_key(&ids.customer(1))).await?;
+    store.link(&phone, &ids.customer(1)).await?;
+    store.link(&moved, &ids.customer(2)).await?;
+    store
+        .save_conversation(&Conversation::new(ids.customer(1), "P1"))
+        .await?;
+
+    let removed = store.erase_ticket_contents(&t.id).await?;
+    assert_eq!(removed, [photo]);
+    assert_eq!(store.erase_ticket_contents(&t.id).await?, []);
+    let timeline = store.timeline(&t.id).await?;
+    assert_eq!(timeline.len(), 1);
+    assert_eq!(
+        (timeline[0].summary.as_str(), &timeline[0].message, &timeline[0].kind),
+        ("[erased]", &None, &said.kind)
+    );
+    assert_eq!(store.attachments(&t.id).await?, []);
+    store.forget_fingerprint(&ids.band(), &fingerprint).await?;
+    store.forget_fingerprint(&ids.band(), &fingerprint).await?;
+    assert_eq!(store.fingerprints(&ids.band()).await?, []);
+
+    store
+        .forget_customer(&ids.customer(1), &[phone.clone(), moved.clone()])
+        .await?;
+    store
+        .forget_customer(&ids.customer(1), std::slice::from_ref(&phone))
+        .await?;
+    assert_eq!(store.identity(&ids.customer(1)).await?, None);
+    assert_eq!(store.owner(&phone).await?, None);
+    assert_eq!(
+        store.owner(&moved).await?,
+        Some(ids.customer(2)),
+        "someone else's link stays"
+    );
+    assert_eq!(store.conversation(&ids.customer(1), "P1").await?, None);
     Ok(())
 }
 

@@ -84,6 +84,11 @@ store_contract!(
     a_presence_holds_until_it_expires_and_renewing_replaces_it_on_moto
 );
 store_contract!(
+    an_erasure_forgets_contents_records_fingerprints_and_the_customer:
+    an_erasure_forgets_contents_records_fingerprints_and_the_customer_in_memory,
+    an_erasure_forgets_contents_records_fingerprints_and_the_customer_on_moto
+);
+store_contract!(
     a_delivery_state_moves_only_forward:
     a_delivery_state_moves_only_forward_in_memory,
     a_delivery_state_moves_only_forward_on_moto

@@ -106,8 +106,9 @@ async fn an_acknowledged_write_survives_a_concurrent_failed_transaction() -> any
         pricing: None,
     };
 
-    // A transaction of 100 items takes moto long enough to meet the appends.
-    let big: Vec<TimelineEntry> = (0..99).map(|n| entry(1_000_000 + n)).collect();
+    // A transaction of 100 items (the ticket, its change on the feed, 98
+    // entries) takes moto long enough to meet the appends.
+    let big: Vec<TimelineEntry> = (0..98).map(|n| entry(1_000_000 + n)).collect();
     let conflicts = async {
         for _ in 0..20 {
             let stale = store.save_ticket(&conflicted, Some(99), &big).await;

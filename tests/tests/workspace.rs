@@ -313,6 +313,45 @@ async fn two_agents_and_a_lead_work_a_customers_tickets_through_the_api() -> any
     }
     assert!(!trail.to_string().contains("refund"), "no message text in the trail");
 
+    // A privacy request: the admin exports everything, then erases the customer.
+    let (status, export) = desk
+        .api("GET", Some(&root), &format!("/api/customers/{CUSTOMER}/export"), None)
+        .await?;
+    assert_eq!(status, 200, "{export}");
+    assert_eq!(export["tickets"].as_array().unwrap().len(), 2);
+    assert!(export.to_string().contains("AB-1234"));
+    let (_, before) = desk.api("GET", Some(&lea), "/api/reports/summary", None).await?;
+    let (status, _) = desk
+        .api("DELETE", Some(&root), &format!("/api/customers/{CUSTOMER}"), None)
+        .await?;
+    assert_eq!(status, 202);
+    eventually("the customer erased", || async {
+        let (status, _) = desk
+            .api("GET", Some(&root), &format!("/api/customers/{CUSTOMER}/export"), None)
+            .await?;
+        Ok((status == 404).then_some(()))
+    })
+    .await?;
+    let (_, found) = desk
+        .api("GET", Some(&root), &format!("/api/search?q={user_id}"), None)
+        .await?;
+    assert_eq!(found["tickets"], json!([]), "{found}");
+    for id in [&first, &second] {
+        let (_, t) = desk
+            .api("GET", Some(&root), &format!("/api/tickets/{id}"), None)
+            .await?;
+        let held = t.to_string();
+        for trace in [CUSTOMER, user_id.as_str(), "AB-1234", "parcel", "hi again"] {
+            assert!(!held.contains(trace), "{trace} is still on {id}: {held}");
+        }
+    }
+    let (_, after) = desk.api("GET", Some(&lea), "/api/reports/summary", None).await?;
+    assert!(before["overall"]["tickets"].as_u64().unwrap() >= 2, "{before}");
+    assert_eq!(
+        after["overall"]["tickets"], before["overall"]["tickets"],
+        "the counts stay"
+    );
+
     desk.stop().await;
     Ok(())
 }

@@ -3,18 +3,20 @@
 
 use crate::auth::Agent;
 use crate::error::ApiError;
-use crate::http::{Answer, query_param};
+use crate::http::{Answer, idempotency_key, query_param};
 use crate::{AgentApi, AgentStore};
+use helpdesk::domain::commands::{EraseCustomer, TicketCommand};
 use helpdesk::domain::ids::TicketId;
 use helpdesk::domain::reports::DateRange;
 use helpdesk::domain::views::Listing;
-use helpdesk::ports::{Clock, MediaLinks};
+use helpdesk::ports::{Clock, MediaLinks, Queue, StoreError};
 use lambda_http::Request;
 use serde_json::json;
 
 impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
     S: AgentStore,
+    T: Queue<TicketCommand>,
     C: Clock,
     L: MediaLinks,
 {
@@ -105,5 +107,48 @@ where
             "identity": identity, "profile": profile,
             "conversations": conversations, "tickets": tickets,
         })))
+    }
+
+    /// `DELETE /api/customers/{id}`: a privacy erasure. The customer's files
+    /// are deleted from S3 now; `tickets` then saves every ticket of theirs
+    /// without its contents and forgets their identity, profile and
+    /// conversations, in order after what is already queued for them. KPI
+    /// counts stay. 202; asking again is harmless.
+    pub(crate) async fn erase(&self, request: &Request, customer: &str, agent: &Agent) -> Result<Answer, ApiError> {
+        let customer = self.customer_named(customer).await?;
+        let listing = Listing::Customer {
+            customer: customer.clone(),
+        };
+        let mut files = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.store.list(&listing, after.as_deref(), 100).await?;
+            for listed in &page.items {
+                for attachment in self.store.attachments(&listed.ticket.id).await? {
+                    if let Some(key) = &attachment.s3_key {
+                        self.media
+                            .delete(key)
+                            .await
+                            .map_err(|e| ApiError::Store(StoreError::Backend(e)))?;
+                        files += 1;
+                    }
+                }
+            }
+            after = page.items.last().map(|l| l.position.clone());
+            if !page.more || after.is_none() {
+                break;
+            }
+        }
+        self.tickets
+            .send(&[TicketCommand::EraseCustomer(EraseCustomer {
+                customer: customer.clone(),
+                by: agent.name.clone(),
+                at_ms: self.clock.now_ms(),
+                request_id: idempotency_key(request),
+            })])
+            .await?;
+        Ok(Answer::accepted(
+            json!({"status": "erasing", "customer": customer, "files_deleted": files}),
+        ))
     }
 }

@@ -340,6 +340,14 @@ pub const DOCS: &[Doc] = &[
         200,
     ),
     doc(
+        "DELETE",
+        "/api/customers/{id}",
+        "Erase a customer (admins): files, timelines' contents, identity, profile, conversations; counts stay.",
+        &[],
+        None,
+        202,
+    ),
+    doc(
         "GET",
         "/api/reports/{report}",
         "A KPI report over a range of days, as JSON or CSV (leads).",

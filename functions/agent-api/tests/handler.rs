@@ -2052,6 +2052,42 @@ mod workspace {
     }
 
     #[tokio::test]
+    async fn an_admins_erasure_deletes_the_customers_files_now_and_queues_the_rest_for_tickets() {
+        use helpdesk::ports::{MediaStore, MediaUpload};
+        let desk = Fixture::new();
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+        let key = "media/TK-1/wamid.A.jpg";
+        desk.store
+            .save_attachment(
+                &TicketId::parse("TK-1").unwrap(),
+                &attachment("wamid.A", Some(key), None, false),
+            )
+            .await
+            .unwrap();
+        let mut upload = desk.media.begin_upload(key, "image/jpeg").await.unwrap();
+        upload.write(b"jpeg").await.unwrap();
+        upload.finish().await.unwrap();
+
+        let agent = desk
+            .call(ApiRequest::new("DELETE", &format!("/api/customers/{CUSTOMER}")))
+            .await;
+        assert_eq!(agent.status, 403);
+        assert!(desk.nothing_queued());
+        let erased = desk
+            .call(ApiRequest::new("DELETE", &format!("/api/customers/{CUSTOMER}")).by_agent("root", "[admins]"))
+            .await;
+
+        assert_eq!(erased.status, 202, "{}", erased.body);
+        assert_eq!(erased.json()["files_deleted"], 1);
+        assert!(desk.media.object(key).is_none(), "the file is gone from the bucket");
+        let sent = desk.tickets.sent();
+        let [TicketCommand::EraseCustomer(erase)] = sent.as_slice() else {
+            panic!("{sent:?}")
+        };
+        assert_eq!((erase.customer.as_str(), erase.by.as_str()), (CUSTOMER, "root"));
+    }
+
+    #[tokio::test]
     async fn the_openapi_description_is_served_without_sign_in() {
         let desk = Fixture::new();
         let answer = desk

@@ -14,13 +14,21 @@ use helpdesk::adapters::lambda_sqs::handle_in_order;
 use helpdesk::adapters::metrics::{self, Metric, Unit};
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
-use helpdesk::domain::commands::TicketCommand;
+use helpdesk::domain::attachment::Fingerprint;
+use helpdesk::domain::commands::{EraseCustomer, TicketCommand};
 use helpdesk::domain::desk::Desk;
 use helpdesk::domain::i18n::Catalog;
-use helpdesk::domain::outbound::OutboundRequest;
+use helpdesk::domain::identity::Identity;
+use helpdesk::domain::ids::TicketId;
+use helpdesk::domain::media::phash_bands;
+use helpdesk::domain::outbound::{Author, OutboundRequest};
+use helpdesk::domain::privacy;
+use helpdesk::domain::ticket::{Direction, TimelineEntry};
 use helpdesk::domain::tickets::{DecideError, Decision, Effect, Loaded, Measure, Rules, decide, needs};
+use helpdesk::domain::views::Listing;
 use helpdesk::ports::{
-    BoxError, Clock, DeadlineIndex, EventPublisher, Queue, QueueError, ReportStore, StoreError, TicketStore,
+    BoxError, Clock, DeadlineIndex, Erasure, EventPublisher, IdentityReader, Queue, QueueError, ReportStore,
+    StoreError, TicketStore,
 };
 use lambda_runtime::LambdaEvent;
 use std::sync::Arc;
@@ -65,7 +73,7 @@ impl Tickets<DynamoStore, EventBridgePublisher, SqsQueue<OutboundRequest>> {
 
 impl<S, E, O> Tickets<S, E, O>
 where
-    S: TicketStore + DeadlineIndex + ReportStore,
+    S: TicketStore + DeadlineIndex + ReportStore + Erasure + IdentityReader,
     E: EventPublisher,
     O: Queue<OutboundRequest>,
 {
@@ -103,6 +111,9 @@ where
             desk: &self.desk,
             catalog: &self.catalog,
         };
+        if let TicketCommand::EraseCustomer(erase) = &command {
+            return self.erase(erase).await;
+        }
         for _ in 0..SAVE_ATTEMPTS {
             let loaded = self.load(&command).await?;
             let decision = decide(&loaded, &command, &rules)?;
@@ -114,6 +125,98 @@ where
             }
         }
         Err(TicketsError::Contended(command.name()))
+    }
+
+    /// A privacy erasure: every ticket of the customer saved without what it
+    /// held about them ([`privacy::erase_ticket`]), its timeline's contents and
+    /// its files' records and fingerprints removed (the agent API deleted the
+    /// files), then the customer's own items and identity links. KPI counts
+    /// stay. Each step is idempotent: a redelivered erasure completes it.
+    async fn erase(&self, c: &EraseCustomer) -> Result<(), TicketsError> {
+        let identity = self.store.identity(&c.customer).await?;
+        let listing = Listing::Customer {
+            customer: c.customer.clone(),
+        };
+        let mut tickets = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.store.list(&listing, after.as_deref(), 100).await?;
+            after = page.items.last().map(|l| l.position.clone());
+            tickets.extend(page.items.into_iter().map(|l| l.ticket.id));
+            if !page.more || after.is_none() {
+                break;
+            }
+        }
+        for id in &tickets {
+            self.erase_ticket(id, c).await?;
+            for attachment in self.store.erase_ticket_contents(id).await? {
+                let Some(phash) = attachment.phash.clone() else {
+                    continue;
+                };
+                let fingerprint = Fingerprint {
+                    phash: phash.clone(),
+                    ticket_id: id.clone(),
+                    customer: c.customer.clone(),
+                    wamid: attachment.wamid.clone(),
+                };
+                for band in phash_bands(&phash) {
+                    self.store.forget_fingerprint(&band, &fingerprint).await?;
+                }
+            }
+            let note = TimelineEntry {
+                id: format!("erased.{}", c.request_id),
+                at_ms: c.at_ms,
+                direction: Direction::Event,
+                author: Author::Agent(c.by.clone()),
+                kind: "erased".into(),
+                summary: "The customer's data was erased on request".into(),
+                message: None,
+                delivery: None,
+                delivery_error: None,
+                data: None,
+                withdrawn: false,
+                pricing: None,
+            };
+            self.store.append_entry(id, &note).await?;
+        }
+        let handles = identity
+            .map(|i| i.handles())
+            .unwrap_or_else(|| Identity::from_key(&c.customer).handles());
+        self.store.forget_customer(&c.customer, &handles).await?;
+        tracing::info!(tickets = tickets.len(), "customer erased");
+        Ok(())
+    }
+
+    /// Saves the ticket without what it held about the customer (retried on
+    /// a concurrent save).
+    async fn erase_ticket(&self, id: &TicketId, c: &EraseCustomer) -> Result<(), TicketsError> {
+        for _ in 0..SAVE_ATTEMPTS {
+            let Some(stored) = self.store.ticket(id).await? else {
+                return Ok(());
+            };
+            let mut erased = stored.clone();
+            privacy::erase_ticket(&mut erased);
+            // Nobody can answer an erased customer: an open ticket closes, its clocks with it.
+            erased.resolve(Author::System, c.at_ms);
+            let deadlines = erased.sla.take().map(|sla| sla.deadlines());
+            if erased == stored {
+                return Ok(());
+            }
+            erased.saved_at_ms = Some(self.clock.now_ms());
+            erased.left_team = None;
+            match self.store.save_ticket(&erased, Some(stored.version), &[]).await {
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+                Ok(()) => {}
+            }
+            if let Some(previous) = deadlines {
+                self.store
+                    .sync_deadlines(&erased.id, &stored.customer, &[], Some(&previous))
+                    .await?;
+            }
+            return Ok(());
+        }
+        Err(TicketsError::Contended(TicketCommand::EraseCustomer(c.clone()).name()))
     }
 
     async fn load(&self, command: &TicketCommand) -> Result<Loaded, StoreError> {

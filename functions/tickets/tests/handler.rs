@@ -22,7 +22,9 @@ use helpdesk::domain::ticket::{
     CustomerProfile, DeliveryState, DeliveryUpdate, OutboundLink, Priority, Ticket, TicketStatus, TimelineEntry,
 };
 use helpdesk::domain::views::{ListPage, Listing};
-use helpdesk::ports::{DeadlineIndex, DueDeadline, ReportStore, StoreError, TicketReader, TicketStore};
+use helpdesk::ports::{
+    DeadlineIndex, DueDeadline, Erasure, IdentityReader, ReportStore, StoreError, TicketReader, TicketStore,
+};
 use lambda_runtime::{Context, LambdaEvent};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -66,7 +68,7 @@ fn helpdesk() -> Helpdesk<MemoryStore> {
 
 fn helpdesk_over<S>(store: S, table: MemoryStore, desk: Arc<Desk>) -> Helpdesk<S>
 where
-    S: TicketStore + DeadlineIndex + ReportStore,
+    S: TicketStore + DeadlineIndex + ReportStore + Erasure + IdentityReader,
 {
     let events = MemoryEvents::default();
     let outbound = MemoryQueue::default();
@@ -78,7 +80,7 @@ where
     }
 }
 
-impl<S: TicketStore + DeadlineIndex + ReportStore> Helpdesk<S> {
+impl<S: TicketStore + DeadlineIndex + ReportStore + Erasure + IdentityReader> Helpdesk<S> {
     /// Hands `records` to the handler as one batch; the ids it reports for redelivery.
     async fn deliver(&self, records: Vec<SqsMessage>) -> Vec<String> {
         let mut event = SqsEvent::default();
@@ -440,6 +442,48 @@ impl DeadlineIndex for RacingStore {
     }
 }
 
+impl Erasure for RacingStore {
+    async fn erase_ticket_contents(&self, ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError> {
+        self.table.erase_ticket_contents(ticket).await
+    }
+
+    async fn forget_fingerprint(
+        &self,
+        band: &str,
+        fingerprint: &helpdesk::domain::attachment::Fingerprint,
+    ) -> Result<(), StoreError> {
+        self.table.forget_fingerprint(band, fingerprint).await
+    }
+
+    async fn forget_customer(
+        &self,
+        customer: &CustomerId,
+        handles: &[helpdesk::domain::identity::Handle],
+    ) -> Result<(), StoreError> {
+        self.table.forget_customer(customer, handles).await
+    }
+}
+
+impl IdentityReader for RacingStore {
+    async fn owner(&self, handle: &helpdesk::domain::identity::Handle) -> Result<Option<CustomerId>, StoreError> {
+        self.table.owner(handle).await
+    }
+
+    async fn identity(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Option<helpdesk::domain::identity::Identity>, StoreError> {
+        self.table.identity(customer).await
+    }
+
+    async fn owners_of_username(
+        &self,
+        username: &helpdesk::domain::identity::Username,
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        self.table.owners_of_username(username).await
+    }
+}
+
 impl ReportStore for RacingStore {
     async fn record_fact(&self, fact: &ReportFact) -> Result<bool, StoreError> {
         self.table.record_fact(fact).await
@@ -795,4 +839,85 @@ async fn an_event_bus_failure_leaves_the_ticket_unsaved_and_the_redelivery_does_
     assert_eq!(desk.deadlines().len(), 2);
     assert_eq!(desk.counted(|c| c.to_human), 1);
     assert_eq!(desk.timeline_kinds(), ["text", "escalated"]);
+}
+
+// ------------------------------------------------------------------- erasure
+
+fn erase(request: &str, at_ms: i64) -> TicketCommand {
+    TicketCommand::EraseCustomer(helpdesk::domain::commands::EraseCustomer {
+        customer: customer(),
+        by: "root".into(),
+        at_ms,
+        request_id: request.into(),
+    })
+}
+
+#[tokio::test]
+async fn an_erasure_leaves_the_tickets_shape_and_the_counts_and_nothing_about_the_customer() {
+    // Arrange: an escalated ticket with a fingerprinted photo, the customer's
+    // identity, profile and conversation.
+    use helpdesk::domain::attachment::Fingerprint;
+    use helpdesk::domain::conversation::Conversation;
+    use helpdesk::domain::identity::{Handle, Identity};
+    use helpdesk::ports::{ConversationStore, FingerprintIndex, IdentityStore};
+    let desk = helpdesk();
+    desk.deliver_one("m-open", &inbound(FIRST_WAMID, T0)).await;
+    desk.deliver_one("m-esc", &escalate(ESCALATED_AT)).await;
+    let photo: MediaAttachment = serde_json::from_value(serde_json::json!({
+        "wamid": "wamid.PHOTO", "kind": "image", "at_ms": T0,
+        "s3_key": "media/TK/wamid.PHOTO.jpg", "phash": "8f0f0f0f0f0f0f0f",
+    }))
+    .unwrap();
+    desk.table.save_attachment(&ticket_id(), &photo).await.unwrap();
+    let fingerprint = Fingerprint {
+        phash: "8f0f0f0f0f0f0f0f".into(),
+        ticket_id: ticket_id(),
+        customer: customer(),
+        wamid: "wamid.PHOTO".into(),
+    };
+    for band in helpdesk::domain::media::phash_bands("8f0f0f0f0f0f0f0f") {
+        desk.table.file_fingerprint(&band, &fingerprint).await.unwrap();
+    }
+    let identity = Identity::from_key(&customer());
+    desk.table.save_identity(&identity).await.unwrap();
+    let handle = Handle::parse(CUSTOMER).unwrap();
+    desk.table.link(&handle, &customer()).await.unwrap();
+    desk.table
+        .save_conversation(&Conversation::new(customer(), PHONE_NUMBER_ID))
+        .await
+        .unwrap();
+    let counted_before = desk.counted(|c| c.to_human);
+
+    // Act: the erasure, then its redelivery.
+    let first = desk
+        .deliver_one("m-erase", &erase("req-1", ESCALATED_AT + MINUTE))
+        .await;
+    let again = desk
+        .deliver_one("m-erase-2", &erase("req-1", ESCALATED_AT + MINUTE))
+        .await;
+
+    // Assert
+    assert!(first.is_empty() && again.is_empty(), "{first:?} {again:?}");
+    let ticket = desk.ticket();
+    assert_eq!(ticket.customer, CustomerId::erased(&ticket_id()));
+    assert_eq!(
+        (ticket.status, ticket.contact_name.as_deref()),
+        (TicketStatus::Resolved, None)
+    );
+    assert!(desk.deadlines().is_empty(), "no deadline names the customer any more");
+    let timeline = desk.table.timeline_of(&ticket_id());
+    let stored = serde_json::to_string(&timeline).unwrap();
+    assert!(!stored.contains("Ana Souza") && !stored.contains("\"hi\""), "{stored}");
+    assert_eq!(timeline.last().unwrap().kind, "erased");
+    assert!(desk.table.attachments(&ticket_id()).await.unwrap().is_empty());
+    for band in helpdesk::domain::media::phash_bands("8f0f0f0f0f0f0f0f") {
+        assert!(desk.table.fingerprints(&band).await.unwrap().is_empty());
+    }
+    assert_eq!(desk.table.identity(&customer()).await.unwrap(), None);
+    assert_eq!(desk.table.owner(&handle).await.unwrap(), None);
+    assert_eq!(
+        desk.table.conversation(&customer(), PHONE_NUMBER_ID).await.unwrap(),
+        None
+    );
+    assert_eq!(desk.counted(|c| c.to_human), counted_before, "the counts stay");
 }

@@ -6,15 +6,18 @@
 //! workspace's audit trail (`AUDIT#<day>` / `<ms>#<agent>#<request>`).
 
 use super::dynamo::DynamoStore;
-use super::dynamo::s;
+use super::dynamo::{backend, condition_failed, corrupt, key, s};
 use super::keys;
+use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::audit::{AuditRecord, Presence};
 use crate::domain::identity::{Handle, Identity, Username};
 use crate::domain::ids::CustomerId;
 use crate::domain::ids::TicketId;
 use crate::domain::inbound::Unattributed;
+use crate::domain::privacy::ERASED;
 use crate::domain::reports::{DateRange, day_of};
-use crate::ports::{AuditLog, IdentityReader, IdentityStore, PresenceStore, StoreError, UnattributedStore};
+use crate::ports::{AuditLog, Erasure, IdentityReader, IdentityStore, PresenceStore, StoreError, UnattributedStore};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -186,4 +189,82 @@ impl PresenceStore for DynamoStore {
             .filter(|p| p.until_ms > now_ms)
             .collect())
     }
+}
+
+impl Erasure for DynamoStore {
+    /// One query of the ticket's partition: each timeline item rewritten
+    /// without its contents, each attachment record deleted.
+    async fn erase_ticket_contents(&self, ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError> {
+        let items = self.partition_items(keys::ticket_pk(ticket)).await?;
+        let mut removed = Vec::new();
+        for item in items {
+            let sk = match item.get(keys::SK) {
+                Some(AttributeValue::S(sk)) => sk.clone(),
+                _ => continue,
+            };
+            if sk.starts_with(keys::TIMELINE_PREFIX) {
+                let mut erased = item.clone();
+                for attribute in ["message", "data", "delivery_error"] {
+                    erased.remove(attribute);
+                }
+                erased.insert("summary".to_owned(), s(ERASED));
+                if erased != item {
+                    self.client
+                        .put_item()
+                        .table_name(&self.table)
+                        .set_item(Some(erased))
+                        .send()
+                        .await
+                        .map_err(backend)?;
+                }
+            } else if sk.starts_with(keys::MEDIA_PREFIX) {
+                let attachment: AttachmentRecord = serde_dynamo::from_item(item).map_err(corrupt)?;
+                self.delete_item(keys::ticket_pk(ticket), &sk).await?;
+                removed.push(attachment.attachment);
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn forget_fingerprint(&self, band: &str, fingerprint: &Fingerprint) -> Result<(), StoreError> {
+        let sk = keys::phash_sk(&fingerprint.phash, &fingerprint.ticket_id, &fingerprint.wamid);
+        self.delete_item(keys::phash_pk(band), &sk).await
+    }
+
+    async fn forget_customer(&self, customer: &CustomerId, handles: &[Handle]) -> Result<(), StoreError> {
+        let items = self.partition_items(keys::customer_pk(customer)).await?;
+        for item in items {
+            if let Some(AttributeValue::S(sk)) = item.get(keys::SK) {
+                self.delete_item(keys::customer_pk(customer), sk).await?;
+            }
+        }
+        for handle in handles {
+            // A link that moved to someone else stays theirs.
+            let result = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key(
+                    keys::identity_pk(handle.kind(), handle.value()),
+                    keys::IDENTITY_LINK_SK,
+                )))
+                .condition_expression("customer = :c")
+                .expression_attribute_values(":c", s(customer.as_str()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(e) if condition_failed(&e) => {}
+                Err(e) => return Err(backend(e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An attachment record as stored (its key attributes beside it).
+#[derive(Deserialize)]
+struct AttachmentRecord {
+    #[serde(flatten)]
+    attachment: MediaAttachment,
 }

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 pub struct DynamoStore {
     pub(crate) client: Client,
@@ -201,6 +201,18 @@ impl DynamoStore {
             .transpose()
     }
 
+    /// Deletes an item (idempotent: deleting what is not there succeeds).
+    pub(crate) async fn delete_item(&self, pk: String, sk: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     /// Stores an item unconditionally (idempotent by key).
     pub(crate) async fn put<T: Serialize>(&self, item: T) -> Result<(), StoreError> {
         self.client
@@ -274,6 +286,18 @@ impl DynamoStore {
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_values(":pk", s(pk));
         self.query_as(request, usize::MAX).await
+    }
+
+    /// Every item of a partition, as stored.
+    pub(crate) async fn partition_items(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_values(":pk", s(pk));
+        self.query_all(request, usize::MAX).await
     }
 
     /// What a query returns (every page, at most `limit` items), mapped from its item type.

@@ -15,6 +15,7 @@ use crate::domain::identity::{Address, Handle, Identity, Username};
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::Unattributed;
 use crate::domain::outbound::OutboundBody;
+use crate::domain::privacy;
 use crate::domain::reports::{AggregateRow, Counters, DateRange, ReportFact, day_of};
 use crate::domain::sla::{Deadline, DeadlineKind};
 use crate::domain::ticket::{
@@ -23,10 +24,10 @@ use crate::domain::ticket::{
 use crate::domain::views::{ListPage, Listed, Listing};
 use crate::domain::vision::VisionReport;
 use crate::ports::{
-    AuditLog, BoxError, ChangeFeed, Clock, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, EventPublisher,
-    FingerprintIndex, GraphApi, GraphError, IdentityReader, IdentityStore, MediaDownload, MediaInfo, MediaLinks,
-    MediaSource, MediaStore, MediaUpload, OrderLookup, PresenceStore, Queue, QueueError, QueueMessage, ReportStore,
-    StoreError, StoredObject, TicketReader, TicketStore, UnattributedStore, Vision,
+    AuditLog, BoxError, ChangeFeed, Clock, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, Erasure,
+    EventPublisher, FingerprintIndex, GraphApi, GraphError, IdentityReader, IdentityStore, MediaDownload, MediaInfo,
+    MediaLinks, MediaSource, MediaStore, MediaUpload, OrderLookup, PresenceStore, Queue, QueueError, QueueMessage,
+    ReportStore, StoreError, StoredObject, TicketReader, TicketStore, UnattributedStore, Vision,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -668,6 +669,43 @@ impl ChangeFeed for MemoryStore {
     }
 }
 
+impl Erasure for MemoryStore {
+    async fn erase_ticket_contents(&self, ticket: &TicketId) -> Result<Vec<MediaAttachment>, StoreError> {
+        let mut tables = self.call()?;
+        if let Some(timeline) = tables.timelines.get_mut(ticket) {
+            timeline.values_mut().for_each(privacy::erase_entry);
+        }
+        Ok(tables
+            .attachments
+            .remove(ticket)
+            .map(|by_wamid| by_wamid.into_values().collect())
+            .unwrap_or_default())
+    }
+
+    async fn forget_fingerprint(&self, band: &str, fingerprint: &Fingerprint) -> Result<(), StoreError> {
+        let sk = keys::phash_sk(&fingerprint.phash, &fingerprint.ticket_id, &fingerprint.wamid);
+        if let Some(filed) = self.call()?.fingerprints.get_mut(band) {
+            filed.remove(&sk);
+        }
+        Ok(())
+    }
+
+    async fn forget_customer(&self, customer: &CustomerId, handles: &[Handle]) -> Result<(), StoreError> {
+        let mut tables = self.call()?;
+        tables.identities.remove(customer);
+        tables.profiles.remove(customer);
+        tables.conversations.retain(|(c, _), _| c != customer);
+        for handle in handles {
+            let key = (handle.kind(), handle.value().to_owned());
+            // A link that moved to someone else stays theirs.
+            if tables.identity_links.get(&key) == Some(customer) {
+                tables.identity_links.remove(&key);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl PresenceStore for MemoryStore {
     async fn set_presence(&self, ticket: &TicketId, presence: &Presence) -> Result<(), StoreError> {
         self.call()?
@@ -1063,6 +1101,15 @@ impl MediaLinks for MemoryMediaStore {
         }
         let ttl = ttl.clamp(Duration::from_secs(1), MAX_PRESIGN_TTL);
         Ok(format!("memory://{key}?ttl={}", ttl.as_secs()))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BoxError> {
+        check_key(key)?;
+        if self.faults.trip() {
+            return Err(Box::new(injected_s3_failure("DeleteObject")));
+        }
+        lock(&self.objects).remove(key);
+        Ok(())
     }
 }
 

@@ -432,4 +432,17 @@ impl crate::ports::MediaLinks for S3MediaStore {
     async fn presign_get(&self, key: &str, ttl: Duration) -> Result<String, BoxError> {
         Ok(S3MediaStore::presign_get(self, key, ttl).await?)
     }
+
+    /// S3 answers success for a key that holds nothing: deleting twice is fine.
+    async fn delete(&self, key: &str) -> Result<(), BoxError> {
+        check_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|err| S3Error::service("DeleteObject", err))?;
+        Ok(())
+    }
 }

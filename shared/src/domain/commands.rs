@@ -30,6 +30,20 @@ pub enum TicketCommand {
     RecordCsatComment(RecordCsatComment),
     RecordEcho(RecordEcho),
     AgentAction(AgentAction),
+    EraseCustomer(EraseCustomer),
+}
+
+/// An admin's privacy request: everything about the customer is forgotten
+/// (their tickets keep their shape and the KPI counts, without contents).
+/// Carried out by the `tickets` function, in the customer's message group, so
+/// it follows everything already queued for them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EraseCustomer {
+    pub customer: CustomerId,
+    /// The admin who asked.
+    pub by: String,
+    pub at_ms: i64,
+    pub request_id: String,
 }
 
 /// What an agent does to a ticket in the workspace, besides answering the
@@ -367,6 +381,7 @@ impl TicketCommand {
             RecordCsatComment(c) => &c.customer,
             RecordEcho(c) => &c.customer,
             AgentAction(c) => &c.customer,
+            EraseCustomer(c) => &c.customer,
             RecordStatus(c) => match &c.recipient {
                 Some(customer) => customer,
                 None => return fifo_key(&c.wamid),
@@ -402,6 +417,7 @@ impl TicketCommand {
             RecordCsatComment(c) => format!("csat-comment:{}", c.wamid),
             RecordEcho(c) => format!("echo:{}", c.wamid),
             AgentAction(c) => format!("act:{}:{}:{}", c.ticket_id, c.action.name(), c.request_id),
+            EraseCustomer(c) => format!("erase:{}:{}", c.customer.as_str(), c.request_id),
         })
     }
 
@@ -425,6 +441,7 @@ impl TicketCommand {
             RecordCsatComment(_) => "record_csat_comment",
             RecordEcho(_) => "record_echo",
             AgentAction(_) => "agent_action",
+            EraseCustomer(_) => "erase_customer",
         }
     }
 }

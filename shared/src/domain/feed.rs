@@ -16,7 +16,8 @@ pub const SETTLE_MS: i64 = 3_000;
 /// How long changes are kept: a client away longer resynchronises in full.
 pub const RETENTION_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
-/// One saved change: the ticket as saved.
+/// One saved change: the ticket as saved, without what it holds about the
+/// customer (see [`change_of`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     /// Where it is in the feed (opaque to clients; ordered).
@@ -29,7 +30,9 @@ pub struct Change {
     /// The team it left with this change (a transfer), whose agents hear of it too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_team: Option<String>,
-    pub ticket: Ticket,
+    /// The ticket as saved, without who the customer is or anything they
+    /// said (see [`change_of`]).
+    pub ticket: serde_json::Value,
 }
 
 /// The position of a change: saved time, ticket, version.
@@ -54,6 +57,13 @@ pub fn change_of(ticket: &Ticket, version: u64) -> Change {
     let at_ms = ticket.saved_at_ms.unwrap_or(ticket.updated_at_ms);
     let mut ticket = ticket.clone();
     ticket.version = version;
+    // The feed carries nothing about the customer (who, name, order, their
+    // words): an erasure need not reach it; a client reads those with the ticket.
+    crate::domain::privacy::erase_ticket(&mut ticket);
+    let mut snapshot = serde_json::to_value(&ticket).unwrap_or_default();
+    if let Some(fields) = snapshot.as_object_mut() {
+        fields.remove("customer");
+    }
     Change {
         position: position(at_ms, &ticket.id, version),
         at_ms,
@@ -61,7 +71,7 @@ pub fn change_of(ticket: &Ticket, version: u64) -> Change {
         version,
         team: ticket.team.clone(),
         left_team: ticket.left_team.clone().filter(|t| *t != ticket.team),
-        ticket,
+        ticket: snapshot,
     }
 }
 

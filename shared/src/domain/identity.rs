@@ -282,6 +282,17 @@ impl Identity {
         identity
     }
 
+    /// The identity map's handles that lead to this customer now.
+    pub fn handles(&self) -> Vec<Handle> {
+        Sender {
+            phone: self.phone.clone(),
+            user_id: self.user_id.clone(),
+            parent_user_id: self.parent_user_id.clone(),
+            username: None,
+        }
+        .handles()
+    }
+
     /// Takes what `sender` says: a handle that appears is kept (a newer one
     /// replaces an older one), one that is absent is not forgotten (a
     /// withheld phone is still the customer's). Returns whether anything changed.

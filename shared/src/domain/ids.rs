@@ -52,6 +52,12 @@ impl CustomerId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// What an erased customer's ticket names instead of them: unlinkable to
+    /// the person and to their other tickets.
+    pub fn erased(ticket: &TicketId) -> CustomerId {
+        CustomerId(format!("erased-{}", ticket.as_str()))
+    }
 }
 
 impl TryFrom<String> for CustomerId {

@@ -483,3 +483,92 @@ mod card_tests {
         assert_eq!(entry.data, Some(json!({"card": "•••• 4444"})));
     }
 }
+
+/// What erased contents read as.
+pub const ERASED: &str = "[erased]";
+
+/// A ticket without anything about its customer (a privacy erasure): who
+/// they are (the ticket names an erased customer of its own), name, order
+/// number, the customer's words in triggers and reasons, the survey's comment.
+/// Team, status, priority, times and versions stay, so the ticket's shape and
+/// the KPI counts remain.
+pub fn erase_ticket(t: &mut crate::domain::ticket::Ticket) {
+    t.customer = crate::domain::ids::CustomerId::erased(&t.id);
+    t.contact_name = None;
+    t.order_number = None;
+    t.context.intent = None;
+    t.context.frustration = None;
+    for escalation in &mut t.escalations {
+        escalation.reason = ERASED.to_owned();
+        for hit in &mut escalation.triggers {
+            hit.detail = ERASED.to_owned();
+        }
+    }
+    if let Some(csat) = &mut t.csat {
+        csat.comment = None;
+    }
+}
+
+/// A timeline entry without its contents: what it was (kind, direction,
+/// author, time, delivery) stays, what it said goes.
+pub fn erase_entry(entry: &mut crate::domain::ticket::TimelineEntry) {
+    entry.summary = ERASED.to_owned();
+    entry.message = None;
+    entry.data = None;
+    entry.delivery_error = None;
+}
+
+#[cfg(test)]
+mod erasure_tests {
+    use super::*;
+    use crate::domain::ids::{CustomerId, TicketId};
+    use crate::domain::outbound::Author;
+    use crate::domain::ticket::{Direction, Escalation, Ticket, TimelineEntry};
+    use crate::domain::triggers::TriggerHit;
+
+    #[test]
+    fn an_erased_ticket_keeps_its_shape_and_loses_the_customers_words() {
+        let mut t = Ticket::open(
+            TicketId::parse("TK-1").unwrap(),
+            CustomerId::parse("15551230001").unwrap(),
+            "P1".into(),
+            "support".into(),
+            0,
+        );
+        t.contact_name = Some("Maria".into());
+        t.order_number = Some("AB-1".into());
+        t.escalations.push(Escalation {
+            trigger: "frustration".into(),
+            reason: "the words \"useless\"".into(),
+            at_ms: 1,
+            triggers: vec![TriggerHit::new("frustration", "the words \"useless\"")],
+        });
+        erase_ticket(&mut t);
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(
+            !json.contains("Maria") && !json.contains("AB-1") && !json.contains("useless"),
+            "{json}"
+        );
+        assert_eq!(t.escalations[0].trigger, "frustration");
+
+        let mut entry = TimelineEntry {
+            id: "wamid.1".into(),
+            at_ms: 5,
+            direction: Direction::Inbound,
+            author: Author::Customer,
+            kind: "text".into(),
+            summary: "my card is 4111".into(),
+            message: Some(serde_json::json!({"text": {"body": "my card is 4111"}})),
+            delivery: None,
+            delivery_error: None,
+            data: None,
+            withdrawn: false,
+            pricing: None,
+        };
+        erase_entry(&mut entry);
+        assert_eq!(
+            (entry.summary.as_str(), entry.message.is_none(), entry.kind.as_str()),
+            (ERASED, true, "text")
+        );
+    }
+}

@@ -134,7 +134,8 @@ pub fn needs(command: &TicketCommand) -> Needs {
             outbound_link: Some(c.wamid.clone()),
             ..Needs::default()
         },
-        RecordSendFailure(_) | AttachMedia(_) => Needs::default(),
+        // An erasure reads every ticket of the customer: the function does.
+        RecordSendFailure(_) | AttachMedia(_) | EraseCustomer(_) => Needs::default(),
     }
 }
 
@@ -274,6 +275,9 @@ pub fn decide(loaded: &Loaded, command: &TicketCommand, rules: &Rules<'_>) -> Re
         RecordOutbound(c) => delivery::accepted(loaded, c),
         RecordEcho(c) => intake::record_echo(loaded, c),
         AgentAction(c) => workspace::act(loaded, c, rules),
+        // Not one ticket's decision: the function applies
+        // `privacy::erase_ticket` to each of the customer's tickets.
+        EraseCustomer(_) => Ok(Decision::nothing()),
         RecordSendFailure(c) => Ok(delivery::refused(c)),
         RecordStatus(c) => Ok(delivery::status(loaded, c)),
     }
