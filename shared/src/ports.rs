@@ -2,6 +2,7 @@
 //! function's handler is generic over the ports it uses, so its signature
 //! matches its IAM policy and unit tests can use in-memory implementations.
 
+use crate::domain::assignment::Availability;
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::audit::{AuditRecord, Presence};
 use crate::domain::conversation::Conversation;
@@ -252,6 +253,21 @@ pub trait ChangeFeed: Send + Sync {
         upto_ms: i64,
         limit: usize,
     ) -> Result<Vec<Change>, StoreError>;
+}
+
+/// Which agents are available on which team (written by the agent API as
+/// agents come and go; read, and their last assignment noted, by the sweep
+/// that assigns round-robin).
+pub trait AvailabilityStore: Send + Sync {
+    /// The agent is available on each of `teams` from `at_ms` (kept: when
+    /// they were last assigned there).
+    async fn set_available(&self, agent: &str, teams: &[String], at_ms: i64) -> Result<(), StoreError>;
+    /// The agent is away on each of `teams`.
+    async fn set_away(&self, agent: &str, teams: &[String]) -> Result<(), StoreError>;
+    /// The agents available on `team`, by name.
+    async fn available(&self, team: &str) -> Result<Vec<Availability>, StoreError>;
+    /// The agent was given a ticket of `team` at `at_ms` (nothing if they went away).
+    async fn note_assigned(&self, team: &str, agent: &str, at_ms: i64) -> Result<(), StoreError>;
 }
 
 /// Who is viewing or typing on a ticket (written by the agent API).

@@ -24,9 +24,9 @@ use helpdesk::domain::ticket::{
 };
 use helpdesk::domain::views::Listing;
 use helpdesk::ports::{
-    AuditLog, ChangeFeed, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, Erasure, EventPublisher,
-    FingerprintIndex, IdentityStore, MediaLinks, MediaStore, MediaUpload, PresenceStore, Queue, QueueError,
-    QueueMessage, ReportStore, StoreError, TicketReader, TicketStore, UnattributedStore,
+    AuditLog, AvailabilityStore, ChangeFeed, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, Erasure,
+    EventPublisher, FingerprintIndex, IdentityStore, MediaLinks, MediaStore, MediaUpload, PresenceStore, Queue,
+    QueueError, QueueMessage, ReportStore, StoreError, TicketReader, TicketStore, UnattributedStore,
 };
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -631,6 +631,32 @@ where
         "someone else's link stays"
     );
     assert_eq!(store.conversation(&ids.customer(1), "P1").await?, None);
+    Ok(())
+}
+
+/// Agents' availability per team: coming back keeps when they were last
+/// assigned; going away removes them; an assignment noted for an agent who
+/// went away changes nothing.
+pub async fn availability_is_kept_per_team_with_the_last_assignment<S: AvailabilityStore>(
+    store: &S,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let (support, billing) = (ids.team(1), ids.team(2));
+    let teams = [support.clone(), billing.clone()];
+    store.set_available("ana", &teams, 1_000).await?;
+    store.set_available("bob", &teams[..1], 2_000).await?;
+    store.note_assigned(&support, "ana", 3_000).await?;
+    store.set_available("ana", &teams, 4_000).await?;
+    let on_support = store.available(&support).await?;
+    let seen: Vec<(&str, i64, Option<i64>)> = on_support
+        .iter()
+        .map(|a| (a.agent.as_str(), a.since_ms, a.last_assigned_at_ms))
+        .collect();
+    assert_eq!(seen, [("ana", 4_000, Some(3_000)), ("bob", 2_000, None)]);
+    store.set_away("ana", &teams).await?;
+    store.note_assigned(&billing, "ana", 5_000).await?;
+    assert_eq!(store.available(&billing).await?, []);
+    assert_eq!(store.available(&support).await?.len(), 1);
     Ok(())
 }
 

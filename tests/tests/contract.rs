@@ -89,6 +89,11 @@ store_contract!(
     an_erasure_forgets_contents_records_fingerprints_and_the_customer_on_moto
 );
 store_contract!(
+    availability_is_kept_per_team_with_the_last_assignment:
+    availability_is_kept_per_team_with_the_last_assignment_in_memory,
+    availability_is_kept_per_team_with_the_last_assignment_on_moto
+);
+store_contract!(
     a_delivery_state_moves_only_forward:
     a_delivery_state_moves_only_forward_in_memory,
     a_delivery_state_moves_only_forward_on_moto

@@ -355,3 +355,68 @@ async fn two_agents_and_a_lead_work_a_customers_tickets_through_the_api() -> any
     desk.stop().await;
     Ok(())
 }
+
+/// A team that assigns round-robin: an available agent gets a queued ticket
+/// on the next minute's run, and an away agent none.
+#[tokio::test]
+async fn an_available_agent_of_a_round_robin_team_is_given_the_queued_ticket() -> anyhow::Result<()> {
+    let desk = Helpdesk::start_with(|desk| {
+        let teams = desk["teams"].as_array_mut().expect("teams");
+        let support = teams
+            .iter_mut()
+            .find(|t| t["id"].as_str() == Some("support"))
+            .expect("the support team");
+        let mut assignment = toml::Table::new();
+        assignment.insert("round_robin".into(), true.into());
+        assignment.insert("capacity".into(), 2.into());
+        support
+            .as_table_mut()
+            .expect("a table")
+            .insert("assignment".into(), assignment.into());
+        Ok(())
+    })
+    .await?;
+    let ana = desk.token("ana", "support").await?;
+    let bob = desk.token("bob", "support").await?;
+    let lea = desk.token("lea", "support,leads").await?;
+    for (token, status) in [(&ana, "available"), (&bob, "away")] {
+        let (code, _) = desk
+            .api(
+                "PUT",
+                Some(token),
+                "/api/me/availability",
+                Some(json!({"status": status})),
+            )
+            .await?;
+        assert_eq!(code, 200);
+    }
+    desk.customer_says("15551240002", "hello").await?;
+    desk.inbox_of_at_least("15551240002", 1).await?;
+    desk.customer_taps("15551240002", "menu.agent", "Talk to an agent")
+        .await?;
+    let queued = desk.first_ticket_in(&ana, "queued").await?;
+    let id = queued["id"].as_str().unwrap().to_owned();
+
+    desk.advance_clock(1).await?;
+
+    let ticket = desk
+        .ticket_where(&ana, &id, |t| t["ticket"]["assignee"] == "ana")
+        .await?;
+    assert_eq!(ticket["ticket"]["status"], "assigned");
+    let assigned = ticket["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "assigned")
+        .expect("the assignment on the timeline");
+    assert!(
+        assigned["summary"].as_str().unwrap().contains("round-robin"),
+        "{assigned}"
+    );
+    let (_, team) = desk.api("GET", Some(&lea), "/api/teams/support/agents", None).await?;
+    assert_eq!(team["round_robin"], true);
+    assert_eq!(team["available"][0]["agent"], "ana");
+    assert_eq!(team["available"][0]["open_tickets"], 1);
+    desk.stop().await;
+    Ok(())
+}

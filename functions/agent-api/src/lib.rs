@@ -40,8 +40,8 @@ use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::ids::TicketId;
 use helpdesk::domain::outbound::OutboundRequest;
 use helpdesk::ports::{
-    AuditLog, ChangeFeed, Clock, ConversationStore, IdentityReader, MediaLinks, PresenceStore, Queue, ReportStore,
-    TicketReader, UnattributedStore,
+    AuditLog, AvailabilityStore, ChangeFeed, Clock, ConversationStore, IdentityReader, MediaLinks, PresenceStore,
+    Queue, ReportStore, TicketReader, UnattributedStore,
 };
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
@@ -72,6 +72,8 @@ const fn route(method: &'static str, path: &'static str, role: Role, audit: Opti
 /// `/api/openapi.json` needs no sign-in.
 pub const ROUTES: &[Route] = &[
     route("GET", "/api/me", Role::Agent, None),
+    route("PUT", "/api/me/availability", Role::Agent, Some("set_availability")),
+    route("GET", "/api/teams/{team}/agents", Role::Lead, None),
     route("GET", "/api/tickets", Role::Agent, None),
     route("GET", "/api/tickets/counts", Role::Agent, None),
     route("GET", "/api/changes", Role::Agent, None),
@@ -155,6 +157,7 @@ pub trait AgentStore:
     + ChangeFeed
     + ConversationStore
     + PresenceStore
+    + AvailabilityStore
 {
 }
 
@@ -167,6 +170,7 @@ impl<S> AgentStore for S where
         + ChangeFeed
         + ConversationStore
         + PresenceStore
+        + AvailabilityStore
 {
 }
 
@@ -348,6 +352,8 @@ where
             "/api/me" => Ok(Answer::ok(serde_json::json!({
                 "agent": agent.name, "teams": agent.teams, "role": agent.role,
             }))),
+            "/api/me/availability" => self.set_availability(request, &agent).await,
+            "/api/teams/{team}/agents" => self.team_agents(p(0), &agent).await,
             "/api/tickets" => self.list(request, &agent).await,
             "/api/tickets/counts" => self.counts(&agent).await,
             "/api/changes" => self.changes(request, &agent).await,

@@ -8,7 +8,7 @@
 use crate::actions::{AssignBody, CategoryBody, NoteBody, PriorityBody, ReplyBody, TagsBody, TierBody, TransferBody};
 use crate::auth::Role;
 use crate::error::ErrorBody;
-use crate::views::{PresenceBody, VIEWS};
+use crate::views::{AvailabilityBody, PresenceBody, VIEWS};
 use crate::{OPENAPI_PATH, ROUTES, Route};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -66,6 +66,22 @@ pub const DOCS: &[Doc] = &[
         "GET",
         "/api/me",
         "Who is signed in: name, teams and role.",
+        &[],
+        None,
+        200,
+    ),
+    doc(
+        "PUT",
+        "/api/me/availability",
+        "The agent is available (round-robin teams give them tickets) or away.",
+        &[],
+        Some(body::<AvailabilityBody>),
+        200,
+    ),
+    doc(
+        "GET",
+        "/api/teams/{team}/agents",
+        "Who is available on a team, with their open tickets (leads).",
         &[],
         None,
         200,

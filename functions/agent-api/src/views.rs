@@ -457,6 +457,46 @@ where
         Ok(Answer::ok(json!(presence)))
     }
 
+    /// `PUT /api/me/availability {"status": "available" | "away"}`: on every
+    /// team of the agent. Teams that assign round-robin give available agents
+    /// queued tickets in turn, up to the team's capacity.
+    pub(crate) async fn set_availability(&self, request: &Request, agent: &Agent) -> Result<Answer, ApiError> {
+        let body: AvailabilityBody = crate::http::parse_body(request, "{\"status\": \"available\" | \"away\"}")?;
+        match body.status {
+            AvailabilityStatus::Available => {
+                self.store
+                    .set_available(&agent.name, &agent.teams, self.clock.now_ms())
+                    .await?
+            }
+            AvailabilityStatus::Away => self.store.set_away(&agent.name, &agent.teams).await?,
+        }
+        Ok(Answer::ok(
+            json!({"agent": agent.name, "status": body.status, "teams": agent.teams}),
+        ))
+    }
+
+    /// `GET /api/teams/{team}/agents` (leads): who is available on the team,
+    /// with their open tickets and the team's capacity.
+    pub(crate) async fn team_agents(&self, team: &str, agent: &Agent) -> Result<Answer, ApiError> {
+        let config = self
+            .desk
+            .team(team)
+            .map(|t| t.config.assignment.clone())
+            .ok_or(ApiError::NotFound)?;
+        if !self.sees(agent, team) {
+            return Err(ApiError::NotInTeam(team.to_owned()));
+        }
+        let mut agents = Vec::new();
+        for a in self.store.available(team).await? {
+            let open = self.store.count(&Listing::Assignee { agent: a.agent.clone() }).await?;
+            agents.push(json!({"agent": a.agent, "since_ms": a.since_ms,
+                "last_assigned_at_ms": a.last_assigned_at_ms, "open_tickets": open}));
+        }
+        Ok(Answer::ok(json!({
+            "team": team, "round_robin": config.round_robin, "capacity": config.capacity, "available": agents,
+        })))
+    }
+
     /// The customer a path names: a phone, a business-scoped user id or a
     /// customer key (404 when unknown, 400 when it is none of these).
     pub(crate) async fn customer_named(&self, named: &str) -> Result<CustomerId, ApiError> {
@@ -523,4 +563,19 @@ impl Activity {
 #[serde(deny_unknown_fields)]
 pub struct PresenceBody {
     pub activity: Activity,
+}
+
+/// Whether an agent takes tickets now.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AvailabilityStatus {
+    Available,
+    Away,
+}
+
+/// `PUT /api/me/availability`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityBody {
+    pub status: AvailabilityStatus,
 }

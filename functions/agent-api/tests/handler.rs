@@ -1448,7 +1448,8 @@ mod workspace {
         let path = path
             .replace("{id}", "TK-1")
             .replace("{wamid}", "wamid.A")
-            .replace("{report}", "sla");
+            .replace("{report}", "sla")
+            .replace("{team}", "support");
         let path = if path.starts_with("/api/customers/") {
             path.replace("TK-1", CUSTOMER)
         } else {
@@ -1467,6 +1468,7 @@ mod workspace {
             "tags" => json!({"add": ["vip-follow-up"]}),
             "tier" => json!({"tier": "vip"}),
             "presence" => json!({"activity": "viewing"}),
+            "availability" => json!({"status": "available"}),
             _ => json!({}),
         };
         ApiRequest::new(method, &path).body(&body.to_string())

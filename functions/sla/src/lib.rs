@@ -8,14 +8,21 @@
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use futures::stream::{self, StreamExt};
 use helpdesk::adapters::clock::SharedClock;
+use helpdesk::adapters::desk::load_desk;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::lambda_sqs::error_chain;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::{SlaDue, TicketCommand};
-use helpdesk::ports::{Clock, DeadlineIndex, DueDeadline, Queue, StoreError};
+use helpdesk::domain::desk::Desk;
+use helpdesk::domain::i18n::Catalog;
+use helpdesk::ports::{AvailabilityStore, Clock, DeadlineIndex, DueDeadline, Queue, StoreError, TicketReader};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
+
+mod assign;
+
+pub use assign::ROUND_ROBIN;
 
 const MS_PER_MINUTE: i64 = 60_000;
 /// A first sweep (no cursor yet) looks this many minutes back.
@@ -57,29 +64,54 @@ pub struct SweepReport {
     /// Deadlines handed over long ago that `tickets` never moved: the cursor
     /// passes them (see [`STUCK_AFTER_MINUTES`]).
     pub given_up: usize,
+    /// Queued tickets handed to available agents round-robin.
+    pub assigned: usize,
 }
 
 pub struct Sweep<I, Q, C> {
     index: I,
     tickets: Q,
     clock: C,
+    /// The desk whose round-robin teams the schedule also assigns.
+    desk: Option<std::sync::Arc<Desk>>,
 }
 
 impl Sweep<DynamoStore, SqsQueue<TicketCommand>, SharedClock> {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
         let index = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let tickets = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), env.require("TICKETS_QUEUE_URL")?);
-        Ok(Sweep::new(index, tickets, env.clock()))
+        let desk = load_desk(env, &Catalog::builtin())?;
+        Ok(Sweep::new(index, tickets, env.clock()).with_assignment(std::sync::Arc::new(desk)))
     }
 }
 
-impl<I: DeadlineIndex, Q: Queue<TicketCommand>, C: Clock> Sweep<I, Q, C> {
+impl<I: DeadlineIndex + TicketReader + AvailabilityStore, Q: Queue<TicketCommand>, C: Clock> Sweep<I, Q, C> {
     pub fn new(index: I, tickets: Q, clock: C) -> Self {
-        Sweep { index, tickets, clock }
+        Sweep {
+            index,
+            tickets,
+            clock,
+            desk: None,
+        }
     }
 
+    /// Also assigns the round-robin teams of `desk` on each run.
+    pub fn with_assignment(mut self, desk: std::sync::Arc<Desk>) -> Self {
+        self.desk = Some(desk);
+        self
+    }
+
+    /// The SLA sweep, then round-robin assignment. A failed assignment is
+    /// logged and tried again next minute; the sweep's report stands.
     pub async fn handle(&self, _event: LambdaEvent<EventBridgeEvent>) -> Result<SweepReport, lambda_runtime::Error> {
-        Ok(self.sweep().await?)
+        let mut report = self.sweep().await?;
+        if let Some(desk) = &self.desk {
+            match self.assign(desk).await {
+                Ok(n) => report.assigned = n,
+                Err(e) => tracing::error!(error = %error_chain(&e), "round-robin assignment failed"),
+            }
+        }
+        Ok(report)
     }
 
     /// One sweep at the clock's current time.

@@ -280,3 +280,115 @@ async fn a_deadline_tickets_never_moves_stops_holding_the_cursor_and_later_deadl
     let tickets: Vec<String> = handed_over(&desk.tickets).into_iter().map(|(t, _, _)| t).collect();
     assert!(tickets.contains(&"TK-2".to_owned()), "handed over: {tickets:?}");
 }
+
+// ------------------------------------------------------------- round robin
+
+mod round_robin {
+    use super::*;
+    use helpdesk::domain::commands::{Action, AgentAction};
+    use helpdesk::domain::desk::{Desk, EMBEDDED_CONFIG};
+    use helpdesk::domain::i18n::Catalog;
+    use helpdesk::domain::ticket::{Priority, Ticket, TicketStatus};
+    use helpdesk::ports::{AvailabilityStore, TicketStore};
+    use std::sync::Arc;
+
+    /// The shipped desk with support assigning round-robin, one ticket per agent.
+    fn round_robin_desk() -> Arc<Desk> {
+        let config = EMBEDDED_CONFIG.replacen(
+            "id = \"support\"",
+            "id = \"support\"\nassignment = { round_robin = true, capacity = 1 }",
+            1,
+        );
+        Arc::new(Desk::from_toml(&config, &Catalog::builtin()).expect("the desk with round-robin support"))
+    }
+
+    async fn queued(index: &MemoryStore, n: usize, priority: Priority, created: i64) {
+        let mut t = Ticket::open(ticket(n), customer(), "P1".into(), "support".into(), created);
+        t.status = TicketStatus::Queued;
+        t.tier = 2;
+        t.priority = priority;
+        index.save_ticket(&t, None, &[]).await.unwrap();
+    }
+
+    fn assignments(desk: &SweepDesk) -> Vec<(String, String)> {
+        desk.tickets
+            .sent()
+            .into_iter()
+            .filter_map(|c| match c {
+                TicketCommand::AgentAction(AgentAction {
+                    ticket_id,
+                    action: Action::Assign { to },
+                    agent,
+                    expected_version,
+                    ..
+                }) => {
+                    assert_eq!((agent.as_str(), expected_version), (sla::ROUND_ROBIN, Some(1)));
+                    Some((ticket_id.as_str().to_owned(), to))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn schedule_event() -> EventBridgeEvent {
+        serde_json::from_str(include_str!("../../../events/sla-schedule.json")).expect("the sam event parses")
+    }
+
+    #[tokio::test]
+    async fn queued_tickets_go_to_available_agents_in_turn_up_to_their_capacity() {
+        let desk = desk();
+        let sweep = Sweep::new(desk.index.clone(), desk.tickets.clone(), desk.clock.clone())
+            .with_assignment(round_robin_desk());
+        queued(&desk.index, 1, Priority::Normal, NOW - 30 * MINUTE).await;
+        queued(&desk.index, 2, Priority::Urgent, NOW - 5 * MINUTE).await;
+        queued(&desk.index, 3, Priority::Normal, NOW - 20 * MINUTE).await;
+        desk.index
+            .set_available("bob", &["support".into()], NOW - 60 * MINUTE)
+            .await
+            .unwrap();
+        desk.index
+            .set_available("ana", &["support".into(), "billing".into()], NOW - 60 * MINUTE)
+            .await
+            .unwrap();
+        desk.index
+            .note_assigned("support", "bob", NOW - 10 * MINUTE)
+            .await
+            .unwrap();
+
+        let report = sweep
+            .handle(LambdaEvent::new(schedule_event(), Context::default()))
+            .await
+            .unwrap();
+
+        // Urgent first, to ana (never assigned), then the oldest to bob; the third waits.
+        assert_eq!(report.assigned, 2);
+        assert_eq!(
+            assignments(&desk),
+            [
+                ("TK-2".to_owned(), "ana".to_owned()),
+                ("TK-1".to_owned(), "bob".to_owned())
+            ]
+        );
+        let available = desk.index.available("support").await.unwrap();
+        assert!(available.iter().all(|a| a.last_assigned_at_ms == Some(NOW)));
+    }
+
+    #[tokio::test]
+    async fn nobody_available_or_a_team_without_round_robin_assigns_nothing() {
+        let desk = desk();
+        let sweep = Sweep::new(desk.index.clone(), desk.tickets.clone(), desk.clock.clone())
+            .with_assignment(round_robin_desk());
+        queued(&desk.index, 1, Priority::Normal, NOW - MINUTE).await;
+        desk.index.set_available("ana", &["billing".into()], NOW).await.unwrap();
+
+        let report = sweep
+            .handle(LambdaEvent::new(schedule_event(), Context::default()))
+            .await
+            .unwrap();
+
+        assert_eq!(report.assigned, 0);
+        assert!(assignments(&desk).is_empty());
+        desk.index.set_away("ana", &["billing".into()]).await.unwrap();
+        assert!(desk.index.available("billing").await.unwrap().is_empty());
+    }
+}

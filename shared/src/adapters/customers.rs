@@ -8,6 +8,7 @@
 use super::dynamo::DynamoStore;
 use super::dynamo::{backend, condition_failed, corrupt, key, s};
 use super::keys;
+use crate::domain::assignment::Availability;
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::audit::{AuditRecord, Presence};
 use crate::domain::identity::{Handle, Identity, Username};
@@ -16,7 +17,9 @@ use crate::domain::ids::TicketId;
 use crate::domain::inbound::Unattributed;
 use crate::domain::privacy::ERASED;
 use crate::domain::reports::{DateRange, day_of};
-use crate::ports::{AuditLog, Erasure, IdentityReader, IdentityStore, PresenceStore, StoreError, UnattributedStore};
+use crate::ports::{
+    AuditLog, AvailabilityStore, Erasure, IdentityReader, IdentityStore, PresenceStore, StoreError, UnattributedStore,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -267,4 +270,68 @@ impl Erasure for DynamoStore {
 struct AttachmentRecord {
     #[serde(flatten)]
     attachment: MediaAttachment,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AvailabilityItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    availability: Availability,
+}
+
+impl AvailabilityStore for DynamoStore {
+    /// One item per team; when they were last assigned there is kept.
+    async fn set_available(&self, agent: &str, teams: &[String], at_ms: i64) -> Result<(), StoreError> {
+        for team in teams {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(keys::available_pk(team), agent)))
+                .update_expression("SET #agent = :agent, #team = :team, #since = :since")
+                .expression_attribute_names("#agent", "agent")
+                .expression_attribute_names("#team", "team")
+                .expression_attribute_names("#since", "since_ms")
+                .expression_attribute_values(":agent", s(agent))
+                .expression_attribute_values(":team", s(team.as_str()))
+                .expression_attribute_values(":since", AttributeValue::N(at_ms.to_string()))
+                .send()
+                .await
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    async fn set_away(&self, agent: &str, teams: &[String]) -> Result<(), StoreError> {
+        for team in teams {
+            self.delete_item(keys::available_pk(team), agent).await?;
+        }
+        Ok(())
+    }
+
+    async fn available(&self, team: &str) -> Result<Vec<Availability>, StoreError> {
+        let items: Vec<AvailabilityItem> = self.query_partition(keys::available_pk(team)).await?;
+        Ok(items.into_iter().map(|i| i.availability).collect())
+    }
+
+    /// Only while the agent is still available there.
+    async fn note_assigned(&self, team: &str, agent: &str, at_ms: i64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::available_pk(team), agent)))
+            .update_expression("SET #last = :at")
+            .condition_expression("attribute_exists(#agent)")
+            .expression_attribute_names("#last", "last_assigned_at_ms")
+            .expression_attribute_names("#agent", "agent")
+            .expression_attribute_values(":at", AttributeValue::N(at_ms.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(backend(e)),
+        }
+    }
 }

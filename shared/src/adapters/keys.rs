@@ -31,6 +31,7 @@ pub const UNATTRIBUTED_PREFIX: &str = "UNATTRIBUTED#";
 pub const AUDIT_PREFIX: &str = "AUDIT#";
 pub const FEED_PREFIX: &str = "FEED#";
 pub const PRESENCE_PREFIX: &str = "PRESENCE#";
+pub const AVAILABLE_PREFIX: &str = "AVAIL#";
 /// Every partition-key prefix an item of the table has.
 pub const PARTITION_PREFIXES: &[&str] = &[
     CUSTOMER_PREFIX,
@@ -44,6 +45,7 @@ pub const PARTITION_PREFIXES: &[&str] = &[
     AUDIT_PREFIX,
     FEED_PREFIX,
     PRESENCE_PREFIX,
+    AVAILABLE_PREFIX,
 ];
 /// Partition keys that are whole keys, not prefixes.
 pub const FIXED_PARTITIONS: &[&str] = &[SWEEP_PK];
@@ -95,6 +97,11 @@ pub fn feed_pk(at_ms: i64) -> String {
     format!("{FEED_PREFIX}{hour}")
 }
 pub const FEED_HOUR_MS: i64 = 60 * 60 * 1000;
+
+/// The agents available on a team: `AVAIL#<team>` / `<agent>`.
+pub fn available_pk(team: &str) -> String {
+    format!("{AVAILABLE_PREFIX}{team}")
+}
 
 /// Who is on a ticket: `PRESENCE#<ticket>` / `<agent>`, gone after its TTL.
 pub fn presence_pk(ticket: &TicketId) -> String {
@@ -343,6 +350,7 @@ mod tests {
             audit_pk("2026-11-21"),
             feed_pk(1_795_237_200_000),
             presence_pk(&t),
+            available_pk("support"),
         ];
         for pk in &built {
             assert!(PARTITION_PREFIXES.iter().any(|p| pk.starts_with(p)), "{pk}");

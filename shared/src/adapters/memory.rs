@@ -6,6 +6,7 @@
 
 use super::keys;
 use super::s3::{MAX_PRESIGN_TTL, S3Error};
+use crate::domain::assignment::Availability;
 use crate::domain::attachment::{Fingerprint, MediaAttachment};
 use crate::domain::audit::{AuditRecord, Presence};
 use crate::domain::conversation::Conversation;
@@ -24,10 +25,11 @@ use crate::domain::ticket::{
 use crate::domain::views::{ListPage, Listed, Listing};
 use crate::domain::vision::VisionReport;
 use crate::ports::{
-    AuditLog, BoxError, ChangeFeed, Clock, ConversationStore, DeadlineIndex, DelayedQueue, DueDeadline, Erasure,
-    EventPublisher, FingerprintIndex, GraphApi, GraphError, IdentityReader, IdentityStore, MediaDownload, MediaInfo,
-    MediaLinks, MediaSource, MediaStore, MediaUpload, OrderLookup, PresenceStore, Queue, QueueError, QueueMessage,
-    ReportStore, StoreError, StoredObject, TicketReader, TicketStore, UnattributedStore, Vision,
+    AuditLog, AvailabilityStore, BoxError, ChangeFeed, Clock, ConversationStore, DeadlineIndex, DelayedQueue,
+    DueDeadline, Erasure, EventPublisher, FingerprintIndex, GraphApi, GraphError, IdentityReader, IdentityStore,
+    MediaDownload, MediaInfo, MediaLinks, MediaSource, MediaStore, MediaUpload, OrderLookup, PresenceStore, Queue,
+    QueueError, QueueMessage, ReportStore, StoreError, StoredObject, TicketReader, TicketStore, UnattributedStore,
+    Vision,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -196,6 +198,8 @@ struct Tables {
     feed: BTreeMap<String, Change>,
     /// Who is on each ticket, by agent.
     presence: HashMap<TicketId, BTreeMap<String, Presence>>,
+    /// Team → agent → availability.
+    available: HashMap<String, BTreeMap<String, Availability>>,
     /// `(ticket, kind)` → the deadline item.
     deadlines: BTreeMap<(TicketId, DeadlineKind), DueDeadline>,
     sweep_minute: Option<i64>,
@@ -701,6 +705,52 @@ impl Erasure for MemoryStore {
             if tables.identity_links.get(&key) == Some(customer) {
                 tables.identity_links.remove(&key);
             }
+        }
+        Ok(())
+    }
+}
+
+impl AvailabilityStore for MemoryStore {
+    async fn set_available(&self, agent: &str, teams: &[String], at_ms: i64) -> Result<(), StoreError> {
+        let mut tables = self.call()?;
+        for team in teams {
+            let by_agent = tables.available.entry(team.clone()).or_default();
+            let last = by_agent.get(agent).and_then(|a| a.last_assigned_at_ms);
+            by_agent.insert(
+                agent.to_owned(),
+                Availability {
+                    agent: agent.to_owned(),
+                    team: team.clone(),
+                    since_ms: at_ms,
+                    last_assigned_at_ms: last,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    async fn set_away(&self, agent: &str, teams: &[String]) -> Result<(), StoreError> {
+        let mut tables = self.call()?;
+        for team in teams {
+            if let Some(by_agent) = tables.available.get_mut(team) {
+                by_agent.remove(agent);
+            }
+        }
+        Ok(())
+    }
+
+    async fn available(&self, team: &str) -> Result<Vec<Availability>, StoreError> {
+        Ok(self
+            .call()?
+            .available
+            .get(team)
+            .map(|by_agent| by_agent.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn note_assigned(&self, team: &str, agent: &str, at_ms: i64) -> Result<(), StoreError> {
+        if let Some(a) = self.call()?.available.get_mut(team).and_then(|t| t.get_mut(agent)) {
+            a.last_assigned_at_ms = Some(at_ms);
         }
         Ok(())
     }

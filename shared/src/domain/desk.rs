@@ -133,6 +133,9 @@ pub struct TeamConfig {
     pub email: Option<String>,
     #[serde(default)]
     pub notify: NotifyConfig,
+    /// Round-robin assignment and the agents' capacity.
+    #[serde(default)]
+    pub assignment: crate::domain::assignment::AssignmentConfig,
 }
 
 /// Incoming-webhook URLs. `${NAME}` is replaced by the environment variable

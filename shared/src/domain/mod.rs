@@ -1,5 +1,6 @@
 //! The domain: WhatsApp payloads, tickets, the bot's decisions. Imports no AWS crate.
 
+pub mod assignment;
 pub mod attachment;
 pub mod audit;
 pub mod bot;
