@@ -23,7 +23,7 @@ use helpdesk::domain::ids::TicketId;
 use helpdesk::domain::media::phash_bands;
 use helpdesk::domain::outbound::{Author, OutboundRequest};
 use helpdesk::domain::privacy;
-use helpdesk::domain::ticket::{Direction, TimelineEntry};
+use helpdesk::domain::ticket::TimelineEntry;
 use helpdesk::domain::tickets::{DecideError, Decision, Effect, Loaded, Measure, Rules, decide, needs};
 use helpdesk::domain::views::Listing;
 use helpdesk::ports::{
@@ -163,20 +163,13 @@ where
                     self.store.forget_fingerprint(&band, &fingerprint).await?;
                 }
             }
-            let note = TimelineEntry {
-                id: format!("erased.{}", c.request_id),
-                at_ms: c.at_ms,
-                direction: Direction::Event,
-                author: Author::Agent(c.by.clone()),
-                kind: "erased".into(),
-                summary: "The customer's data was erased on request".into(),
-                message: None,
-                delivery: None,
-                delivery_error: None,
-                data: None,
-                withdrawn: false,
-                pricing: None,
-            };
+            let note = TimelineEntry::event(
+                format!("erased.{}", c.request_id),
+                c.at_ms,
+                Author::Agent(c.by.clone()),
+                "erased",
+                "The customer's data was erased on request".into(),
+            );
             self.store.append_entry(id, &note).await?;
         }
         let handles = identity

@@ -278,14 +278,11 @@ impl DynamoStore {
 
     /// Every item of a partition, in sort-key order (eventually consistent).
     pub(crate) async fn query_partition<T: DeserializeOwned>(&self, pk: String) -> Result<Vec<T>, StoreError> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_values(":pk", s(pk));
-        self.query_as(request, usize::MAX).await
+        self.partition_items(pk)
+            .await?
+            .into_iter()
+            .map(|item| serde_dynamo::from_item(item).map_err(corrupt))
+            .collect()
     }
 
     /// Every item of a partition, as stored.

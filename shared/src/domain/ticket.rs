@@ -547,6 +547,26 @@ pub struct TimelineEntry {
     pub pricing: Option<Pricing>,
 }
 
+impl TimelineEntry {
+    /// Something that happened to the ticket (not a message).
+    pub fn event(id: String, at_ms: i64, author: Author, kind: &str, summary: String) -> TimelineEntry {
+        TimelineEntry {
+            id,
+            at_ms,
+            direction: Direction::Event,
+            author,
+            kind: kind.to_owned(),
+            summary,
+            message: None,
+            delivery: None,
+            delivery_error: None,
+            data: None,
+            withdrawn: false,
+            pricing: None,
+        }
+    }
+}
+
 /// A delivery status for an outbound message: its state, why it failed, and
 /// what it cost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

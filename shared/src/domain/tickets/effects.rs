@@ -8,7 +8,7 @@ use crate::domain::outbound::{Author, OutboundBody, OutboundRequest};
 use crate::domain::privacy::mask_cards_in_entry;
 use crate::domain::reports::{Counters, ReportFact, day_of};
 use crate::domain::sla::{ClockOutcome, Deadline, Metric};
-use crate::domain::ticket::{Direction, Ticket, TimelineEntry};
+use crate::domain::ticket::{Ticket, TimelineEntry};
 
 #[derive(Default)]
 pub(super) struct Effects {
@@ -256,18 +256,5 @@ fn metric_counters(c: &mut Counters, metric: Metric) -> (&mut u64, &mut u64, &mu
 }
 
 pub(super) fn event_entry(id: String, at_ms: i64, author: Author, kind: &str, summary: String) -> TimelineEntry {
-    TimelineEntry {
-        id,
-        at_ms,
-        direction: Direction::Event,
-        author,
-        kind: kind.to_owned(),
-        summary,
-        message: None,
-        delivery: None,
-        delivery_error: None,
-        data: None,
-        withdrawn: false,
-        pricing: None,
-    }
+    TimelineEntry::event(id, at_ms, author, kind, summary)
 }
