@@ -349,6 +349,17 @@ pub trait GraphApi: Send + Sync {
     ) -> Result<String, GraphError>;
 }
 
+/// The Business Account's message templates (Graph API
+/// `GET /{waba-id}/message_templates`). Contract: every approved template
+/// that a send with body parameters can fill, in every language, and no
+/// other; `Err` when the list cannot be read whole (no partial list). The
+/// future is `Send` so a handler may hold the source behind a trait object.
+pub trait TemplateSource: Send + Sync {
+    fn approved_templates(
+        &self,
+    ) -> impl Future<Output = Result<Vec<crate::domain::templates::MessageTemplate>, GraphError>> + Send;
+}
+
 macro_rules! fifo_message {
     ($($t:ty),*) => {$(
         impl QueueMessage for $t {

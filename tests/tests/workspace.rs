@@ -399,8 +399,14 @@ async fn an_available_agent_of_a_round_robin_team_is_given_the_queued_ticket() -
 
     desk.advance_clock(1).await?;
 
+    // The ticket is read after its timeline: wait for both to show it.
     let ticket = desk
-        .ticket_where(&ana, &id, |t| t["ticket"]["assignee"] == "ana")
+        .ticket_where(&ana, &id, |t| {
+            t["ticket"]["assignee"] == "ana"
+                && t["timeline"]
+                    .as_array()
+                    .is_some_and(|entries| entries.iter().any(|e| e["kind"] == "assigned"))
+        })
         .await?;
     assert_eq!(ticket["ticket"]["status"], "assigned");
     let assigned = ticket["timeline"]

@@ -21,12 +21,20 @@ use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
 
-/// `POST /api/tickets/{id}/reply`.
+/// `POST /api/tickets/{id}/reply`: exactly one of `text` or `template`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1, max_properties = 1)]
 pub struct ReplyBody {
-    /// The message, 1 to 4096 characters.
-    pub text: String,
+    /// A message of 1 to 4096 characters: only while the customer's 24-hour
+    /// window is open (after it, 409 `window_closed` offers the templates).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// An approved template (`GET /api/templates`), window open or closed:
+    /// `{"name": "order_update", "language": "en", "parameters": ["AB-1234"]}`.
+    #[serde(default)]
+    #[schema(inline)]
+    pub template: Option<crate::templates::TemplateReply>,
 }
 
 /// `POST /api/tickets/{id}/transfer`.
@@ -116,24 +124,39 @@ where
         Ok((ticket, expected))
     }
 
-    /// `POST /api/tickets/{id}/reply {"text": "..."}`: 202 while `tickets`
-    /// gives the agent the ticket and sends the reply (one decision, so a
-    /// refused reply is never sent).
+    /// `POST /api/tickets/{id}/reply {"text": "..."}` or `{"template": {...}}`:
+    /// 202 while `tickets` gives the agent the ticket and sends the reply (one
+    /// decision, so a refused reply is never sent). A text needs the
+    /// customer's 24-hour window open; an approved template reaches them either way.
     pub(crate) async fn reply(&self, request: &Request, id: &str, agent: &Agent) -> Result<Answer, ApiError> {
         let (ticket, expected_version) = self.current(request, id, agent).await?;
         if ticket.status == TicketStatus::Resolved {
             return Err(ApiError::Resolved(ticket.id));
         }
-        let body: ReplyBody = parse_body(request, "{\"text\": \"...\"}")?;
-        let message = OutboundBody::text(body.text);
-        message.validate()?;
+        let body: ReplyBody = parse_body(
+            request,
+            "{\"text\": \"...\"} or {\"template\": {\"name\": \"...\", \"language\": \"en\", \"parameters\": [\"...\"]}}",
+        )?;
         let now = self.clock.now_ms();
-        if !ticket.window_open(now) {
-            return Err(ApiError::Conflict(
-                "window_closed",
-                "the customer's 24-hour window is closed: only an approved template reaches them now".into(),
-            ));
-        }
+        let (message, template) = match (body.text, body.template) {
+            (Some(text), None) => {
+                let message = OutboundBody::text(text);
+                message.validate()?;
+                if !ticket.window_open(now) {
+                    return Err(self.window_closed(&ticket, now).await);
+                }
+                (message, None)
+            }
+            (None, Some(template)) => {
+                let (message, shown) = self.template_message(template, now).await?;
+                (message, Some(shown))
+            }
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "body must have exactly one of text or template".into(),
+                ));
+            }
+        };
         let key = idempotency_key(request);
         self.tickets
             .send(&[TicketCommand::AgentReplied(AgentReplied {
@@ -146,9 +169,11 @@ where
                 expected_version,
             })])
             .await?;
-        Ok(Answer::accepted(
-            json!({ "status": "queued", "ticket_id": ticket.id, "idempotency_key": key }),
-        ))
+        let mut answer = json!({ "status": "queued", "ticket_id": ticket.id, "idempotency_key": key });
+        if let Some(template) = template {
+            answer["template"] = template;
+        }
+        Ok(Answer::accepted(answer))
     }
 
     /// `POST /api/tickets/{id}/resolve`: 202 while it is applied; 200 when already resolved.

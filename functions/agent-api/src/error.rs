@@ -44,6 +44,13 @@ pub enum ApiError {
         /// What the ticket is now, and its latest entries: what changed.
         now: Box<Value>,
     },
+    /// A text cannot reach the customer any more; `templates` are the
+    /// approved templates in their language (`None`: the list could not be read).
+    #[error("the customer's 24-hour window is closed: only an approved template reaches them now")]
+    WindowClosed { templates: Option<Box<Value>> },
+    /// The Business Account's templates could not be read (or no source is configured).
+    #[error("message templates unavailable: {0}")]
+    TemplatesUnavailable(String),
     #[error("store unavailable")]
     Store(#[from] StoreError),
     #[error("queue unavailable")]
@@ -61,6 +68,12 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub current: Option<Value>,
+    /// With `window_closed`: the approved templates in the customer's
+    /// language, as `GET /api/templates` lists them (absent when the list
+    /// could not be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub templates: Option<Value>,
 }
 
 impl ApiError {
@@ -70,10 +83,12 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::NotInTeam(_) | ApiError::NeedsRole(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoReport(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Resolved(_) | ApiError::Conflict(..) => StatusCode::CONFLICT,
+            ApiError::Resolved(_) | ApiError::Conflict(..) | ApiError::WindowClosed { .. } => StatusCode::CONFLICT,
             ApiError::Changed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::Gone(..) => StatusCode::GONE,
-            ApiError::Store(_) | ApiError::Queue(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) | ApiError::Queue(_) | ApiError::TemplatesUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -90,7 +105,8 @@ impl ApiError {
             ApiError::Resolved(_) => "ticket_resolved",
             ApiError::Conflict(code, _) | ApiError::Gone(code, _) => code,
             ApiError::Changed { .. } => "ticket_changed",
-            ApiError::Store(_) | ApiError::Queue(_) => "unavailable",
+            ApiError::WindowClosed { .. } => "window_closed",
+            ApiError::Store(_) | ApiError::Queue(_) | ApiError::TemplatesUnavailable(_) => "unavailable",
         }
     }
 
@@ -101,14 +117,21 @@ impl ApiError {
                 code,
                 error: "temporarily unavailable".into(),
                 current: None,
+                templates: None,
             };
         }
         let error = self.to_string();
-        let current = match self {
-            ApiError::Changed { now, .. } => Some(*now),
-            _ => None,
+        let (current, templates) = match self {
+            ApiError::Changed { now, .. } => (Some(*now), None),
+            ApiError::WindowClosed { templates } => (None, templates.map(|t| *t)),
+            _ => (None, None),
         };
-        ErrorBody { code, error, current }
+        ErrorBody {
+            code,
+            error,
+            current,
+            templates,
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub mod error;
 mod http;
 pub mod openapi;
 mod reports;
+mod templates;
 mod views;
 
 pub use auth::{ADMIN_GROUP, Agent, ClaimNames, LEAD_GROUP, Role};
@@ -99,6 +100,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/tickets/{id}/presence", Role::Agent, None),
     route("GET", "/api/search", Role::Agent, Some("search")),
     route("GET", "/api/canned", Role::Agent, None),
+    route("GET", "/api/templates", Role::Agent, None),
     route(
         "GET",
         "/api/customers/{id}/tickets",
@@ -187,6 +189,8 @@ pub struct AgentApi<S, T, O, C, L> {
     pub(crate) media: L,
     /// How long audit records are kept.
     pub(crate) audit_retention_days: u32,
+    /// The approved message templates agents may send ([`AgentApi::with_templates`]).
+    pub(crate) templates: templates::TemplateCatalog,
 }
 
 /// The agent API as Lambda runs it.
@@ -214,7 +218,12 @@ impl AwsAgentApi {
                 .map_err(|_| format!("AUDIT_RETENTION_DAYS must be a number of days, not {days:?}"))?,
             None => DEFAULT_RETENTION_DAYS,
         };
-        Ok(AgentApi::new(store, tickets, outbound, env.clock(), claims, desk, media).with_audit_retention(retention))
+        let api =
+            AgentApi::new(store, tickets, outbound, env.clock(), claims, desk, media).with_audit_retention(retention);
+        Ok(match templates::graph_templates(env, sdk).await? {
+            Some(source) => api.with_templates(source),
+            None => api,
+        })
     }
 }
 
@@ -236,6 +245,7 @@ where
             desk,
             media,
             audit_retention_days: DEFAULT_RETENTION_DAYS,
+            templates: templates::TemplateCatalog::default(),
         }
     }
 
@@ -374,6 +384,7 @@ where
             "/api/tickets/{id}/presence" => self.set_presence(request, p(0), &agent).await,
             "/api/search" => self.search(request, &agent).await,
             "/api/canned" => self.canned(request, &agent).await,
+            "/api/templates" => self.list_templates(request, &agent).await,
             "/api/customers/{id}/tickets" => self.history(request, p(0), &agent).await,
             "/api/customers/{id}/tier" => self.set_tier(request, p(0), &agent).await,
             "/api/customers/{id}/export" => self.export(p(0)).await,

@@ -333,6 +333,27 @@ pub const DOCS: &[Doc] = &[
     ),
     doc(
         "GET",
+        "/api/templates",
+        "The approved message templates (the customer's language first): what reaches a customer once their 24-hour window has closed.",
+        &[
+            (
+                "ticket",
+                false,
+                "Put the ticket's customer's language first; show its window.",
+                &[],
+            ),
+            (
+                "lang",
+                false,
+                "Without ticket: the language to put first.",
+                &["en", "fr", "es", "it", "pt", "de"],
+            ),
+        ],
+        None,
+        200,
+    ),
+    doc(
+        "GET",
         "/api/customers/{id}/tickets",
         "A customer's tickets, newest first.",
         &[CURSOR],
@@ -676,7 +697,8 @@ mod tests {
             reply["requestBody"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/ReplyBody"
         );
-        assert_eq!(json["components"]["schemas"]["ReplyBody"]["required"][0], "text");
+        let reply_body = &json["components"]["schemas"]["ReplyBody"];
+        assert!(reply_body["properties"]["text"].is_object() && reply_body["properties"]["template"].is_object());
         assert!(json["paths"][OPENAPI_PATH]["get"]["security"].is_null());
     }
 }

@@ -141,6 +141,7 @@ mod tests {
             desk: load_desk(&Env::from_map(Default::default()), &Catalog::builtin()).unwrap(),
             media: MemoryMediaStore::default(),
             audit_retention_days: 365,
+            templates: Default::default(),
         }
     }
 

@@ -133,6 +133,8 @@ struct Fixture {
     tickets: MemoryQueue<TicketCommand>,
     outbound: MemoryQueue<OutboundRequest>,
     media: MemoryMediaStore,
+    /// The Business Account's templates (none until a test adds some).
+    templates: helpdesk::adapters::memory::MemoryTemplates,
 }
 
 /// A response, read whole.
@@ -166,6 +168,7 @@ impl Fixture {
         };
         let desk = load_desk(&Env::from_map(Default::default()), &Catalog::builtin()).unwrap();
         let clock = ManualClock::at(NOW_MS);
+        let templates = helpdesk::adapters::memory::MemoryTemplates::default();
         let api = AgentApi::new(
             store.clone(),
             tickets.clone(),
@@ -174,7 +177,8 @@ impl Fixture {
             claims,
             desk,
             media.clone(),
-        );
+        )
+        .with_templates(templates.clone());
         Fixture {
             api,
             clock,
@@ -182,6 +186,7 @@ impl Fixture {
             tickets,
             outbound,
             media,
+            templates,
         }
     }
 
@@ -2099,5 +2104,351 @@ mod workspace {
         let doc = answer.json();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         assert!(doc["paths"]["/api/tickets/{id}/claim"]["post"].is_object());
+    }
+}
+
+mod templates {
+    use super::*;
+    use helpdesk::domain::templates::{APPROVED, MessageTemplate};
+
+    const HOUR_MS: i64 = 60 * MINUTE_MS;
+
+    fn template(name: &str, language: &str, body: &str, parameters: usize) -> MessageTemplate {
+        MessageTemplate {
+            name: name.into(),
+            language: language.into(),
+            category: "utility".into(),
+            status: APPROVED.into(),
+            body: body.into(),
+            body_parameters: parameters,
+            quick_replies: vec![],
+        }
+    }
+
+    /// A desk whose Business Account has `order_update` in English and
+    /// Portuguese and `sla_update` in English, with ticket TK-1 of a
+    /// Portuguese-speaking customer who last wrote `hours_ago`.
+    async fn desk_with_templates(hours_ago: i64) -> Fixture {
+        let desk = Fixture::new();
+        desk.templates
+            .clone()
+            .with(template(
+                "order_update",
+                "en",
+                "There is an update on your order {{1}}.",
+                1,
+            ))
+            .with(template(
+                "order_update",
+                "pt_PT",
+                "Há novidades sobre a sua encomenda {{1}}.",
+                1,
+            ))
+            .with(template(
+                "sla_update",
+                "en",
+                "An update on your request: the {{1}} team has it and will answer {{2}}.",
+                2,
+            ))
+            .with(MessageTemplate {
+                status: "REJECTED".into(),
+                ..template("promo", "pt_PT", "Promoção!", 0)
+            });
+        let mut ticket = queued("TK-1", "support", Priority::Normal, hours_ago * 60);
+        ticket.context.language = Some("pt".into());
+        desk.given(&ticket, &[]).await;
+        desk
+    }
+
+    fn names(list: &Value) -> Vec<(String, String, bool)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["name"].as_str().unwrap().to_owned(),
+                    t["language"].as_str().unwrap().to_owned(),
+                    t["customer_language"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn template_reply(name: &str, language: &str, parameters: &[&str]) -> Value {
+        json!({"template": {"name": name, "language": language, "parameters": parameters}})
+    }
+
+    #[tokio::test]
+    async fn the_approved_templates_are_listed_with_the_customer_s_language_first_and_marked() {
+        let desk = desk_with_templates(1).await;
+
+        let answer = desk.call(ApiRequest::get("/api/templates?ticket=TK-1")).await;
+
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let body = answer.json();
+        assert_eq!(
+            (body["ticket_id"].as_str(), body["language"].as_str()),
+            (Some("TK-1"), Some("pt"))
+        );
+        assert_eq!(body["window"]["open"], true);
+        assert_eq!(
+            names(&body["templates"]),
+            [
+                ("order_update".into(), "pt_PT".into(), true),
+                ("order_update".into(), "en".into(), false),
+                ("sla_update".into(), "en".into(), false),
+            ]
+        );
+        assert_eq!(
+            body["templates"][2],
+            json!({"name": "sla_update", "language": "en", "category": "utility",
+                "body": "An update on your request: the {{1}} team has it and will answer {{2}}.",
+                "parameters": 2, "quick_replies": [], "customer_language": false})
+        );
+        let french = desk.call(ApiRequest::get("/api/templates?lang=fr")).await.json();
+        assert_eq!(french["language"], "fr");
+        assert!(french["ticket_id"].is_null());
+        assert_eq!(desk.call(ApiRequest::get("/api/templates?lang=xx")).await.status, 400);
+    }
+
+    #[tokio::test]
+    async fn the_list_is_read_from_the_graph_api_once_in_ten_minutes() {
+        let desk = desk_with_templates(1).await;
+
+        desk.call(ApiRequest::get("/api/templates?ticket=TK-1")).await;
+        desk.call(ApiRequest::get("/api/templates")).await;
+        desk.clock.advance(10 * MINUTE_MS - 1);
+        desk.call(ApiRequest::get("/api/templates")).await;
+        assert_eq!(desk.templates.calls(), 1);
+        desk.clock.advance(1);
+        desk.call(ApiRequest::get("/api/templates")).await;
+
+        assert_eq!(desk.templates.calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_graph_api_answers_503_unavailable_and_is_asked_again_next_time() {
+        let desk = desk_with_templates(1).await;
+        desk.templates.set_unavailable(true);
+
+        let down = desk.call(ApiRequest::get("/api/templates?ticket=TK-1")).await;
+        let reply = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/reply",
+                template_reply("order_update", "pt_PT", &["AB-1234"]),
+            ))
+            .await;
+        desk.templates.set_unavailable(false);
+        let up = desk.call(ApiRequest::get("/api/templates?ticket=TK-1")).await;
+
+        assert_eq!((down.status, down.body.as_str()), (503, UNAVAILABLE));
+        assert_eq!((reply.status, reply.body.as_str()), (503, UNAVAILABLE));
+        assert!(desk.nothing_queued());
+        assert_eq!(up.status, 200);
+    }
+
+    #[tokio::test]
+    async fn templates_of_another_team_s_ticket_are_not_shown() {
+        let desk = desk_with_templates(1).await;
+
+        let answer = desk
+            .call(ApiRequest::get("/api/templates?ticket=TK-1").by_agent("tom", "[tech]"))
+            .await;
+
+        assert_eq!(answer.status, 403);
+        assert_eq!(answer.json()["code"], "not_your_team");
+    }
+
+    #[tokio::test]
+    async fn a_text_after_the_window_closed_is_refused_with_the_templates_in_the_customer_s_language() {
+        let desk = desk_with_templates(25).await;
+
+        let answer = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/reply",
+                json!({"text": "Any news?"}),
+            ))
+            .await;
+
+        assert_eq!(answer.status, 409, "{}", answer.body);
+        let body = answer.json();
+        assert_eq!(body["code"], "window_closed");
+        assert_eq!(
+            body["error"],
+            "the customer's 24-hour window is closed: only an approved template reaches them now"
+        );
+        assert_eq!(
+            names(&body["templates"]),
+            [("order_update".into(), "pt_PT".into(), true)]
+        );
+        assert!(body.get("current").is_none());
+        assert!(desk.nothing_queued());
+    }
+
+    #[tokio::test]
+    async fn a_text_after_the_window_closed_is_still_refused_when_the_templates_cannot_be_read() {
+        let desk = desk_with_templates(25).await;
+        desk.templates.set_unavailable(true);
+
+        let answer = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/reply",
+                json!({"text": "Any news?"}),
+            ))
+            .await;
+
+        assert_eq!(answer.status, 409);
+        assert_eq!(answer.json()["code"], "window_closed");
+        assert!(answer.json().get("templates").is_none(), "{}", answer.body);
+    }
+
+    #[tokio::test]
+    async fn a_template_reply_is_queued_after_the_window_closed_and_answers_what_the_customer_reads() {
+        let desk = desk_with_templates(25).await;
+        let request = ApiRequest::post(
+            "/api/tickets/TK-1/reply",
+            template_reply("order_update", "pt_PT", &["AB-1234"]),
+        )
+        .header("idempotency-key", "tpl-1")
+        .header("if-match", "\"1\"");
+
+        let answer = desk.call(request).await;
+
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        assert_eq!(
+            answer.json(),
+            json!({"status": "queued", "ticket_id": "TK-1", "idempotency_key": "tpl-1",
+                "template": {"name": "order_update", "language": "pt_PT",
+                    "preview": "Há novidades sobre a sua encomenda AB-1234."}})
+        );
+        assert_eq!(
+            desk.tickets.sent(),
+            [TicketCommand::AgentReplied(AgentReplied {
+                ticket_id: TicketId::parse("TK-1").unwrap(),
+                customer: customer(),
+                agent: "ana".into(),
+                at_ms: NOW_MS,
+                idempotency_key: "tpl-1".into(),
+                body: Some(OutboundBody::Template {
+                    name: "order_update".into(),
+                    language: "pt_PT".into(),
+                    parameters: vec!["AB-1234".into()],
+                    quick_replies: vec![],
+                }),
+                expected_version: Some(1),
+            })]
+        );
+        assert!(desk.outbound.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_template_reply_is_sent_while_the_window_is_open_too() {
+        let desk = desk_with_templates(1).await;
+
+        let answer = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/reply",
+                template_reply("sla_update", "en", &["billing", "within 2 hours"]),
+            ))
+            .await;
+
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        let sent = desk.tickets.sent();
+        let [TicketCommand::AgentReplied(reply)] = sent.as_slice() else {
+            panic!("{sent:?}")
+        };
+        assert!(matches!(&reply.body, Some(OutboundBody::Template { name, .. }) if name == "sla_update"));
+    }
+
+    #[tokio::test]
+    async fn a_template_reply_is_checked_against_the_approved_list_and_refused_naming_what_is_wrong() {
+        let desk = desk_with_templates(25).await;
+        let reply = |body: Value| ApiRequest::post("/api/tickets/TK-1/reply", body);
+
+        let mut refusals = Vec::new();
+        for body in [
+            template_reply("nope", "en", &[]),
+            template_reply("order_update", "fr", &["AB-1234"]),
+            template_reply("promo", "pt_PT", &[]),
+            template_reply("sla_update", "en", &["billing"]),
+            template_reply("sla_update", "en", &["billing", " "]),
+            template_reply("order_update", "en", &[&"x".repeat(1025)]),
+            template_reply("order_update", "en", &["two\nlines"]),
+            json!({"text": "hi", "template": {"name": "order_update", "language": "en", "parameters": ["1"]}}),
+            json!({}),
+            json!({"template": {"name": "order_update", "language": "en", "colour": "red"}}),
+        ] {
+            let answer = desk.call(reply(body)).await;
+            assert_eq!(answer.status, 400, "{}", answer.body);
+            assert_eq!(answer.json()["code"], "bad_request");
+            refusals.push(answer.error());
+        }
+
+        assert_eq!(
+            &refusals[..9],
+            [
+                "template.name: no approved template is named \"nope\"",
+                "template.language: \"order_update\" is not approved in \"fr\"; it is in en, pt_PT",
+                "template.name: no approved template is named \"promo\"",
+                "template.parameters: \"sla_update\" takes 2 parameters; 1 given",
+                "template.parameters: parameter 2 is empty",
+                "template.parameters: parameter 1 has 1025 characters; the limit is 1024",
+                "template.parameters: parameter 1 holds a new line, a tab or more than 4 spaces in a row",
+                "body must have exactly one of text or template",
+                "body must have exactly one of text or template",
+            ]
+        );
+        assert!(refusals[9].contains("unknown field `colour`"), "{}", refusals[9]);
+        assert!(desk.nothing_queued());
+    }
+
+    #[tokio::test]
+    async fn without_a_templates_source_templates_are_unavailable_and_texts_work_as_before() {
+        let fixture = Fixture::new();
+        let claims = ClaimNames {
+            name: "cognito:username".into(),
+            teams: "cognito:groups".into(),
+        };
+        let desk = load_desk(&Env::from_map(Default::default()), &Catalog::builtin()).unwrap();
+        let api: Api = AgentApi::new(
+            fixture.store.clone(),
+            fixture.tickets.clone(),
+            fixture.outbound.clone(),
+            fixture.clock.clone(),
+            claims,
+            desk,
+            fixture.media.clone(),
+        );
+        let desk = Fixture { api, ..fixture };
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+        let mut closed = queued("TK-2", "support", Priority::Normal, 0);
+        closed.last_customer_message_at_ms = Some(NOW_MS - 25 * HOUR_MS);
+        desk.given(&closed, &[]).await;
+
+        let list = desk.call(ApiRequest::get("/api/templates")).await;
+        let template = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/reply",
+                template_reply("order_update", "en", &["AB-1234"]),
+            ))
+            .await;
+        let late_text = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-2/reply",
+                json!({"text": "Any news?"}),
+            ))
+            .await;
+        let text = desk
+            .call(ApiRequest::post("/api/tickets/TK-1/reply", json!({"text": "On it"})))
+            .await;
+
+        assert_eq!((list.status, list.body.as_str()), (503, UNAVAILABLE));
+        assert_eq!(template.status, 503);
+        assert_eq!(
+            (late_text.status, late_text.json()["code"].as_str()),
+            (409, Some("window_closed"))
+        );
+        assert_eq!(text.status, 202);
+        assert_eq!(desk.tickets.sent().len(), 1);
     }
 }

@@ -92,6 +92,8 @@ async fn up() -> anyhow::Result<()> {
     };
 
     let mut sim_config = wa_sim::SimConfig::from_env();
+    // The Business Account whose templates the agent API lists: the simulator's.
+    let waba_id = sim_config.waba_id.clone();
     sim_config.bind = SocketAddr::from(([127, 0, 0, 1], sim_port));
     sim_config.webhook_url = format!("http://127.0.0.1:{http_port}/webhook");
     sim_config.app_secret = secrets.app_secret.clone();
@@ -114,7 +116,7 @@ async fn up() -> anyhow::Result<()> {
         phone_number_id,
         secrets,
         poll_wait_seconds: 20,
-        extra_env: Default::default(),
+        extra_env: [("WHATSAPP_WABA_ID".to_owned(), waba_id)].into(),
     };
     let runner = match Runner::start(&description, options).await {
         Ok(runner) => runner,

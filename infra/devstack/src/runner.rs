@@ -24,6 +24,11 @@ use tokio::task::JoinHandle;
 /// How long shutdown waits for an invocation in flight before abandoning it.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// The WhatsApp Business Account of the local simulator (its default
+/// `WHATSAPP_WABA_ID`): what a function declaring `WHATSAPP_WABA_ID` without
+/// a value gets, unless `extra_env` names another.
+pub const LOCAL_WABA_ID: &str = "200000000000001";
+
 /// The WhatsApp secrets the local functions get in their environment, since
 /// moto does not create the template's Secrets Manager secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +152,9 @@ pub fn function_environment(
     }
     if stack.declares_env(logical_id, "WHATSAPP_GRAPH_URL") {
         env.insert("WHATSAPP_GRAPH_URL".to_owned(), options.graph_url.clone());
+    }
+    if stack.declares_env(logical_id, "WHATSAPP_WABA_ID") && env.get("WHATSAPP_WABA_ID").is_none_or(|v| v.is_empty()) {
+        env.insert("WHATSAPP_WABA_ID".to_owned(), LOCAL_WABA_ID.to_owned());
     }
     env.insert("WHATSAPP_PHONE_NUMBER_ID".to_owned(), options.phone_number_id.clone());
     env.extend(options.extra_env.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -431,6 +439,29 @@ mod tests {
         assert_eq!(env["WHATSAPP_ACCESS_TOKEN"], "local-access-token");
         assert_eq!(env["WHATSAPP_PHONE_NUMBER_ID"], "100000000000001");
         assert_eq!(env["TICKETS_QUEUE_URL"], "q");
+    }
+
+    #[test]
+    fn a_function_declaring_an_empty_business_account_gets_the_simulator_s_unless_one_is_given() {
+        let mut stack = stack();
+        let mut api = FunctionDescription {
+            binary: "agent-api".into(),
+            ..Default::default()
+        };
+        api.environment.insert("WHATSAPP_WABA_ID".into(), String::new());
+        stack.functions.insert("AgentApiFunction".into(), api);
+        let named = RunnerOptions {
+            extra_env: BTreeMap::from([("WHATSAPP_WABA_ID".to_owned(), "123".to_owned())]),
+            ..Default::default()
+        };
+
+        let local = function_environment(&stack, "AgentApiFunction", &RunnerOptions::default());
+        let given = function_environment(&stack, "AgentApiFunction", &named);
+        let sender = function_environment(&stack, "SenderFunction", &RunnerOptions::default());
+
+        assert_eq!(local["WHATSAPP_WABA_ID"], LOCAL_WABA_ID);
+        assert_eq!(given["WHATSAPP_WABA_ID"], "123");
+        assert!(!sender.contains_key("WHATSAPP_WABA_ID"));
     }
 
     #[test]

@@ -1567,6 +1567,55 @@ impl Clock for ManualClock {
     }
 }
 
+/// Stands in for [`super::graph::GraphTemplates`] and honours its contract:
+/// only approved templates are answered, the whole list or an error. Knows
+/// the templates it was given (any status); counts its calls (a cache in
+/// front of it shows in the count). Clones share the state.
+#[derive(Clone, Default)]
+pub struct MemoryTemplates {
+    templates: Arc<Mutex<Vec<crate::domain::templates::MessageTemplate>>>,
+    unavailable: Arc<std::sync::atomic::AtomicBool>,
+    calls: Arc<AtomicUsize>,
+}
+
+impl MemoryTemplates {
+    /// Knows `template` too.
+    pub fn with(self, template: crate::domain::templates::MessageTemplate) -> Self {
+        lock(&self.templates).push(template);
+        self
+    }
+
+    /// Makes the Graph API unreachable (`true`) or reachable again.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// How many times the list was asked for.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl crate::ports::TemplateSource for MemoryTemplates {
+    async fn approved_templates(&self) -> Result<Vec<crate::domain::templates::MessageTemplate>, GraphError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.unavailable.load(Ordering::SeqCst) {
+            // What an unreachable Graph API answers (see `GraphError::is_transient`).
+            return Err(GraphError {
+                http_status: 0,
+                code: 0,
+                subcode: None,
+                retry_after: None,
+            });
+        }
+        Ok(lock(&self.templates)
+            .iter()
+            .filter(|t| t.is_approved())
+            .cloned()
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! What the shared contract suite cannot reach: the failures tests inject,

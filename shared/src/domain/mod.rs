@@ -22,6 +22,7 @@ pub mod privacy;
 pub mod reports;
 pub mod signature;
 pub mod sla;
+pub mod templates;
 pub mod ticket;
 pub mod tickets;
 pub mod triggers;
