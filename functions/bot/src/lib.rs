@@ -466,12 +466,15 @@ where
             .conversation(&customer, &number)
             .await?
             .unwrap_or_else(|| Conversation::new(customer.clone(), &number));
+        // The conversation's ticket goes on unless it is resolved: one the bot
+        // just opened may not be stored yet, and the echo joins it (a ticket
+        // of its own would split the conversation).
         let live = match &conversation.ticket_id {
             Some(id) => self
                 .store
                 .ticket(id)
                 .await?
-                .is_some_and(|t| t.status != TicketStatus::Resolved),
+                .is_none_or(|t| t.status != TicketStatus::Resolved),
             None => false,
         };
         if !live {

@@ -1120,6 +1120,38 @@ async fn an_echo_of_the_business_app_goes_on_the_ticket_and_the_bot_stays_silent
 }
 
 #[tokio::test]
+async fn an_echo_right_after_the_bot_opened_a_ticket_joins_that_ticket_not_yet_stored() {
+    use helpdesk::domain::conversation::Conversation;
+    use helpdesk::domain::ids::{CustomerId, TicketId};
+    use helpdesk::ports::ConversationStore;
+    let ports = Ports::new();
+    let bot = ports.bot_with(desk_with_quiet_period(3_000));
+    let mut conversation = Conversation::new(CustomerId::parse("15551230001").unwrap(), BUSINESS);
+    conversation.start_ticket(TicketId::parse("TK-OPENING").unwrap());
+    ports.store.save_conversation(&conversation).await.unwrap();
+    let echo = InboundEvent::Echo(helpdesk::domain::inbound::EchoMessage {
+        business: BusinessNumber {
+            phone_number_id: BUSINESS.into(),
+            display_phone_number: None,
+        },
+        waba_id: None,
+        to: sender(Some("15551230001"), None),
+        wamid: "wamid.ECHO2".into(),
+        timestamp: 1_795_950_000,
+        message_type: "text".into(),
+        message: json!({"type": "text", "text": {"body": "We are on it"}}),
+    });
+
+    bot.handle(batch(&[echo])).await.unwrap();
+
+    assert!(
+        matches!(&ports.tickets.sent()[..], [TicketCommand::RecordEcho(e)] if e.ticket_id.as_str() == "TK-OPENING"),
+        "{:?}",
+        ports.tickets.sent()
+    );
+}
+
+#[tokio::test]
 async fn an_echo_that_names_no_recipient_is_kept_for_admins() {
     let ports = Ports::new();
     let bot = ports.bot();
