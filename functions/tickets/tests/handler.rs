@@ -148,16 +148,12 @@ impl<S: TicketStore + DeadlineIndex + ReportStore + Erasure + IdentityReader> He
 
     /// The `detail-type` of each event published, in order.
     fn published(&self) -> Vec<&'static str> {
-        self.events.published().iter().map(detail_type).collect()
+        self.events.published().iter().map(DomainEvent::kind).collect()
     }
 }
 
 /// The bot escalates a minute after the first message.
 const ESCALATED_AT: i64 = T0 + MINUTE;
-
-fn detail_type(event: &DomainEvent) -> &'static str {
-    event.kind()
-}
 
 /// A record of `tickets.fifo` carrying `command`, in the command's message group.
 fn record(message_id: &str, command: &TicketCommand) -> SqsMessage {

@@ -45,6 +45,30 @@ fn is_agent_aggregate(item: &std::collections::HashMap<String, AttributeValue>) 
 impl DynamoStore {
     /// The aggregates of one day, every team and priority (the partition's
     /// per-agent aggregates left out).
+    /// `read` for every day of the range, [`DAYS_IN_FLIGHT`] at a time; the
+    /// rows of all days, in no particular order.
+    async fn each_day<T, F, Fut>(&self, from: &str, to: &str, read: F) -> Result<Vec<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(DynamoStore, String) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<T>, StoreError>> + Send + 'static,
+    {
+        // The API validates ranges first; this refuses what slipped through.
+        let range = DateRange::between(from, to).map_err(|e| StoreError::Corrupt(format!("report range: {e}")))?;
+        let mut rows = Vec::new();
+        for days in range.days().chunks(DAYS_IN_FLIGHT) {
+            let mut reads = tokio::task::JoinSet::new();
+            for day in days {
+                let store = DynamoStore::new(self.client.clone(), self.table.clone());
+                reads.spawn(read(store, day.clone()));
+            }
+            while let Some(rows_of_day) = reads.join_next().await {
+                rows.extend(rows_of_day.map_err(backend)??);
+            }
+        }
+        Ok(rows)
+    }
+
     async fn day_aggregates(&self, day: &str) -> Result<Vec<AggregateRow>, StoreError> {
         let request = self
             .client
@@ -202,20 +226,9 @@ impl ReportStore for DynamoStore {
     /// One query per day (a partition holds a day's teams and priorities),
     /// [`DAYS_IN_FLIGHT`] at a time; rows in day, team, priority order.
     async fn aggregates(&self, from: &str, to: &str) -> Result<Vec<AggregateRow>, StoreError> {
-        // The API validates ranges first; this refuses what slipped through.
-        let range = DateRange::between(from, to).map_err(|e| StoreError::Corrupt(format!("report range: {e}")))?;
-        let mut rows = Vec::new();
-        for days in range.days().chunks(DAYS_IN_FLIGHT) {
-            let mut reads = tokio::task::JoinSet::new();
-            for day in days {
-                let store = DynamoStore::new(self.client.clone(), self.table.clone());
-                let day = day.clone();
-                reads.spawn(async move { store.day_aggregates(&day).await });
-            }
-            while let Some(read) = reads.join_next().await {
-                rows.extend(read.map_err(backend)??);
-            }
-        }
+        let mut rows = self
+            .each_day(from, to, |store, day| async move { store.day_aggregates(&day).await })
+            .await?;
         rows.sort_by(|a, b| (&a.day, &a.team, a.priority).cmp(&(&b.day, &b.team, b.priority)));
         Ok(rows)
     }
@@ -223,19 +236,13 @@ impl ReportStore for DynamoStore {
     /// One query per day of its `AGENT#` sort keys, [`DAYS_IN_FLIGHT`] at a
     /// time; rows in day and agent order.
     async fn agent_aggregates(&self, from: &str, to: &str) -> Result<Vec<AgentAggregateRow>, StoreError> {
-        let range = DateRange::between(from, to).map_err(|e| StoreError::Corrupt(format!("report range: {e}")))?;
-        let mut rows = Vec::new();
-        for days in range.days().chunks(DAYS_IN_FLIGHT) {
-            let mut reads = tokio::task::JoinSet::new();
-            for day in days {
-                let store = DynamoStore::new(self.client.clone(), self.table.clone());
-                let day = day.clone();
-                reads.spawn(async move { store.day_agent_aggregates(&day).await });
-            }
-            while let Some(read) = reads.join_next().await {
-                rows.extend(read.map_err(backend)??);
-            }
-        }
+        let mut rows = self
+            .each_day(
+                from,
+                to,
+                |store, day| async move { store.day_agent_aggregates(&day).await },
+            )
+            .await?;
         rows.sort_by(|a, b| (&a.day, &a.agent).cmp(&(&b.day, &b.agent)));
         Ok(rows)
     }

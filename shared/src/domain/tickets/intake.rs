@@ -5,6 +5,7 @@
 //! is kept (without touching the 24-hour window), and the customer's profile
 //! (language, tier) follows what the bot and agents learn.
 
+use super::effects::Effects;
 use super::{DecideError, Decision, Effect, Loaded, Rules, change};
 use crate::domain::commands::{AttachMedia, RecordEcho, RecordInbound, SetCustomerLanguage, SetCustomerTier};
 use crate::domain::inbound::MessageContent;
@@ -25,13 +26,7 @@ pub(super) fn record_inbound(loaded: &Loaded, c: &RecordInbound, rules: &Rules<'
         c.at_ms,
     );
     change(loaded, &c.ticket_id, Some(opened), |t, fx| {
-        if loaded.ticket.is_none() {
-            let counters = Counters {
-                tickets: 1,
-                ..Counters::default()
-            };
-            fx.fact(t, "opened".into(), c.at_ms, counters);
-        }
+        count_opening(loaded, t, fx, c.at_ms);
         t.customer_wrote(c.at_ms, c.contact_name.clone());
         if t.status.human_owned() {
             let ctx = rules.sla_context(t);
@@ -113,13 +108,7 @@ pub(super) fn record_echo(loaded: &Loaded, c: &RecordEcho) -> Result<Decision, D
         c.at_ms,
     );
     change(loaded, &c.ticket_id, Some(opened), |t, fx| {
-        if loaded.ticket.is_none() {
-            let counters = Counters {
-                tickets: 1,
-                ..Counters::default()
-            };
-            fx.fact(t, "opened".into(), c.at_ms, counters);
-        }
+        count_opening(loaded, t, fx, c.at_ms);
         fx.timeline(TimelineEntry {
             id: c.wamid.clone(),
             at_ms: c.at_ms,
@@ -197,6 +186,17 @@ fn profile_of(loaded: &Loaded, customer: crate::domain::ids::CustomerId, at_ms: 
         .profile
         .clone()
         .unwrap_or_else(|| CustomerProfile::new(customer, at_ms))
+}
+
+/// A ticket opened by this command (none was loaded) is counted once.
+fn count_opening(loaded: &Loaded, t: &Ticket, fx: &mut Effects, at_ms: i64) {
+    if loaded.ticket.is_none() {
+        let counters = Counters {
+            tickets: 1,
+            ..Counters::default()
+        };
+        fx.fact(t, "opened".into(), at_ms, counters);
+    }
 }
 
 #[cfg(test)]
