@@ -347,6 +347,18 @@ pub trait GraphApi: Send + Sync {
         to: &Address,
         body: &OutboundBody,
     ) -> Result<String, GraphError>;
+
+    /// Uploads a file the business sends (`POST /{phone-number-id}/media`);
+    /// the media id a message then names. Contract: the id is valid for the
+    /// number it was uploaded to; an upload is not idempotent (a retry gets
+    /// another id, and Meta forgets unused ones).
+    async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        bytes: Vec<u8>,
+        mime: &str,
+        filename: &str,
+    ) -> Result<String, GraphError>;
 }
 
 /// The Business Account's message templates (Graph API
@@ -437,6 +449,20 @@ pub trait MediaLinks: Send + Sync {
     async fn presign_get(&self, key: &str, ttl: std::time::Duration) -> Result<String, BoxError>;
     /// Deletes a stored file (a privacy erasure). Deleting what is not there succeeds.
     async fn delete(&self, key: &str) -> Result<(), BoxError>;
+    /// A link an agent's browser uploads one file to with `PUT`, sending
+    /// `Content-Type: content_type`; valid for `ttl` (at most five minutes).
+    async fn presign_put(&self, key: &str, content_type: &str, ttl: std::time::Duration) -> Result<String, BoxError>;
+    /// A stored file's size, type and first `max` bytes (a ranged read);
+    /// `None` when nothing is stored under `key`.
+    async fn read_head(&self, key: &str, max: u64) -> Result<Option<ObjectHead>, BoxError>;
+}
+
+/// The start of a stored file: enough to tell its real type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHead {
+    pub size: u64,
+    pub content_type: Option<String>,
+    pub head: Vec<u8>,
 }
 
 /// The business's order source. Contract: `Ok(None)` when the order does not

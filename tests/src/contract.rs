@@ -1724,6 +1724,50 @@ pub async fn a_missing_object_and_a_bad_key_are_told_apart<M: MediaStore>(
     Ok(())
 }
 
+/// The start of a stored object tells its whole size, its type and its
+/// first bytes; nothing stored is `None`, and an empty object has no bytes.
+pub async fn the_start_of_an_object_tells_its_size_and_type<M: MediaStore + MediaLinks>(
+    store: &M,
+    ids: &Unique,
+) -> anyhow::Result<()> {
+    let key = ids.key("head.pdf");
+    ensure!(
+        store
+            .read_head(&key, 100)
+            .await
+            .map_err(anyhow::Error::from_boxed)?
+            .is_none(),
+        "nothing stored yet"
+    );
+    let bytes: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    let mut upload = store
+        .begin_upload(&key, "application/pdf")
+        .await
+        .map_err(anyhow::Error::from_boxed)?;
+    upload.write(&bytes).await.map_err(anyhow::Error::from_boxed)?;
+    upload.finish().await.map_err(anyhow::Error::from_boxed)?;
+
+    let head = store
+        .read_head(&key, 100)
+        .await
+        .map_err(anyhow::Error::from_boxed)?
+        .context("stored")?;
+    ensure!(head.size == 20_000, "size {}", head.size);
+    ensure!(head.head == bytes[..100], "the first 100 bytes");
+    ensure!(
+        head.content_type.as_deref() == Some("application/pdf"),
+        "{:?}",
+        head.content_type
+    );
+    let whole = store
+        .read_head(&key, 50_000)
+        .await
+        .map_err(anyhow::Error::from_boxed)?
+        .context("stored")?;
+    ensure!(whole.head == bytes, "a head longer than the object is the object");
+    Ok(())
+}
+
 /// A link names its object and lives `ttl`, clamped to at most five minutes.
 /// `ttl_of` reads the lifetime a link states (its own syntax per adapter).
 pub async fn a_link_names_its_object_and_lives_at_most_five_minutes<L, F>(

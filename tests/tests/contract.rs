@@ -304,6 +304,11 @@ media_contract!(
     an_aborted_upload_stores_nothing_on_moto
 );
 media_contract!(
+    the_start_of_an_object_tells_its_size_and_type:
+    the_start_of_an_object_tells_its_size_and_type_in_memory,
+    the_start_of_an_object_tells_its_size_and_type_on_moto
+);
+media_contract!(
     a_missing_object_and_a_bad_key_are_told_apart:
     a_missing_object_and_a_bad_key_are_told_apart_in_memory,
     a_missing_object_and_a_bad_key_are_told_apart_on_moto

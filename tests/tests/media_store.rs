@@ -135,6 +135,43 @@ async fn a_presigned_url_downloads_the_object_and_lives_at_most_five_minutes() -
 }
 
 #[tokio::test]
+async fn a_file_put_to_a_presigned_upload_link_is_stored_with_its_type_and_read_back() -> anyhow::Result<()> {
+    use helpdesk::ports::MediaLinks;
+    let aws = LocalAws::start().await?;
+    let (store, _) = store(&aws).await;
+    let key = "media/TK-AAAAAAAAAAAA/out/0123456789abcdef0123/invoice.pdf";
+    let bytes = b"%PDF-1.7 an agent's invoice".to_vec();
+
+    let url = store
+        .presign_put(key, "application/pdf", Duration::from_secs(3600))
+        .await
+        .map_err(anyhow::Error::from_boxed)?;
+    assert!(
+        url.contains(&format!("X-Amz-Expires={}", MAX_PRESIGN_TTL.as_secs())),
+        "{url}"
+    );
+    reqwest::Client::new()
+        .put(&url)
+        .header("content-type", "application/pdf")
+        .body(bytes.clone())
+        .send()
+        .await?
+        .error_for_status()?;
+
+    let head = store
+        .read_head(key, 8)
+        .await
+        .map_err(anyhow::Error::from_boxed)?
+        .expect("stored");
+    assert_eq!(
+        (head.size, head.content_type.as_deref(), head.head.as_slice()),
+        (bytes.len() as u64, Some("application/pdf"), &bytes[..8])
+    );
+    aws.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn objects_are_encrypted_with_sse_kms_under_the_project_key() -> anyhow::Result<()> {
     let aws = LocalAws::start().await?;
     let (store, client) = store(&aws).await;

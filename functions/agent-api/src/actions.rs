@@ -21,10 +21,11 @@ use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
 
-/// `POST /api/tickets/{id}/reply`: exactly one of `text` or `template`.
+/// `POST /api/tickets/{id}/reply`: exactly one of `text`, `template` or
+/// `attachment`, and optionally the customer's message it quotes.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(min_properties = 1, max_properties = 1)]
+#[schema(min_properties = 1, max_properties = 2)]
 pub struct ReplyBody {
     /// A message of 1 to 4096 characters: only while the customer's 24-hour
     /// window is open (after it, 409 `window_closed` offers the templates).
@@ -35,6 +36,15 @@ pub struct ReplyBody {
     #[serde(default)]
     #[schema(inline)]
     pub template: Option<crate::templates::TemplateReply>,
+    /// A file uploaded through `POST /api/tickets/{id}/attachments`, with an
+    /// optional caption: only while the 24-hour window is open.
+    #[serde(default)]
+    #[schema(inline)]
+    pub attachment: Option<crate::attachments::AttachmentReply>,
+    /// The customer's message this reply quotes (its wamid): WhatsApp shows
+    /// it above the reply.
+    #[serde(default)]
+    pub reply_to: Option<String>,
 }
 
 /// `POST /api/tickets/{id}/transfer`.
@@ -108,7 +118,12 @@ where
 {
     /// The ticket, if `If-Match` (when given) names its version; else a 412
     /// showing what changed.
-    async fn current(&self, request: &Request, id: &str, agent: &Agent) -> Result<(Ticket, Option<u64>), ApiError> {
+    pub(crate) async fn current(
+        &self,
+        request: &Request,
+        id: &str,
+        agent: &Agent,
+    ) -> Result<(Ticket, Option<u64>), ApiError> {
         let ticket = self.visible_ticket(id, agent).await?;
         let expected = if_match(request)?;
         if let Some(expected) = expected
@@ -135,28 +150,42 @@ where
         }
         let body: ReplyBody = parse_body(
             request,
-            "{\"text\": \"...\"} or {\"template\": {\"name\": \"...\", \"language\": \"en\", \"parameters\": [\"...\"]}}",
+            "{\"text\": \"...\"}, {\"template\": {\"name\": \"...\", \"language\": \"en\", \"parameters\": [\"...\"]}} \
+             or {\"attachment\": {\"id\": \"...\"}}, with an optional \"reply_to\"",
         )?;
         let now = self.clock.now_ms();
-        let (message, template) = match (body.text, body.template) {
-            (Some(text), None) => {
+        let (message, template) = match (body.text, body.template, body.attachment) {
+            (Some(text), None, None) => {
                 let message = OutboundBody::text(text);
                 message.validate()?;
-                if !ticket.window_open(now) {
-                    return Err(self.window_closed(&ticket, now).await);
-                }
                 (message, None)
             }
-            (None, Some(template)) => {
+            (None, Some(template), None) => {
                 let (message, shown) = self.template_message(template, now).await?;
                 (message, Some(shown))
             }
+            (None, None, Some(attachment)) => (self.attachment_message(&ticket, attachment).await?, None),
             _ => {
                 return Err(ApiError::BadRequest(
-                    "body must have exactly one of text or template".into(),
+                    "body must have exactly one of text, template or attachment".into(),
                 ));
             }
         };
+        let message = match body.reply_to {
+            Some(wamid) => {
+                self.customer_message(&ticket, &wamid, "reply_to").await?;
+                let quoted = OutboundBody::Quote {
+                    message_id: wamid,
+                    message: Box::new(message),
+                };
+                quoted.validate()?;
+                quoted
+            }
+            None => message,
+        };
+        if message.needs_window() && !ticket.window_open(now) {
+            return Err(self.window_closed(&ticket, now).await);
+        }
         let key = idempotency_key(request);
         self.tickets
             .send(&[TicketCommand::AgentReplied(AgentReplied {

@@ -7,7 +7,9 @@ use crate::http::{Answer, idempotency_key, query_param};
 use crate::{AgentApi, AgentStore};
 use helpdesk::domain::commands::{EraseCustomer, TicketCommand};
 use helpdesk::domain::ids::TicketId;
+use helpdesk::domain::outbound::OutboundBody;
 use helpdesk::domain::reports::DateRange;
+use helpdesk::domain::ticket::TimelineEntry;
 use helpdesk::domain::views::Listing;
 use helpdesk::ports::{Clock, MediaLinks, Queue, StoreError};
 use lambda_http::Request;
@@ -124,14 +126,18 @@ where
         loop {
             let page = self.store.list(&listing, after.as_deref(), 100).await?;
             for listed in &page.items {
-                for attachment in self.store.attachments(&listed.ticket.id).await? {
-                    if let Some(key) = &attachment.s3_key {
-                        self.media
-                            .delete(key)
-                            .await
-                            .map_err(|e| ApiError::Store(StoreError::Backend(e)))?;
-                        files += 1;
-                    }
+                let received = self.store.attachments(&listed.ticket.id).await?;
+                let sent = self.store.timeline(&listed.ticket.id).await?;
+                let keys = received
+                    .into_iter()
+                    .filter_map(|a| a.s3_key)
+                    .chain(sent.iter().filter_map(sent_file));
+                for key in keys {
+                    self.media
+                        .delete(&key)
+                        .await
+                        .map_err(|e| ApiError::Store(StoreError::Backend(e)))?;
+                    files += 1;
                 }
             }
             after = page.items.last().map(|l| l.position.clone());
@@ -151,4 +157,10 @@ where
             json!({"status": "erasing", "customer": customer, "files_deleted": files}),
         ))
     }
+}
+
+/// The stored file an agent sent, if the entry is one.
+fn sent_file(entry: &TimelineEntry) -> Option<String> {
+    let mut body: OutboundBody = serde_json::from_value(entry.message.clone()?).ok()?;
+    body.media_mut().map(|(key, _, _)| key.to_owned())
 }

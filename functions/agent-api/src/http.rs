@@ -34,6 +34,10 @@ impl Answer {
         Answer::json(StatusCode::OK, body)
     }
 
+    pub fn created(body: Value) -> Answer {
+        Answer::json(StatusCode::CREATED, body)
+    }
+
     pub fn accepted(body: Value) -> Answer {
         Answer::json(StatusCode::ACCEPTED, body)
     }

@@ -9,12 +9,14 @@
 //! - `views.rs`: lists, counts, search, a ticket, a customer's history;
 //! - `changes.rs`: the change feed, long-polled;
 //! - `actions.rs`: replies and every change to a ticket;
+//! - `attachments.rs`: files agents send, quotes and reactions;
 //! - `reports.rs`: KPI reports; `admin.rs`: what only admins read (the
 //!   audit trail every audited request writes, unattributed messages);
 //! - `openapi.rs`: the OpenAPI description of all of it.
 
 mod actions;
 mod admin;
+mod attachments;
 pub mod auth;
 mod changes;
 pub mod error;
@@ -80,6 +82,13 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/changes", Role::Agent, None),
     route("GET", "/api/tickets/{id}", Role::Agent, Some("open_ticket")),
     route("POST", "/api/tickets/{id}/reply", Role::Agent, Some("reply")),
+    route(
+        "POST",
+        "/api/tickets/{id}/attachments",
+        Role::Agent,
+        Some("upload_attachment"),
+    ),
+    route("POST", "/api/tickets/{id}/react", Role::Agent, Some("react")),
     route("POST", "/api/tickets/{id}/resolve", Role::Agent, Some("resolve")),
     route("POST", "/api/tickets/{id}/transfer", Role::Agent, Some("transfer")),
     route("POST", "/api/tickets/{id}/claim", Role::Agent, Some("claim")),
@@ -369,6 +378,8 @@ where
             "/api/changes" => self.changes(request, &agent).await,
             "/api/tickets/{id}" => self.show(p(0), &agent).await,
             "/api/tickets/{id}/reply" => self.reply(request, p(0), &agent).await,
+            "/api/tickets/{id}/attachments" => self.request_upload(request, p(0), &agent).await,
+            "/api/tickets/{id}/react" => self.react(request, p(0), &agent).await,
             "/api/tickets/{id}/resolve" => self.resolve(request, p(0), &agent).await,
             "/api/tickets/{id}/transfer" => self.transfer(request, p(0), &agent).await,
             "/api/tickets/{id}/claim"

@@ -6,6 +6,7 @@
 //! against it.
 
 use crate::actions::{AssignBody, CategoryBody, NoteBody, PriorityBody, ReplyBody, TagsBody, TierBody, TransferBody};
+use crate::attachments::{ReactBody, UploadBody};
 use crate::auth::Role;
 use crate::error::ErrorBody;
 use crate::views::{AvailabilityBody, PresenceBody, VIEWS};
@@ -156,9 +157,28 @@ pub const DOCS: &[Doc] = &[
         ..doc(
             "POST",
             "/api/tickets/{id}/reply",
-            "Reply to the customer (the agent takes the ticket).",
+            "Reply to the customer with a text, a template or an uploaded file, optionally quoting their message (the agent takes the ticket).",
             &[],
             Some(body::<ReplyBody>),
+            202,
+        )
+    },
+    doc(
+        "POST",
+        "/api/tickets/{id}/attachments",
+        "Prepare a file to send: its upload id and a link to PUT it to, valid 5 minutes.",
+        &[],
+        Some(body::<UploadBody>),
+        201,
+    ),
+    Doc {
+        versioned: true,
+        ..doc(
+            "POST",
+            "/api/tickets/{id}/react",
+            "React to one of the customer's messages with an emoji (empty removes it).",
+            &[],
+            Some(body::<ReactBody>),
             202,
         )
     },

@@ -2062,7 +2062,29 @@ mod workspace {
     async fn an_admins_erasure_deletes_the_customers_files_now_and_queues_the_rest_for_tickets() {
         use helpdesk::ports::{MediaStore, MediaUpload};
         let desk = Fixture::new();
-        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[]).await;
+        // A file an agent sent, as the sender recorded it on the timeline.
+        let sent_key = "media/TK-1/out/0123456789abcdef0123/invoice.pdf";
+        let mut sent_entry = message_entry(
+            "wamid.OUT",
+            NOW_MS,
+            Direction::Outbound,
+            Author::Agent("ana".into()),
+            "",
+        );
+        sent_entry.message = Some(
+            serde_json::to_value(OutboundBody::Media {
+                kind: helpdesk::domain::outbound::SentMedia::Document,
+                key: sent_key.into(),
+                mime: "application/pdf".into(),
+                filename: Some("invoice.pdf".into()),
+                caption: None,
+                media_id: Some("1".into()),
+            })
+            .unwrap(),
+        );
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[sent_entry])
+            .await;
+        desk.media.put(sent_key, "application/pdf", b"%PDF-1.7".to_vec());
         let key = "media/TK-1/wamid.A.jpg";
         desk.store
             .save_attachment(
@@ -2085,8 +2107,12 @@ mod workspace {
             .await;
 
         assert_eq!(erased.status, 202, "{}", erased.body);
-        assert_eq!(erased.json()["files_deleted"], 1);
+        assert_eq!(erased.json()["files_deleted"], 2);
         assert!(desk.media.object(key).is_none(), "the file is gone from the bucket");
+        assert!(
+            desk.media.object(sent_key).is_none(),
+            "the file the agent sent is gone too"
+        );
         let sent = desk.tickets.sent();
         let [TicketCommand::EraseCustomer(erase)] = sent.as_slice() else {
             panic!("{sent:?}")
@@ -2394,8 +2420,8 @@ mod templates {
                 "template.parameters: parameter 2 is empty",
                 "template.parameters: parameter 1 has 1025 characters; the limit is 1024",
                 "template.parameters: parameter 1 holds a new line, a tab or more than 4 spaces in a row",
-                "body must have exactly one of text or template",
-                "body must have exactly one of text or template",
+                "body must have exactly one of text, template or attachment",
+                "body must have exactly one of text, template or attachment",
             ]
         );
         assert!(refusals[9].contains("unknown field `colour`"), "{}", refusals[9]);
@@ -2450,5 +2476,257 @@ mod templates {
         );
         assert_eq!(text.status, 202);
         assert_eq!(desk.tickets.sent().len(), 1);
+    }
+}
+
+mod attachments {
+    use super::*;
+    use helpdesk::domain::commands::{Action, AgentAction};
+    use helpdesk::domain::outbound::SentMedia;
+
+    const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n";
+    const CUSTOMER_WAMID: &str = "wamid.CUSTOMER-1";
+
+    async fn ticket_with_a_customer_message(desk: &Fixture) {
+        let entry = message_entry(
+            CUSTOMER_WAMID,
+            NOW_MS - 10 * MINUTE_MS,
+            Direction::Inbound,
+            Author::Customer,
+            "where is my invoice?",
+        );
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[entry])
+            .await;
+    }
+
+    /// Asks for an upload link; the id and the key the link writes to.
+    async fn upload_link(desk: &Fixture, filename: &str, content_type: &str, size: usize) -> (String, String) {
+        let answer = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/attachments",
+                json!({"filename": filename, "content_type": content_type, "size": size}),
+            ))
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        let body = answer.json();
+        let url = body["upload"]["url"].as_str().unwrap();
+        let key = url
+            .strip_prefix("memory-put://")
+            .and_then(|rest| rest.split('?').next())
+            .unwrap()
+            .to_owned();
+        assert_eq!(body["upload"]["headers"]["Content-Type"], content_type);
+        (body["id"].as_str().unwrap().to_owned(), key)
+    }
+
+    #[tokio::test]
+    async fn an_uploaded_pdf_is_sent_as_a_document_quoting_the_customer_s_message() {
+        let desk = Fixture::new();
+        ticket_with_a_customer_message(&desk).await;
+        let (id, key) = upload_link(&desk, "Invoice 42.pdf", "application/pdf", PDF.len()).await;
+        assert!(
+            id.ends_with("/Invoice 42.pdf") && key.starts_with("media/TK-1/out/"),
+            "{id} {key}"
+        );
+        // The browser PUTs the file to the link.
+        desk.media.put(&key, "application/pdf", PDF);
+
+        let answer = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/reply",
+                json!({"attachment": {"id": id, "caption": "Here it is"}, "reply_to": CUSTOMER_WAMID}),
+            ))
+            .await;
+
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        let sent = desk.tickets.sent();
+        let [TicketCommand::AgentReplied(reply)] = &sent[..] else {
+            panic!("{sent:?}")
+        };
+        assert_eq!(
+            reply.body,
+            Some(OutboundBody::Quote {
+                message_id: CUSTOMER_WAMID.into(),
+                message: Box::new(OutboundBody::Media {
+                    kind: SentMedia::Document,
+                    key,
+                    mime: "application/pdf".into(),
+                    filename: Some("Invoice 42.pdf".into()),
+                    caption: Some("Here it is".into()),
+                    media_id: None,
+                }),
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn the_same_upload_request_answers_the_same_id() {
+        let desk = Fixture::new();
+        ticket_with_a_customer_message(&desk).await;
+        let ask = || {
+            ApiRequest::post(
+                "/api/tickets/TK-1/attachments",
+                json!({"filename": "a.png", "content_type": "image/png", "size": 10}),
+            )
+            .header("idempotency-key", "upload-1")
+        };
+        let first = desk.call(ask()).await.json();
+        let again = desk.call(ask()).await.json();
+        assert_eq!(first["id"], again["id"]);
+    }
+
+    #[tokio::test]
+    async fn uploads_whatsapp_cannot_send_or_over_its_limits_are_refused_naming_why() {
+        let desk = Fixture::new();
+        ticket_with_a_customer_message(&desk).await;
+        let refused = [
+            (
+                json!({"filename": "a.webp", "content_type": "image/webp", "size": 10}),
+                "content_type",
+            ),
+            (
+                json!({"filename": "a.html", "content_type": "text/html", "size": 10}),
+                "content_type",
+            ),
+            (
+                json!({"filename": "big.png", "content_type": "image/png", "size": 5 * 1024 * 1024 + 1}),
+                "size: file of 5242881 bytes exceeds",
+            ),
+            (
+                json!({"filename": "a.pdf", "content_type": "application/pdf", "size": 0}),
+                "size: file is empty",
+            ),
+            (
+                json!({"filename": "///", "content_type": "application/pdf", "size": 10}),
+                "filename",
+            ),
+        ];
+        for (body, why) in refused {
+            let answer = desk
+                .call(ApiRequest::post("/api/tickets/TK-1/attachments", body.clone()))
+                .await;
+            assert_eq!(answer.status, 400, "{body}");
+            assert!(answer.error().starts_with(why), "{body}: {}", answer.error());
+        }
+        assert!(desk.media.keys().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_what_it_claims_or_was_never_uploaded_is_refused_and_nothing_is_queued() {
+        let desk = Fixture::new();
+        ticket_with_a_customer_message(&desk).await;
+        let (id, key) = upload_link(&desk, "photo.png", "image/png", 64).await;
+        let reply = |id: &str| ApiRequest::post("/api/tickets/TK-1/reply", json!({"attachment": {"id": id}}));
+
+        let answer = desk.call(reply(&id)).await;
+        assert_eq!(answer.status, 400);
+        assert!(answer.error().contains("nothing was uploaded"), "{}", answer.error());
+
+        desk.media
+            .put(&key, "image/png", b"MZ\x90\x00 a Windows program".to_vec());
+        let answer = desk.call(reply(&id)).await;
+        assert_eq!(answer.status, 400);
+        assert!(answer.error().contains("dangerous file"), "{}", answer.error());
+
+        desk.media.put(&key, "image/png", PDF);
+        let answer = desk.call(reply(&id)).await;
+        assert_eq!(answer.status, 400);
+        assert!(answer.error().contains("claimed as image/png"), "{}", answer.error());
+
+        // An id naming another ticket's file, or a path, is not an upload id.
+        let answer = desk.call(reply("../TK-2/x.pdf")).await;
+        assert_eq!(answer.status, 400);
+        assert!(desk.nothing_queued());
+    }
+
+    #[tokio::test]
+    async fn a_quote_names_a_message_the_customer_sent_on_this_ticket() {
+        let desk = Fixture::new();
+        let agent_entry = message_entry(
+            "wamid.AGENT",
+            NOW_MS - MINUTE_MS,
+            Direction::Outbound,
+            Author::Bot,
+            "hi",
+        );
+        desk.given(&queued("TK-1", "support", Priority::Normal, 10), &[agent_entry])
+            .await;
+
+        for wamid in ["wamid.AGENT", "wamid.ELSEWHERE"] {
+            let answer = desk
+                .call(ApiRequest::post(
+                    "/api/tickets/TK-1/reply",
+                    json!({"text": "Yes", "reply_to": wamid}),
+                ))
+                .await;
+            assert_eq!(answer.status, 400);
+            assert_eq!(
+                answer.error(),
+                "reply_to: not a message from the customer on ticket TK-1"
+            );
+        }
+        assert!(desk.nothing_queued());
+    }
+
+    #[tokio::test]
+    async fn a_reaction_is_queued_as_a_workspace_action_and_a_word_is_not_an_emoji() {
+        let desk = Fixture::new();
+        ticket_with_a_customer_message(&desk).await;
+
+        let answer = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/react",
+                json!({"message_id": CUSTOMER_WAMID, "emoji": "👍"}),
+            ))
+            .await;
+
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        assert!(matches!(
+            &desk.tickets.sent()[..],
+            [TicketCommand::AgentAction(AgentAction { action: Action::React { message_id, emoji }, .. })]
+                if message_id == CUSTOMER_WAMID && emoji == "👍"
+        ));
+        let answer = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/react",
+                json!({"message_id": CUSTOMER_WAMID, "emoji": "yes"}),
+            ))
+            .await;
+        assert_eq!(
+            (answer.status, answer.error().as_str()),
+            (400, "a reaction is one emoji, not letters or digits")
+        );
+    }
+
+    #[tokio::test]
+    async fn after_the_window_closed_a_file_or_a_reaction_is_refused() {
+        let desk = Fixture::new();
+        ticket_with_a_customer_message(&desk).await;
+        let (id, key) = upload_link(&desk, "a.pdf", "application/pdf", PDF.len()).await;
+        desk.media.put(&key, "application/pdf", PDF);
+        desk.clock.advance(25 * 60 * MINUTE_MS);
+
+        let file = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/reply",
+                json!({"attachment": {"id": id}}),
+            ))
+            .await;
+        let reaction = desk
+            .call(ApiRequest::post(
+                "/api/tickets/TK-1/react",
+                json!({"message_id": CUSTOMER_WAMID, "emoji": "👍"}),
+            ))
+            .await;
+
+        assert_eq!(
+            (file.status, file.json()["code"].as_str()),
+            (409, Some("window_closed"))
+        );
+        assert_eq!(
+            (reaction.status, reaction.json()["code"].as_str()),
+            (409, Some("window_closed"))
+        );
+        assert!(desk.nothing_queued());
     }
 }

@@ -9,14 +9,17 @@ use helpdesk::adapters::clock::SharedClock;
 use helpdesk::adapters::dynamo::DynamoStore;
 use helpdesk::adapters::graph::GraphClient;
 use helpdesk::adapters::lambda_sqs::handle_in_order;
+use helpdesk::adapters::s3::{S3Error, S3MediaStore, s3_client};
 use helpdesk::adapters::secrets::whatsapp_secrets;
 use helpdesk::adapters::sqs::SqsQueue;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::{RecordOutbound, RecordSendFailure, TicketCommand};
 use helpdesk::domain::identity::{Address, Identity};
-use helpdesk::domain::ids::CustomerId;
+use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::outbound::OutboundRequest;
-use helpdesk::ports::{Clock, GraphApi, GraphError, IdentityReader, Queue, QueueError, StoreError};
+use helpdesk::ports::{
+    BoxError, Clock, GraphApi, GraphError, IdentityReader, MediaStore, Queue, QueueError, StoreError,
+};
 use lambda_runtime::LambdaEvent;
 use std::time::Duration;
 
@@ -55,18 +58,22 @@ pub enum SenderError {
     Queue(#[from] QueueError),
     #[error("identity store failed")]
     Identities(#[from] StoreError),
+    #[error("reading the file to send failed")]
+    Media(#[source] BoxError),
 }
 
-pub struct Sender<G, I, T, C> {
+pub struct Sender<G, I, T, C, M> {
     graph: G,
     identities: I,
     tickets: T,
     clock: C,
     retry: RetryPolicy,
+    /// The media bucket, where the files agents send are uploaded.
+    media: M,
 }
 
 /// The sender as Lambda runs it.
-pub type AwsSender = Sender<GraphClient, DynamoStore, SqsQueue<TicketCommand>, SharedClock>;
+pub type AwsSender = Sender<GraphClient, DynamoStore, SqsQueue<TicketCommand>, SharedClock, S3MediaStore>;
 
 impl AwsSender {
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, lambda_runtime::Error> {
@@ -74,24 +81,27 @@ impl AwsSender {
         let graph = GraphClient::from_env(env, secrets.access_token)?;
         let identities = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let tickets = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), env.require("TICKETS_QUEUE_URL")?);
+        let media = S3MediaStore::new(s3_client(sdk), env.require("MEDIA_BUCKET_NAME")?);
         Ok(Sender::new(
             graph,
             identities,
             tickets,
             env.clock(),
             RetryPolicy::default(),
+            media,
         ))
     }
 }
 
-impl<G: GraphApi, I: IdentityReader, T: Queue<TicketCommand>, C: Clock> Sender<G, I, T, C> {
-    pub fn new(graph: G, identities: I, tickets: T, clock: C, retry: RetryPolicy) -> Self {
+impl<G: GraphApi, I: IdentityReader, T: Queue<TicketCommand>, C: Clock, M: MediaStore> Sender<G, I, T, C, M> {
+    pub fn new(graph: G, identities: I, tickets: T, clock: C, retry: RetryPolicy, media: M) -> Self {
         Sender {
             graph,
             identities,
             tickets,
             clock,
             retry,
+            media,
         }
     }
 
@@ -111,8 +121,9 @@ impl<G: GraphApi, I: IdentityReader, T: Queue<TicketCommand>, C: Clock> Sender<G
         Ok(handle_in_order(event.payload, |request: OutboundRequest| self.deliver(request)).await)
     }
 
-    /// Sends one message and records the outcome on its ticket.
-    pub async fn deliver(&self, request: OutboundRequest) -> Result<(), SenderError> {
+    /// Sends one message and records the outcome on its ticket. A file is
+    /// read from the media bucket and uploaded to the Graph API first.
+    pub async fn deliver(&self, mut request: OutboundRequest) -> Result<(), SenderError> {
         if let Err(invalid) = request.body.validate() {
             tracing::warn!(ticket = %request.ticket_id, error = %invalid, "message refused before sending");
             return self.record_failure(&request, None, invalid.to_string()).await;
@@ -122,52 +133,126 @@ impl<G: GraphApi, I: IdentityReader, T: Queue<TicketCommand>, C: Clock> Sender<G
             let reason = "the customer has neither a phone number nor a WhatsApp user id on record".to_owned();
             return self.record_failure(&request, None, reason).await;
         };
+        if let Err(refused) = self.upload(&mut request).await? {
+            return self.record_failure(&request, refused.0, refused.1).await;
+        }
+        let sent = self
+            .with_retries(&request, || {
+                self.graph
+                    .send_message(&request.phone_number_id, &address, &request.body)
+            })
+            .await;
+        match sent {
+            // Marking a message read (typing…) is not a message: nothing to record.
+            Ok(_) if !request.body.is_message() => Ok(()),
+            Ok(wamid) => {
+                tracing::info!(ticket = %request.ticket_id, "message accepted by the Graph API");
+                let command = TicketCommand::RecordOutbound(RecordOutbound {
+                    ticket_id: request.ticket_id.clone(),
+                    customer: request.customer.clone(),
+                    idempotency_key: request.idempotency_key.clone(),
+                    wamid,
+                    at_ms: self.clock.now_ms(),
+                    author: request.author.clone(),
+                    body: request.body.clone(),
+                });
+                self.tickets.send(&[command]).await?;
+                Ok(())
+            }
+            // A typing indicator that did not take (the message is too old,
+            // Meta is busy) is not worth a retry or a line on the timeline.
+            Err(Call::Refused(error) | Call::Exhausted(error)) if !request.body.is_message() => {
+                tracing::info!(ticket = %request.ticket_id, code = error.code, "typing indicator not shown");
+                Ok(())
+            }
+            Err(Call::Exhausted(error)) => Err(SenderError::Transient {
+                code: error.code,
+                http_status: error.http_status,
+            }),
+            Err(Call::Refused(error)) => {
+                tracing::warn!(ticket = %request.ticket_id, code = error.code, http_status = error.http_status, "message refused by the Graph API");
+                self.record_failure(&request, Some(error.code), refusal_reason(&error))
+                    .await
+            }
+        }
+    }
+
+    /// Uploads the file a message carries (once: a redelivered request was
+    /// not changed) and names its media id in the message. `Ok(Err(..))`:
+    /// refused for good, with the code and a reason for the timeline.
+    async fn upload(&self, request: &mut OutboundRequest) -> Result<Result<(), (Option<i64>, String)>, SenderError> {
+        let ticket = request.ticket_id.clone();
+        let phone_number_id = request.phone_number_id.clone();
+        let Some((key, mime, media_id)) = request.body.media_mut() else {
+            return Ok(Ok(()));
+        };
+        let bytes = match self.media.get(key).await {
+            Ok(bytes) => bytes,
+            Err(error) if matches!(error.downcast_ref::<S3Error>(), Some(S3Error::NotFound { .. })) => {
+                tracing::warn!(ticket = %ticket, "the file to send is no longer stored");
+                return Ok(Err((None, "the file is no longer stored (erased or expired)".into())));
+            }
+            Err(error) => return Err(SenderError::Media(error)),
+        };
+        let filename = key.rsplit('/').next().unwrap_or(key).to_owned();
+        let mime = mime.to_owned();
+        let uploaded = self
+            .with_retries_on(&ticket, || {
+                self.graph
+                    .upload_media(&phone_number_id, bytes.clone(), &mime, &filename)
+            })
+            .await;
+        match uploaded {
+            Ok(id) => {
+                *media_id = Some(id);
+                Ok(Ok(()))
+            }
+            Err(Call::Exhausted(error)) => Err(SenderError::Transient {
+                code: error.code,
+                http_status: error.http_status,
+            }),
+            Err(Call::Refused(error)) => {
+                tracing::warn!(ticket = %ticket, code = error.code, "file refused by the Graph API");
+                Ok(Err((
+                    Some(error.code),
+                    format!("the file could not be uploaded: {}", refusal_reason(&error)),
+                )))
+            }
+        }
+    }
+
+    async fn with_retries<F, Fut>(&self, request: &OutboundRequest, call: F) -> Result<String, Call>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<String, GraphError>>,
+    {
+        let transient_is_final = !request.body.is_message();
+        match transient_is_final {
+            // A typing indicator is tried once.
+            true => call().await.map_err(Call::Refused),
+            false => self.with_retries_on(&request.ticket_id, call).await,
+        }
+    }
+
+    /// Calls the Graph API, retrying what is transient up to the policy's attempts.
+    async fn with_retries_on<F, Fut>(&self, ticket: &TicketId, call: F) -> Result<String, Call>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<String, GraphError>>,
+    {
         let mut attempt = 0;
         loop {
-            match self
-                .graph
-                .send_message(&request.phone_number_id, &address, &request.body)
-                .await
-            {
-                // Marking a message read (typing…) is not a message: nothing to record.
-                Ok(_) if !request.body.is_message() => return Ok(()),
-                Ok(wamid) => {
-                    tracing::info!(ticket = %request.ticket_id, attempt, "message accepted by the Graph API");
-                    let command = TicketCommand::RecordOutbound(RecordOutbound {
-                        ticket_id: request.ticket_id.clone(),
-                        customer: request.customer.clone(),
-                        idempotency_key: request.idempotency_key.clone(),
-                        wamid,
-                        at_ms: self.clock.now_ms(),
-                        author: request.author.clone(),
-                        body: request.body.clone(),
-                    });
-                    self.tickets.send(&[command]).await?;
-                    return Ok(());
-                }
-                // A typing indicator that did not take (the message is too old,
-                // Meta is busy) is not worth a retry or a line on the timeline.
-                Err(error) if !request.body.is_message() => {
-                    tracing::info!(ticket = %request.ticket_id, code = error.code, "typing indicator not shown");
-                    return Ok(());
-                }
+            match call().await {
+                Ok(id) => return Ok(id),
                 Err(error) if error.is_transient() => {
                     attempt += 1;
-                    tracing::warn!(ticket = %request.ticket_id, code = error.code, http_status = error.http_status, attempt, "transient Graph API error");
+                    tracing::warn!(ticket = %ticket, code = error.code, http_status = error.http_status, attempt, "transient Graph API error");
                     if attempt >= self.retry.attempts {
-                        return Err(SenderError::Transient {
-                            code: error.code,
-                            http_status: error.http_status,
-                        });
+                        return Err(Call::Exhausted(error));
                     }
                     tokio::time::sleep(self.retry.delay(attempt - 1, &error)).await;
                 }
-                Err(error) => {
-                    tracing::warn!(ticket = %request.ticket_id, code = error.code, http_status = error.http_status, "message refused by the Graph API");
-                    return self
-                        .record_failure(&request, Some(error.code), refusal_reason(&error))
-                        .await;
-                }
+                Err(error) => return Err(Call::Refused(error)),
             }
         }
     }
@@ -193,6 +278,14 @@ impl<G: GraphApi, I: IdentityReader, T: Queue<TicketCommand>, C: Clock> Sender<G
     }
 }
 
+/// How a Graph API call ended when it did not succeed.
+enum Call {
+    /// Refused for good: not retried.
+    Refused(GraphError),
+    /// Still failing transiently after every attempt: SQS redelivers.
+    Exhausted(GraphError),
+}
+
 /// A reason an agent can act on, from the error code.
 fn refusal_reason(error: &GraphError) -> String {
     match error.code {
@@ -214,7 +307,7 @@ fn refusal_reason(error: &GraphError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use helpdesk::adapters::memory::{ManualClock, MemoryGraph, MemoryQueue, MemoryStore};
+    use helpdesk::adapters::memory::{ManualClock, MemoryGraph, MemoryMediaStore, MemoryQueue, MemoryStore};
     use helpdesk::domain::identity::{Phone, UserId};
     use helpdesk::domain::ids::TicketId;
     use helpdesk::domain::outbound::{Author, OutboundBody};
@@ -229,7 +322,7 @@ mod tests {
         }
     }
 
-    type TestSender = Sender<MemoryGraph, MemoryStore, MemoryQueue<TicketCommand>, ManualClock>;
+    type TestSender = Sender<MemoryGraph, MemoryStore, MemoryQueue<TicketCommand>, ManualClock, MemoryMediaStore>;
 
     /// A sender whose Graph API first answers `errors`, then accepts.
     fn sender(errors: Vec<GraphError>) -> TestSender {
@@ -246,6 +339,7 @@ mod tests {
             MemoryQueue::default(),
             ManualClock::at(42),
             retry,
+            MemoryMediaStore::default(),
         )
     }
 
@@ -374,5 +468,79 @@ mod tests {
             assert_eq!(s.graph.attempts(), 1, "code {code}");
             assert!(s.tickets.sent().is_empty(), "code {code}");
         }
+    }
+
+    fn file_message(key: &str) -> OutboundBody {
+        OutboundBody::Quote {
+            message_id: "wamid.CUSTOMER".into(),
+            message: Box::new(OutboundBody::Media {
+                kind: helpdesk::domain::outbound::SentMedia::Document,
+                key: key.into(),
+                mime: "application/pdf".into(),
+                filename: Some("invoice.pdf".into()),
+                caption: Some("Your invoice".into()),
+                media_id: None,
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_is_uploaded_from_the_bucket_then_sent_by_its_media_id_quoting_the_customer() {
+        let s = sender(vec![]);
+        s.media.put(
+            "media/TK-1/out-1.pdf",
+            "application/pdf",
+            b"%PDF-1.7 the invoice".to_vec(),
+        );
+
+        s.deliver(request(file_message("media/TK-1/out-1.pdf"))).await.unwrap();
+
+        let uploads = s.graph.uploads();
+        assert_eq!(uploads.len(), 1);
+        assert_eq!(
+            (
+                uploads[0].bytes.as_slice(),
+                uploads[0].mime.as_str(),
+                uploads[0].phone_number_id.as_str()
+            ),
+            (b"%PDF-1.7 the invoice".as_slice(), "application/pdf", "P")
+        );
+        let sent = &s.graph.sent()[0];
+        let json = sent.body.to_graph_json(&sent.to);
+        assert_eq!(json["document"]["id"], uploads[0].media_id.as_str());
+        assert_eq!(json["document"]["filename"], "invoice.pdf");
+        assert_eq!(json["context"]["message_id"], "wamid.CUSTOMER");
+        // The timeline records the message as sent, media id included.
+        assert!(matches!(&s.tickets.sent()[..], [TicketCommand::RecordOutbound(r)] if r.body == sent.body));
+    }
+
+    #[tokio::test]
+    async fn a_file_no_longer_stored_is_recorded_as_failed_without_calling_the_graph_api() {
+        let s = sender(vec![]);
+
+        s.deliver(request(file_message("media/TK-1/gone.pdf"))).await.unwrap();
+
+        assert!(
+            matches!(&s.tickets.sent()[..], [TicketCommand::RecordSendFailure(f)] if f.reason.contains("no longer stored"))
+        );
+        assert_eq!(s.graph.attempts(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_upload_meta_refuses_is_recorded_and_a_transient_one_is_retried() {
+        let s = sender(vec![error(131053, 400)]);
+        s.media
+            .put("media/TK-1/out-1.pdf", "application/pdf", b"%PDF-1.7".to_vec());
+        s.deliver(request(file_message("media/TK-1/out-1.pdf"))).await.unwrap();
+        assert!(
+            matches!(&s.tickets.sent()[..], [TicketCommand::RecordSendFailure(f)] if f.code == Some(131053) && f.reason.contains("could not be uploaded"))
+        );
+        assert!(s.graph.sent().is_empty());
+
+        let s = sender(vec![error(0, 503)]);
+        s.media
+            .put("media/TK-1/out-1.pdf", "application/pdf", b"%PDF-1.7".to_vec());
+        s.deliver(request(file_message("media/TK-1/out-1.pdf"))).await.unwrap();
+        assert_eq!((s.graph.uploads().len(), s.graph.sent().len()), (1, 1));
     }
 }

@@ -81,6 +81,40 @@ impl GraphApi for GraphClient {
         }
         Err(GraphClient::error_of(status, &json, retry_after))
     }
+
+    async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        bytes: Vec<u8>,
+        mime: &str,
+        filename: &str,
+    ) -> Result<String, GraphError> {
+        let url = format!("{}/{}/{}/media", self.base_url, self.version, phone_number_id);
+        let file = reqwest::multipart::Part::bytes(bytes)
+            .file_name(filename.to_owned())
+            .mime_str(mime)
+            .map_err(|_| GraphClient::error_of(400, &Value::Null, None))?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime.to_owned())
+            .part("file", file);
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(self.access_token.expose_secret())
+            // A 100 MB document takes longer than a message.
+            .timeout(Duration::from_secs(60))
+            .multipart(form)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let json: Value = response.json().await.unwrap_or(Value::Null);
+        match json.get("id").and_then(Value::as_str) {
+            Some(id) if (200..300).contains(&status) => Ok(id.to_owned()),
+            _ => Err(GraphClient::error_of(status, &json, None)),
+        }
+    }
 }
 
 /// The Graph API could not be reached at all (transient: see [`GraphError::is_transient`]).

@@ -27,9 +27,9 @@ use crate::domain::vision::VisionReport;
 use crate::ports::{
     AuditLog, AvailabilityStore, BoxError, ChangeFeed, Clock, ConversationStore, DeadlineIndex, DelayedQueue,
     DueDeadline, Erasure, EventPublisher, FingerprintIndex, GraphApi, GraphError, IdentityReader, IdentityStore,
-    MediaDownload, MediaInfo, MediaLinks, MediaSource, MediaStore, MediaUpload, OrderLookup, PresenceStore, Queue,
-    QueueError, QueueMessage, ReportStore, StoreError, StoredObject, TicketReader, TicketStore, UnattributedStore,
-    Vision,
+    MediaDownload, MediaInfo, MediaLinks, MediaSource, MediaStore, MediaUpload, ObjectHead, OrderLookup, PresenceStore,
+    Queue, QueueError, QueueMessage, ReportStore, StoreError, StoredObject, TicketReader, TicketStore,
+    UnattributedStore, Vision,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -1063,6 +1063,17 @@ impl MemoryMediaStore {
     pub fn keys(&self) -> Vec<String> {
         lock(&self.objects).keys().cloned().collect()
     }
+
+    /// Stores `bytes` at `key` at once, as a browser's `PUT` to a presigned link does.
+    pub fn put(&self, key: &str, content_type: &str, bytes: impl Into<Vec<u8>>) {
+        lock(&self.objects).insert(
+            key.to_owned(),
+            MemoryObject {
+                bytes: bytes.into(),
+                content_type: content_type.to_owned(),
+            },
+        );
+    }
 }
 
 /// An upload of [`MemoryMediaStore`]: buffered until `finish`.
@@ -1161,6 +1172,34 @@ impl MediaLinks for MemoryMediaStore {
         lock(&self.objects).remove(key);
         Ok(())
     }
+
+    /// `memory-put://<key>?type=…&ttl=…`: a test stores what the browser
+    /// would send with [`MemoryMediaStore::put`].
+    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> Result<String, BoxError> {
+        check_key(key)?;
+        if self.faults.trip() {
+            return Err(Box::new(S3Error::Presign(Box::new(InjectedFailure("media store")))));
+        }
+        let ttl = ttl.clamp(Duration::from_secs(1), MAX_PRESIGN_TTL);
+        Ok(format!("memory-put://{key}?type={content_type}&ttl={}", ttl.as_secs()))
+    }
+
+    async fn read_head(&self, key: &str, max: u64) -> Result<Option<ObjectHead>, BoxError> {
+        check_key(key)?;
+        if self.faults.trip() {
+            return Err(Box::new(injected_s3_failure("GetObject")));
+        }
+        Ok(lock(&self.objects).get(key).map(|object| ObjectHead {
+            size: object.bytes.len() as u64,
+            content_type: Some(object.content_type.clone()),
+            head: object
+                .bytes
+                .iter()
+                .take(usize::try_from(max).unwrap_or(usize::MAX))
+                .copied()
+                .collect(),
+        }))
+    }
 }
 
 // ------------------------------------------------------------------- graph
@@ -1173,6 +1212,16 @@ pub struct SentMessage {
     pub body: OutboundBody,
     /// The wamid it was answered with.
     pub wamid: String,
+}
+
+/// A file [`MemoryGraph`] took through `upload_media`, under `media.MEM.<n>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedMedia {
+    pub phone_number_id: String,
+    pub media_id: String,
+    pub mime: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A customer's file as [`MemoryGraph`] serves it. The facts `media_info`
@@ -1203,6 +1252,7 @@ impl MemoryMedia {
 #[derive(Default)]
 struct GraphState {
     sent: Vec<SentMessage>,
+    uploads: Vec<UploadedMedia>,
     attempts: usize,
     send_errors: VecDeque<GraphError>,
     media: HashMap<String, MemoryMedia>,
@@ -1265,7 +1315,12 @@ impl MemoryGraph {
         lock(&self.state).sent.clone()
     }
 
-    /// Every call of `send_message`, refused ones included.
+    /// Every file uploaded, in order.
+    pub fn uploads(&self) -> Vec<UploadedMedia> {
+        lock(&self.state).uploads.clone()
+    }
+
+    /// Every call of `send_message` and `upload_media`, refused ones included.
     pub fn attempts(&self) -> usize {
         lock(&self.state).attempts
     }
@@ -1320,6 +1375,30 @@ impl GraphApi for MemoryGraph {
             wamid: wamid.clone(),
         });
         Ok(wamid)
+    }
+
+    /// Scripted errors ([`MemoryGraph::fail_sends_with`]) are answered first, as for sends.
+    async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        bytes: Vec<u8>,
+        mime: &str,
+        filename: &str,
+    ) -> Result<String, GraphError> {
+        let mut state = lock(&self.state);
+        state.attempts += 1;
+        if let Some(error) = state.send_errors.pop_front() {
+            return Err(error);
+        }
+        let media_id = format!("media.MEM.{}", state.uploads.len() + 1);
+        state.uploads.push(UploadedMedia {
+            phone_number_id: phone_number_id.to_owned(),
+            media_id: media_id.clone(),
+            mime: mime.to_owned(),
+            filename: filename.to_owned(),
+            bytes,
+        });
+        Ok(media_id)
     }
 }
 

@@ -3,6 +3,7 @@
 //! size), encrypted with SSE-KMS, read back whole for analysis, and shared
 //! with agents through short-lived presigned GET URLs.
 
+use crate::ports::ObjectHead;
 use aws_config::SdkConfig;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -57,7 +58,7 @@ pub enum S3Error {
         #[source]
         source: BoxError,
     },
-    #[error("presigning a GET URL failed")]
+    #[error("presigning a URL failed")]
     Presign(#[source] BoxError),
 }
 
@@ -444,5 +445,67 @@ impl crate::ports::MediaLinks for S3MediaStore {
             .await
             .map_err(|err| S3Error::service("DeleteObject", err))?;
         Ok(())
+    }
+
+    /// Signed for `PUT` with its `Content-Type`; the bucket's default
+    /// encryption (SSE-KMS with the project key) applies to what is put.
+    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> Result<String, BoxError> {
+        check_key(key)?;
+        let ttl = ttl.clamp(Duration::from_secs(1), MAX_PRESIGN_TTL);
+        let config = PresigningConfig::expires_in(ttl).map_err(|e| S3Error::Presign(Box::new(e)))?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .presigned(config)
+            .await
+            .map_err(|e| S3Error::Presign(Box::new(e)))?;
+        Ok(request.uri().to_owned())
+    }
+
+    async fn read_head(&self, key: &str, max: u64) -> Result<Option<ObjectHead>, BoxError> {
+        check_key(key)?;
+        let answer = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes=0-{}", max.max(1) - 1))
+            .send()
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
+            // An empty object has no byte 0: S3 answers 416.
+            Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
+                return Ok(Some(ObjectHead {
+                    size: 0,
+                    content_type: None,
+                    head: Vec::new(),
+                }));
+            }
+            Err(err) => return Err(Box::new(S3Error::service("GetObject", err))),
+        };
+        // `bytes 0-99/12345`: the whole size follows the slash.
+        let size = answer
+            .content_range()
+            .and_then(|r| r.rsplit('/').next())
+            .and_then(|total| total.parse().ok())
+            .or(answer.content_length().and_then(|n| u64::try_from(n).ok()))
+            .unwrap_or_default();
+        let content_type = answer.content_type().map(str::to_owned);
+        let body = answer.body.collect().await.map_err(|e| S3Error::Body {
+            key: key.to_owned(),
+            source: Box::new(e),
+        })?;
+        let mut head = body.into_bytes().to_vec();
+        head.truncate(usize::try_from(max).unwrap_or(usize::MAX));
+        Ok(Some(ObjectHead {
+            size,
+            content_type,
+            head,
+        }))
     }
 }

@@ -98,6 +98,12 @@ pub enum Action {
         add: Vec<String>,
         remove: Vec<String>,
     },
+    /// A reaction to one of the customer's messages (an empty emoji removes
+    /// it): sent while the 24-hour window is open; not an answer.
+    React {
+        message_id: String,
+        emoji: String,
+    },
 }
 
 impl Action {
@@ -112,6 +118,7 @@ impl Action {
             Action::SetPriority { .. } => "set_priority",
             Action::SetCategory { .. } => "set_category",
             Action::Tag { .. } => "tag",
+            Action::React { .. } => "react",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::domain::identity::Address;
 use crate::domain::ids::{CustomerId, TicketId, fifo_key};
+use crate::domain::media::MediaKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -73,6 +74,100 @@ pub enum OutboundBody {
         #[serde(default)]
         typing: bool,
     },
+    /// A message that quotes one of the customer's: WhatsApp shows the quoted
+    /// message above it (the Cloud API's `context.message_id`).
+    Quote {
+        message_id: String,
+        message: Box<OutboundBody>,
+    },
+    /// A reaction to one of the customer's messages; an empty emoji removes it.
+    Reaction {
+        message_id: String,
+        emoji: String,
+    },
+    /// A file from the media bucket: the sender uploads it to the Graph API
+    /// (`POST /{phone-number-id}/media`) and sends it by the id it gets back.
+    Media {
+        kind: SentMedia,
+        /// The object's key in the media bucket.
+        key: String,
+        /// Its type, as checked from its first bytes.
+        mime: String,
+        /// A document's file name, shown to the customer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filename: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caption: Option<String>,
+        /// The Graph API's id of the uploaded file, set by the sender just before sending.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        media_id: Option<String>,
+    },
+}
+
+/// The kinds of file the desk sends (a customer's stickers are not among them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SentMedia {
+    Image,
+    Video,
+    Audio,
+    Document,
+}
+
+impl SentMedia {
+    /// The Cloud API's message type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SentMedia::Image => "image",
+            SentMedia::Video => "video",
+            SentMedia::Audio => "audio",
+            SentMedia::Document => "document",
+        }
+    }
+
+    /// The customers' media kind with the same size limit and accepted types.
+    pub fn kind(self) -> MediaKind {
+        match self {
+            SentMedia::Image => MediaKind::Image,
+            SentMedia::Video => MediaKind::Video,
+            SentMedia::Audio => MediaKind::Audio,
+            SentMedia::Document => MediaKind::Document,
+        }
+    }
+
+    /// Whether WhatsApp delivers a file of this (sniffed) type as this kind
+    /// (Meta's supported media types for sending).
+    pub fn sends(self, mime: &str) -> bool {
+        let accepted: &[&str] = match self {
+            SentMedia::Image => &["image/jpeg", "image/png"],
+            SentMedia::Video => &["video/mp4", "video/3gpp"],
+            SentMedia::Audio => &["audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"],
+            SentMedia::Document => &[
+                "application/pdf",
+                "text/plain",
+                "application/msword",
+                "application/vnd.ms-excel",
+                "application/vnd.ms-powerpoint",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            ],
+        };
+        let essence = mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        accepted.contains(&essence.as_str())
+    }
+
+    /// The kind a file of this mime type is sent as: images, videos and
+    /// audio as themselves, everything else as a document.
+    pub fn of_mime(mime: &str) -> SentMedia {
+        let essence = mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        match essence.split('/').next() {
+            Some("image") => SentMedia::Image,
+            Some("video") => SentMedia::Video,
+            Some("audio") => SentMedia::Audio,
+            _ => SentMedia::Document,
+        }
+    }
 }
 
 /// A section of a list message.
@@ -90,6 +185,25 @@ pub struct Row {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+/// A file name as the customer will see it: path separators, control and
+/// markup characters replaced, at most [`MAX_FILENAME`] characters; `None`
+/// when nothing usable is left.
+pub fn safe_filename(name: &str) -> Option<String> {
+    let name = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    let cleaned: String = name
+        .chars()
+        .map(
+            |c| match c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ' | '(' | ')') {
+                true => c,
+                false => '_',
+            },
+        )
+        .take(MAX_FILENAME)
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.').trim().to_owned();
+    (!cleaned.is_empty() && cleaned.chars().any(char::is_alphanumeric)).then_some(cleaned)
 }
 
 /// Cloud API limits (see Meta's interactive message reference).
@@ -114,6 +228,13 @@ pub const MAX_TEMPLATE_LANGUAGE: usize = 15;
 pub const MAX_TEMPLATE_PARAMETER: usize = 1024;
 pub const MAX_QUICK_REPLIES: usize = 10;
 pub const MAX_QUICK_REPLY_PAYLOAD: usize = 256;
+/// A media caption (Meta's limit) and a document's file name.
+pub const MAX_CAPTION: usize = 1024;
+pub const MAX_FILENAME: usize = 240;
+/// A message id as the Cloud API spells it (`wamid.…`).
+pub const MAX_MESSAGE_ID: usize = 512;
+/// A reaction is one emoji: a few code points at most (skin tones, joiners).
+pub const MAX_EMOJI_CHARS: usize = 16;
 
 /// Why a message would be refused by the Cloud API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -138,6 +259,10 @@ pub enum OutboundError {
     QuickReplyCount { len: usize },
     #[error("template parameter {index} holds a new line, a tab or more than 4 spaces in a row")]
     ParameterFormat { index: usize },
+    #[error("a reaction is one emoji, not letters or digits")]
+    NotAnEmoji,
+    #[error("only a text, a file or a template can quote a message")]
+    CannotQuote,
 }
 
 fn limit(field: &'static str, s: &str, max: usize) -> Result<(), OutboundError> {
@@ -160,7 +285,29 @@ impl OutboundBody {
     /// Whether it reaches the customer only inside the 24-hour window
     /// (everything but a template).
     pub fn needs_window(&self) -> bool {
-        !matches!(self, OutboundBody::Template { .. } | OutboundBody::MarkRead { .. })
+        match self {
+            OutboundBody::Quote { message, .. } => message.needs_window(),
+            other => !matches!(other, OutboundBody::Template { .. } | OutboundBody::MarkRead { .. }),
+        }
+    }
+
+    /// The message without its quote.
+    pub fn unquoted(&self) -> &OutboundBody {
+        match self {
+            OutboundBody::Quote { message, .. } => message.unquoted(),
+            other => other,
+        }
+    }
+
+    /// The file to upload before sending, quoted or not.
+    pub fn media_mut(&mut self) -> Option<(&str, &str, &mut Option<String>)> {
+        match self {
+            OutboundBody::Quote { message, .. } => message.media_mut(),
+            OutboundBody::Media {
+                key, mime, media_id, ..
+            } => Some((key.as_str(), mime.as_str(), media_id)),
+            _ => None,
+        }
     }
 
     pub fn validate(&self) -> Result<(), OutboundError> {
@@ -241,6 +388,50 @@ impl OutboundBody {
             }
             OutboundBody::RequestContactInfo { body } => limit("interactive body", body, MAX_INTERACTIVE_BODY),
             OutboundBody::MarkRead { message_id, .. } => limit("message id", message_id, MAX_BUTTON_ID),
+            OutboundBody::Quote { message_id, message } => {
+                limit("quoted message id", message_id, MAX_MESSAGE_ID)?;
+                match **message {
+                    OutboundBody::Text { .. } | OutboundBody::Media { .. } | OutboundBody::Template { .. } => {
+                        message.validate()
+                    }
+                    _ => Err(OutboundError::CannotQuote),
+                }
+            }
+            OutboundBody::Reaction { message_id, emoji } => {
+                limit("reaction message id", message_id, MAX_MESSAGE_ID)?;
+                let len = emoji.chars().count();
+                if len > MAX_EMOJI_CHARS {
+                    return Err(OutboundError::TooLong {
+                        field: "emoji",
+                        len,
+                        max: MAX_EMOJI_CHARS,
+                    });
+                }
+                // Letters, digits and spaces are not an emoji (the keycap and
+                // flag sequences are: they carry a combining mark or are symbols).
+                let plain = emoji.chars().all(|c| c.is_alphanumeric() || c.is_whitespace());
+                match !emoji.is_empty() && plain {
+                    true => Err(OutboundError::NotAnEmoji),
+                    false => Ok(()),
+                }
+            }
+            OutboundBody::Media {
+                key,
+                mime,
+                filename,
+                caption,
+                ..
+            } => {
+                limit("media key", key, MAX_BUTTON_ID)?;
+                limit("media type", mime, MAX_TEMPLATE_NAME)?;
+                if let Some(name) = filename {
+                    limit("file name", name, MAX_FILENAME)?;
+                }
+                match caption {
+                    Some(c) => limit("caption", c, MAX_CAPTION),
+                    None => Ok(()),
+                }
+            }
         }
     }
 
@@ -251,7 +442,9 @@ impl OutboundBody {
             | OutboundBody::Buttons { body, .. }
             | OutboundBody::List { body, .. }
             | OutboundBody::RequestContactInfo { body } => Some(body),
-            OutboundBody::Template { .. } | OutboundBody::MarkRead { .. } => None,
+            OutboundBody::Media { caption, .. } => caption.as_deref(),
+            OutboundBody::Quote { message, .. } => message.visible_text(),
+            OutboundBody::Template { .. } | OutboundBody::MarkRead { .. } | OutboundBody::Reaction { .. } => None,
         }
     }
 
@@ -286,6 +479,31 @@ impl OutboundBody {
                 json!({"type": "request_contact_info", "body": {"text": body}, "action": {"name": "request_contact_info"}}),
             ),
             OutboundBody::Text { body } => base("text", json!({"preview_url": false, "body": body})),
+            OutboundBody::Quote { message_id, message } => {
+                let mut v = message.to_graph_json(address);
+                v["context"] = json!({ "message_id": message_id });
+                v
+            }
+            OutboundBody::Reaction { message_id, emoji } => {
+                base("reaction", json!({"message_id": message_id, "emoji": emoji}))
+            }
+            OutboundBody::Media {
+                kind,
+                filename,
+                caption,
+                media_id,
+                ..
+            } => {
+                let mut media = json!({ "id": media_id.as_deref().unwrap_or_default() });
+                // Meta shows no caption under audio.
+                if let Some(c) = caption.as_ref().filter(|_| *kind != SentMedia::Audio) {
+                    media["caption"] = json!(c);
+                }
+                if let Some(name) = filename.as_ref().filter(|_| *kind == SentMedia::Document) {
+                    media["filename"] = json!(name);
+                }
+                base(kind.as_str(), media)
+            }
             OutboundBody::Buttons { body, buttons, footer } => {
                 let mut interactive = json!({
                     "type": "button",
@@ -383,6 +601,21 @@ impl OutboundBody {
             OutboundBody::RequestContactInfo { body } => format!("{body} [share contact info]"),
             OutboundBody::MarkRead { typing: true, .. } => "[read, typing]".into(),
             OutboundBody::MarkRead { .. } => "[read]".into(),
+            OutboundBody::Quote { message, .. } => message.summary(),
+            OutboundBody::Reaction { emoji, .. } if emoji.is_empty() => "[reaction removed]".into(),
+            OutboundBody::Reaction { emoji, .. } => format!("[reaction] {emoji}"),
+            OutboundBody::Media {
+                kind,
+                filename,
+                caption,
+                ..
+            } => {
+                let what = filename.as_deref().unwrap_or(kind.as_str());
+                match caption {
+                    Some(c) => format!("[{}] {what}: {c}", kind.as_str()),
+                    None => format!("[{}] {what}", kind.as_str()),
+                }
+            }
         }
     }
 }
@@ -548,6 +781,90 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&old).unwrap(),
             json!({"type":"template","name":"hello","language":"en"})
+        );
+    }
+
+    #[test]
+    fn a_quoted_reply_a_reaction_and_a_file_become_their_cloud_api_messages() {
+        let to = Address::Phone(crate::domain::identity::Phone::parse("15550001111").unwrap());
+        let quoted = OutboundBody::Quote {
+            message_id: "wamid.C".into(),
+            message: Box::new(OutboundBody::text("Here it is")),
+        };
+        let v = quoted.to_graph_json(&to);
+        assert_eq!(
+            (v["type"].as_str(), v["context"]["message_id"].as_str()),
+            (Some("text"), Some("wamid.C"))
+        );
+        assert_eq!(quoted.summary(), "Here it is");
+        assert!(quoted.needs_window());
+
+        let reaction = OutboundBody::Reaction {
+            message_id: "wamid.C".into(),
+            emoji: "\u{1F44D}".into(),
+        };
+        assert_eq!(
+            reaction.to_graph_json(&to)["reaction"],
+            json!({"message_id": "wamid.C", "emoji": "\u{1F44D}"})
+        );
+        assert_eq!(reaction.validate(), Ok(()));
+        let removed = OutboundBody::Reaction {
+            message_id: "wamid.C".into(),
+            emoji: String::new(),
+        };
+        assert_eq!(
+            (removed.validate(), removed.summary().as_str()),
+            (Ok(()), "[reaction removed]")
+        );
+        let word = OutboundBody::Reaction {
+            message_id: "wamid.C".into(),
+            emoji: "ok".into(),
+        };
+        assert_eq!(word.validate(), Err(OutboundError::NotAnEmoji));
+
+        let file = OutboundBody::Media {
+            kind: SentMedia::Document,
+            key: "media/TK-1/out/abc/invoice.pdf".into(),
+            mime: "application/pdf".into(),
+            filename: Some("invoice.pdf".into()),
+            caption: Some("Your invoice".into()),
+            media_id: Some("123".into()),
+        };
+        assert_eq!(
+            file.to_graph_json(&to)["document"],
+            json!({"id": "123", "caption": "Your invoice", "filename": "invoice.pdf"})
+        );
+        assert_eq!(file.summary(), "[document] invoice.pdf: Your invoice");
+        // Only a text, a file or a template quotes.
+        let nested = OutboundBody::Quote {
+            message_id: "wamid.C".into(),
+            message: Box::new(reaction),
+        };
+        assert_eq!(nested.validate(), Err(OutboundError::CannotQuote));
+    }
+
+    #[test]
+    fn files_are_sent_as_the_kind_their_type_names_and_only_in_types_whatsapp_delivers() {
+        assert_eq!(SentMedia::of_mime("image/png"), SentMedia::Image);
+        assert_eq!(SentMedia::of_mime("Audio/OGG; codecs=opus"), SentMedia::Audio);
+        assert_eq!(SentMedia::of_mime("application/pdf"), SentMedia::Document);
+        assert!(SentMedia::Audio.sends("audio/ogg; codecs=opus"));
+        assert!(!SentMedia::Image.sends("image/webp"));
+        assert!(!SentMedia::Document.sends("text/html"));
+    }
+
+    #[test]
+    fn file_names_lose_their_path_and_unsafe_characters() {
+        assert_eq!(
+            safe_filename("C:\\Users\\x\\Rechnung März.pdf").as_deref(),
+            Some("Rechnung März.pdf")
+        );
+        assert_eq!(safe_filename("../../etc/passwd").as_deref(), Some("passwd"));
+        assert_eq!(safe_filename("<script>.pdf").as_deref(), Some("_script_.pdf"));
+        assert_eq!(safe_filename("..."), None);
+        assert_eq!(
+            safe_filename(&"a".repeat(300)).map(|n| n.chars().count()),
+            Some(MAX_FILENAME)
         );
     }
 

@@ -460,7 +460,8 @@ impl Ticket {
         !self.escalations.is_empty() || self.tier > 1 || self.first_response_at_ms.is_some()
     }
 
-    fn touch(&mut self, at_ms: i64) {
+    /// Something happened on the ticket at `at_ms` (the last activity only moves forward).
+    pub fn touch(&mut self, at_ms: i64) {
         self.updated_at_ms = self.updated_at_ms.max(at_ms);
     }
 }

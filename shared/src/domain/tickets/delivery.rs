@@ -175,13 +175,16 @@ fn outbound_entry(
     state: DeliveryState,
     error: Option<String>,
 ) -> TimelineEntry {
-    let kind = match body {
+    let kind = match body.unquoted() {
         OutboundBody::Text { .. } => "text",
+        OutboundBody::Reaction { .. } => "reaction",
+        OutboundBody::Media { kind, .. } => kind.as_str(),
         OutboundBody::Buttons { .. } | OutboundBody::List { .. } | OutboundBody::RequestContactInfo { .. } => {
             "interactive"
         }
         OutboundBody::Template { .. } => "template",
         OutboundBody::MarkRead { .. } => "read",
+        OutboundBody::Quote { .. } => unreachable!("unquoted"),
     };
     let mut entry = TimelineEntry {
         id,

@@ -6,10 +6,10 @@
 
 use super::agent::stale;
 use super::effects::Effects;
-use super::{DecideError, Decision, Loaded, Rules, change};
+use super::{DecideError, Decision, Loaded, Rules, change, window_open};
 use crate::domain::commands::{Action, AgentAction};
 use crate::domain::events::{AgentMentioned, DomainEvent, TicketAssigned, TicketRef};
-use crate::domain::outbound::Author;
+use crate::domain::outbound::{Author, OutboundBody};
 use crate::domain::reports::Counters;
 use crate::domain::sla::TicketSla;
 use crate::domain::ticket::{Ticket, TicketStatus};
@@ -127,6 +127,28 @@ pub(super) fn act(loaded: &Loaded, c: &AgentAction, rules: &Rules<'_>) -> Result
                     fx.entry(id("tags"), c.at_ms, by, "tags_changed", summary);
                 }
             }
+            Action::React { message_id, emoji } => {
+                let refusal = match t.status {
+                    TicketStatus::Resolved => Some("the ticket is resolved"),
+                    _ if !window_open(t, c.at_ms) => Some("the 24-hour window is closed"),
+                    _ => None,
+                };
+                match refusal {
+                    Some(why) => {
+                        let summary = format!("{}'s reaction was not sent: {why}", c.agent);
+                        fx.entry(id("refused"), c.at_ms, by, "action_refused", summary);
+                    }
+                    None => {
+                        // Saved with the ticket, so a redelivered command sends it once.
+                        t.touch(c.at_ms);
+                        let reaction = OutboundBody::Reaction {
+                            message_id: message_id.clone(),
+                            emoji: emoji.clone(),
+                        };
+                        fx.send_for_agent(t, &c.agent, format!("react:{}:{}", t.id, c.request_id), reaction);
+                    }
+                }
+            }
         }
     })
 }
@@ -199,6 +221,38 @@ mod tests {
         assert_eq!(t.first_response_at_ms, None);
         assert_eq!(entry_kinds(&d), ["assigned"]);
         assert!(matches!(events(&d)[..], [DomainEvent::TicketAssigned(e)] if e.agent == "ana" && e.by == "ana"));
+    }
+
+    #[test]
+    fn a_reaction_is_sent_while_the_window_is_open_and_refused_after_it_without_answering() {
+        let react = |at_ms| {
+            act(
+                "ana",
+                Action::React {
+                    message_id: "wamid.customer".into(),
+                    emoji: "👍".into(),
+                },
+                at_ms,
+            )
+        };
+        let t = queued_ticket(0);
+
+        let d = decide(&loaded(Some(t.clone())), &react(60_000), &rules()).unwrap();
+        let sent = sent(&d);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            sent[0].body,
+            crate::domain::outbound::OutboundBody::Reaction {
+                message_id: "wamid.customer".into(),
+                emoji: "👍".into()
+            }
+        );
+        // A reaction is not an answer: the owed response still runs.
+        assert_eq!(changed(&d).first_response_at_ms, None);
+
+        let d = decide(&loaded(Some(t)), &react(25 * 3_600_000), &rules()).unwrap();
+        assert!(super::super::test_support::sent(&d).is_empty());
+        assert_eq!(entry_kinds(&d), ["action_refused"]);
     }
 
     #[test]
