@@ -38,8 +38,7 @@ pub struct UploadBody {
     /// mpeg, mp4, ogg) or documents (pdf, plain text, Office).
     #[schema(example = "application/pdf")]
     pub content_type: String,
-    /// Its size in bytes, within WhatsApp's limit for the kind (images 5 MB,
-    /// video and audio 16 MB, documents 100 MB).
+    /// Its size in bytes: images up to 5 MB, everything else up to 16 MB.
     #[schema(minimum = 1)]
     pub size: u64,
 }
@@ -111,8 +110,7 @@ where
                  videos as mp4 or 3gpp, audio as aac, amr, mpeg, mp4 or ogg, documents as pdf, plain text or Office files"
             )));
         }
-        kind.kind()
-            .check_size(body.size)
+        kind.check_size(body.size)
             .map_err(|refusal| ApiError::BadRequest(format!("size: {refusal}")))?;
         let token = &sha256_hex(format!("{}:{}:{}", ticket.id, agent.name, idempotency_key(request)).as_bytes())[..20];
         let upload_id = format!("{token}/{filename}");
@@ -161,9 +159,7 @@ where
             .ok_or_else(|| bad("nothing was uploaded under this id (or its upload link expired)".into()))?;
         let claimed = head.content_type.unwrap_or_default();
         let kind = SentMedia::of_mime(&claimed);
-        kind.kind()
-            .check_size(head.size)
-            .map_err(|refusal| bad(refusal.to_string()))?;
+        kind.check_size(head.size).map_err(|refusal| bad(refusal.to_string()))?;
         let sniffed = check_file(kind.kind(), &claimed, &head.head).map_err(|refusal| bad(refusal.to_string()))?;
         if !kind.sends(&sniffed.mime) {
             return Err(bad(format!("WhatsApp does not send {} files", sniffed.mime)));

@@ -102,8 +102,9 @@ impl GraphApi for GraphClient {
             .http
             .post(url)
             .bearer_auth(self.access_token.expose_secret())
-            // A 100 MB document takes longer than a message.
-            .timeout(Duration::from_secs(60))
+            // A 16 MB file takes longer than a message (and less than the
+            // sender's 10-second budget).
+            .timeout(Duration::from_secs(8))
             .multipart(form)
             .send()
             .await

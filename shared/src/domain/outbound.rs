@@ -3,7 +3,7 @@
 
 use crate::domain::identity::Address;
 use crate::domain::ids::{CustomerId, TicketId, fifo_key};
-use crate::domain::media::MediaKind;
+use crate::domain::media::{MediaKind, Refusal};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -135,6 +135,25 @@ impl SentMedia {
         }
     }
 
+    /// The largest file of this kind the desk sends: WhatsApp's limit for
+    /// the kind, and at most 16 MB (the sender holds a file in memory while
+    /// it uploads it; WhatsApp would take documents up to 100 MB).
+    pub fn max_bytes(self) -> u64 {
+        self.kind().max_bytes().min(MAX_SENT_FILE)
+    }
+
+    /// `Err(Refusal::TooLarge)` over [`SentMedia::max_bytes`], `Err(Refusal::Empty)` at 0.
+    pub fn check_size(self, size: u64) -> Result<(), Refusal> {
+        match size {
+            0 => Err(Refusal::Empty),
+            size if size > self.max_bytes() => Err(Refusal::TooLarge {
+                limit: self.max_bytes(),
+                size,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether WhatsApp delivers a file of this (sniffed) type as this kind
     /// (Meta's supported media types for sending).
     pub fn sends(self, mime: &str) -> bool {
@@ -233,6 +252,8 @@ pub const MAX_CAPTION: usize = 1024;
 pub const MAX_FILENAME: usize = 240;
 /// A message id as the Cloud API spells it (`wamid.…`).
 pub const MAX_MESSAGE_ID: usize = 512;
+/// The largest file the desk sends, whatever its kind (16 MB).
+pub const MAX_SENT_FILE: u64 = 16 * 1024 * 1024;
 /// A reaction is one emoji: a few code points at most (skin tones, joiners).
 pub const MAX_EMOJI_CHARS: usize = 16;
 
@@ -851,6 +872,9 @@ mod tests {
         assert!(SentMedia::Audio.sends("audio/ogg; codecs=opus"));
         assert!(!SentMedia::Image.sends("image/webp"));
         assert!(!SentMedia::Document.sends("text/html"));
+        assert_eq!(SentMedia::Image.max_bytes(), 5 * 1024 * 1024);
+        assert_eq!(SentMedia::Document.max_bytes(), MAX_SENT_FILE);
+        assert!(SentMedia::Document.check_size(MAX_SENT_FILE + 1).is_err());
     }
 
     #[test]
