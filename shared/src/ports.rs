@@ -141,6 +141,10 @@ pub trait TicketStore: TicketReader {
     async fn save_attachment(&self, ticket: &TicketId, attachment: &MediaAttachment) -> Result<(), StoreError>;
     /// Stores a profile (the tickets function applies a customer's commands in order).
     async fn save_profile(&self, profile: &CustomerProfile) -> Result<(), StoreError>;
+    /// Keeps every item stored under the ticket (its timeline, its files'
+    /// records) until `until_ms` (DynamoDB's TTL), or for good with `None`.
+    /// The ticket's own item follows its `keep_until_ms` when it is saved.
+    async fn keep_ticket_items_until(&self, ticket: &TicketId, until_ms: Option<i64>) -> Result<(), StoreError>;
 }
 
 /// A deadline the sweep found in a due bucket.

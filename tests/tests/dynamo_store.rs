@@ -133,3 +133,68 @@ async fn an_acknowledged_write_survives_a_concurrent_failed_transaction() -> any
     aws.stop().await;
     Ok(())
 }
+
+/// A resolved ticket's items carry DynamoDB's TTL: the ticket's own item and
+/// the entries saved with it from its `keep_until_ms`, the items stored
+/// before (timeline, files' records) once `keep_ticket_items_until` runs;
+/// reopened, every item loses it.
+#[tokio::test]
+async fn a_resolved_tickets_items_expire_with_it_and_a_reopened_ones_are_kept() -> anyhow::Result<()> {
+    use helpdesk::domain::ids::TicketId;
+    use helpdesk::domain::outbound::Author;
+    use helpdesk::domain::ticket::{Ticket, TimelineEntry};
+    use helpdesk::ports::TicketStore;
+
+    let aws = LocalAws::start().await?;
+    let store = aws.store().await;
+    let client = aws_sdk_dynamodb::Client::new(&aws.sdk().await);
+    let table = aws.output("HelpdeskTableName");
+    let id = TicketId::parse("TK-TTLTTLTTLTTL")?;
+    let customer = CustomerId::parse("15550007777")?;
+    let mut ticket = Ticket::open(id.clone(), customer, "100000000000001".into(), "support".into(), 1_000);
+    let entry =
+        |name: &str, at_ms| TimelineEntry::event(format!("{name}.{at_ms}"), at_ms, Author::System, name, name.into());
+    store.save_ticket(&ticket, None, &[entry("opened", 1_000)]).await?;
+    let file: helpdesk::domain::attachment::MediaAttachment = serde_json::from_value(serde_json::json!({
+        "wamid": "wamid.TTL", "kind": "image", "at_ms": 1_000, "s3_key": "media/TK-TTLTTLTTLTTL/wamid.TTL.jpg",
+    }))?;
+    store.save_attachment(&id, &file).await?;
+
+    let ttl_of_every_item = || async {
+        let items = client
+            .query()
+            .table_name(&table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_values(":pk", AttributeValue::S(keys::ticket_pk(&id)))
+            .send()
+            .await?;
+        let ttls: Vec<(String, Option<String>)> = items
+            .items()
+            .iter()
+            .map(|item| {
+                let sk = item[keys::SK].as_s().cloned().unwrap_or_default();
+                let ttl = item.get(keys::TTL).and_then(|v| v.as_n().ok()).cloned();
+                (sk, ttl)
+            })
+            .collect();
+        anyhow::Ok(ttls)
+    };
+    assert!(ttl_of_every_item().await?.iter().all(|(_, ttl)| ttl.is_none()));
+
+    // Resolved: kept until 2_000_000 ms, i.e. 2000 s.
+    ticket.keep_until_ms = Some(2_000_000);
+    store.save_ticket(&ticket, Some(1), &[entry("resolved", 2_000)]).await?;
+    store.keep_ticket_items_until(&id, Some(2_000_000)).await?;
+    let ttls = ttl_of_every_item().await?;
+    assert_eq!(ttls.len(), 4, "META, two entries, a file's record: {ttls:?}");
+    assert!(ttls.iter().all(|(_, ttl)| ttl.as_deref() == Some("2000")), "{ttls:?}");
+
+    // Reopened: kept for good.
+    ticket.keep_until_ms = None;
+    store.save_ticket(&ticket, Some(2), &[]).await?;
+    store.keep_ticket_items_until(&id, None).await?;
+    assert!(ttl_of_every_item().await?.iter().all(|(_, ttl)| ttl.is_none()));
+    aws.stop().await;
+    Ok(())
+}

@@ -24,7 +24,9 @@ use helpdesk::domain::media::phash_bands;
 use helpdesk::domain::outbound::{Author, OutboundRequest};
 use helpdesk::domain::privacy;
 use helpdesk::domain::ticket::TimelineEntry;
-use helpdesk::domain::tickets::{DecideError, Decision, Effect, Loaded, Measure, Rules, decide, needs};
+use helpdesk::domain::tickets::{
+    DEFAULT_RETENTION_DAYS, DecideError, Decision, Effect, Loaded, Measure, Rules, decide, needs,
+};
 use helpdesk::domain::views::Listing;
 use helpdesk::ports::{
     BoxError, Clock, DeadlineIndex, Erasure, EventPublisher, IdentityReader, Queue, QueueError, ReportStore,
@@ -58,6 +60,8 @@ pub struct Tickets<S, E, O> {
     catalog: Arc<Catalog>,
     /// When a change is saved: the change feed's order.
     clock: SharedClock,
+    /// Days a resolved ticket is kept.
+    retention_days: u32,
 }
 
 impl Tickets<DynamoStore, EventBridgePublisher, SqsQueue<OutboundRequest>> {
@@ -67,7 +71,15 @@ impl Tickets<DynamoStore, EventBridgePublisher, SqsQueue<OutboundRequest>> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let events = EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(sdk), env.require("EVENT_BUS_NAME")?);
         let outbound = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), env.require("OUTBOUND_QUEUE_URL")?);
-        Ok(Tickets::new(store, events, outbound, Arc::new(desk), Arc::new(catalog)).with_clock(env.clock()))
+        let retention_days = match env.get("TICKET_RETENTION_DAYS") {
+            Some(days) => days
+                .parse()
+                .map_err(|_| format!("TICKET_RETENTION_DAYS must be a number of days, not {days:?}"))?,
+            None => DEFAULT_RETENTION_DAYS,
+        };
+        Ok(Tickets::new(store, events, outbound, Arc::new(desk), Arc::new(catalog))
+            .with_clock(env.clock())
+            .with_retention_days(retention_days))
     }
 }
 
@@ -85,7 +97,14 @@ where
             desk,
             catalog,
             clock: SharedClock::system(),
+            retention_days: DEFAULT_RETENTION_DAYS,
         }
+    }
+
+    /// Keeps resolved tickets `days` days.
+    pub fn with_retention_days(mut self, days: u32) -> Self {
+        self.retention_days = days;
+        self
     }
 
     /// Saves changes at `clock`'s time (the local runner's clock in tests).
@@ -110,6 +129,7 @@ where
         let rules = Rules {
             desk: &self.desk,
             catalog: &self.catalog,
+            retention_days: self.retention_days,
         };
         if let TicketCommand::EraseCustomer(erase) = &command {
             return self.erase(erase).await;
@@ -331,6 +351,10 @@ where
                 tracing::info!(state = ?update.state, "delivery status parked until its message is recorded");
             }
             Effect::Measure(measure) => emit(&measure),
+            Effect::KeepItemsUntil { ticket, until_ms } => {
+                self.store.keep_ticket_items_until(&ticket, until_ms).await?;
+                tracing::info!(ticket = %ticket, kept = until_ms.is_some(), "ticket retention set");
+            }
         }
         Ok(())
     }

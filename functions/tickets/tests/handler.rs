@@ -408,6 +408,10 @@ impl TicketStore for RacingStore {
     async fn save_profile(&self, profile: &CustomerProfile) -> Result<(), StoreError> {
         self.table.save_profile(profile).await
     }
+
+    async fn keep_ticket_items_until(&self, ticket: &TicketId, until_ms: Option<i64>) -> Result<(), StoreError> {
+        self.table.keep_ticket_items_until(ticket, until_ms).await
+    }
 }
 
 impl DeadlineIndex for RacingStore {

@@ -54,6 +54,9 @@ fn ticket_item(ticket: Ticket) -> Result<Item, StoreError> {
         item.insert(pk_attr.to_owned(), s(pk));
         item.insert(sk_attr.to_owned(), s(sk));
     }
+    if let Some(until_ms) = ticket.keep_until_ms {
+        item.insert(keys::TTL.to_owned(), n(until_ms / 1000));
+    }
     Ok(item)
 }
 
@@ -73,6 +76,10 @@ struct TimelineItem {
     sk: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     delivery_rank: Option<u8>,
+    /// DynamoDB's TTL (unix seconds): an entry written on a resolved ticket
+    /// is kept as long as the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
     #[serde(flatten)]
     entry: TimelineEntry,
 }
@@ -150,6 +157,7 @@ fn timeline_item(ticket: TicketId, entry: &TimelineEntry) -> TimelineItem {
         pk: keys::ticket_pk(&ticket),
         sk: keys::timeline_sk(entry.at_ms, &entry.id),
         delivery_rank: entry.delivery.map(DeliveryState::rank),
+        expires_at: None,
         entry: entry.clone(),
     }
 }
@@ -548,6 +556,40 @@ impl TicketStore for DynamoStore {
         .await
     }
 
+    /// One `UpdateItem` per item of the ticket's partition (idempotent: the
+    /// same time, or its absence, written again).
+    async fn keep_ticket_items_until(&self, ticket: &TicketId, until_ms: Option<i64>) -> Result<(), StoreError> {
+        let pk = keys::ticket_pk(ticket);
+        for item in self.partition_items(pk.clone()).await? {
+            let Some(AttributeValue::S(sk)) = item.get(keys::SK) else {
+                continue;
+            };
+            let update = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pk.clone(), sk)))
+                .condition_expression("attribute_exists(#pk)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#ttl", keys::TTL);
+            let update = match until_ms {
+                Some(ms) => update
+                    .update_expression("SET #ttl = :ttl")
+                    .expression_attribute_values(":ttl", n(ms / 1000)),
+                None => update.update_expression("REMOVE #ttl"),
+            };
+            match update.send().await {
+                Ok(_) => {}
+                // Deleted in between (an erasure): nothing to keep.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(backend(e)),
+            }
+        }
+        Ok(())
+    }
+
     async fn save_profile(&self, profile: &CustomerProfile) -> Result<(), StoreError> {
         let pk = keys::customer_pk(&profile.customer);
         self.put(ProfileItem {
@@ -613,7 +655,11 @@ impl TicketStore for DynamoStore {
                 let put = Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(
-                        serde_dynamo::to_item(timeline_item(ticket.id.clone(), entry)).map_err(corrupt)?,
+                        serde_dynamo::to_item(TimelineItem {
+                            expires_at: ticket.keep_until_ms.map(|ms| ms / 1000),
+                            ..timeline_item(ticket.id.clone(), entry)
+                        })
+                        .map_err(corrupt)?,
                     ))
                     .condition_expression("attribute_not_exists(#pk)")
                     .expression_attribute_names("#pk", keys::PK)

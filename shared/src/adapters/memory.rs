@@ -210,6 +210,8 @@ struct Tables {
     agent_aggregates: BTreeMap<(String, String), Counters>,
     /// Band → `phash_sk` → fingerprint.
     fingerprints: HashMap<String, BTreeMap<String, Fingerprint>>,
+    /// Until when a ticket's items are kept (DynamoDB's TTL on them).
+    kept_until: HashMap<TicketId, i64>,
 }
 
 /// DynamoDB's `TransactWriteItems` takes at most 100 items.
@@ -264,6 +266,11 @@ impl MemoryStore {
     /// Every ticket, by id.
     pub fn tickets(&self) -> Vec<Ticket> {
         self.tables().tickets.values().cloned().collect()
+    }
+
+    /// Until when the ticket's items are kept (`keep_ticket_items_until`).
+    pub fn items_kept_until(&self, ticket: &TicketId) -> Option<i64> {
+        self.tables().kept_until.get(ticket).copied()
     }
 
     /// A ticket's timeline, oldest first.
@@ -531,6 +538,15 @@ impl TicketStore for MemoryStore {
 
     async fn save_profile(&self, profile: &CustomerProfile) -> Result<(), StoreError> {
         self.call()?.profiles.insert(profile.customer.clone(), profile.clone());
+        Ok(())
+    }
+
+    async fn keep_ticket_items_until(&self, ticket: &TicketId, until_ms: Option<i64>) -> Result<(), StoreError> {
+        let mut tables = self.call()?;
+        match until_ms {
+            Some(ms) => tables.kept_until.insert(ticket.clone(), ms),
+            None => tables.kept_until.remove(ticket),
+        };
         Ok(())
     }
 }

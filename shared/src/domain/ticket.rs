@@ -223,6 +223,10 @@ pub struct Ticket {
     /// so its version moves and others see it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_note_at_ms: Option<i64>,
+    /// A resolved ticket is forgotten after the desk's retention: until
+    /// then (DynamoDB's TTL removes it and its items). `None` while open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_until_ms: Option<i64>,
     /// Optimistic concurrency: bumped by every save.
     #[serde(default)]
     pub version: u64,
@@ -272,6 +276,7 @@ impl Ticket {
             last_note_at_ms: None,
             saved_at_ms: None,
             left_team: None,
+            keep_until_ms: None,
             version: 0,
         }
     }

@@ -157,6 +157,50 @@ mod tests {
     }
 
     #[test]
+    fn a_resolved_ticket_is_kept_for_the_retention_then_for_good_once_reopened() {
+        const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+        let resolve = TicketCommand::Resolve(Resolve {
+            ticket_id: ticket_id(),
+            customer: customer(),
+            by: Author::Agent("ana".into()),
+            at_ms: 60_000,
+            request_id: "r".into(),
+        });
+        let rules = super::super::Rules {
+            retention_days: 30,
+            ..rules()
+        };
+
+        let d = decide(&loaded(Some(queued_ticket(0))), &resolve, &rules).unwrap();
+
+        let resolved = d.ticket.clone().unwrap();
+        assert_eq!(resolved.keep_until_ms, Some(60_000 + 30 * DAY_MS));
+        assert!(d.after_save.contains(&Effect::KeepItemsUntil {
+            ticket: ticket_id(),
+            until_ms: Some(60_000 + 30 * DAY_MS),
+        }));
+
+        let reopen = TicketCommand::AgentAction(crate::domain::commands::AgentAction {
+            ticket_id: ticket_id(),
+            customer: customer(),
+            agent: "ana".into(),
+            at_ms: 120_000,
+            request_id: "again".into(),
+            expected_version: None,
+            action: crate::domain::commands::Action::Reopen,
+        });
+        let d = decide(&loaded(Some(saved(resolved))), &reopen, &rules).unwrap();
+        assert_eq!(d.ticket.as_ref().unwrap().keep_until_ms, None);
+        assert!(d.after_save.contains(&Effect::KeepItemsUntil {
+            ticket: ticket_id(),
+            until_ms: None,
+        }));
+        // An open ticket that stays open asks for nothing.
+        let d = decide(&loaded(Some(queued_ticket(0))), &replied("ana", 1), &rules).unwrap();
+        assert!(!d.after_save.iter().any(|e| matches!(e, Effect::KeepItemsUntil { .. })));
+    }
+
+    #[test]
     fn an_agents_reply_is_sent_by_the_decision_that_gives_them_the_ticket() {
         let mut t = queued_ticket(0);
         t.last_customer_message_at_ms = Some(0);

@@ -30,7 +30,7 @@ use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::outbound::OutboundRequest;
 use crate::domain::reports::ReportFact;
 use crate::domain::sla::{Deadline, SlaContext, TicketSla};
-use crate::domain::ticket::{CustomerProfile, DeliveryUpdate, OutboundLink, Ticket, TimelineEntry};
+use crate::domain::ticket::{CustomerProfile, DeliveryUpdate, OutboundLink, Ticket, TicketStatus, TimelineEntry};
 use effects::Effects;
 
 /// WhatsApp's customer service window: free-form messages reach the customer
@@ -43,7 +43,12 @@ pub const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 pub struct Rules<'a> {
     pub desk: &'a Desk,
     pub catalog: &'a Catalog,
+    /// Days a resolved ticket is kept before DynamoDB's TTL removes it.
+    pub retention_days: u32,
 }
+
+/// How long resolved tickets are kept unless the deployment says otherwise.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
 
 impl Rules<'_> {
     fn sla_context(&self, t: &Ticket) -> SlaContext<'_> {
@@ -192,6 +197,12 @@ pub enum Effect {
     },
     /// CloudWatch figures, emitted once the ticket is saved.
     Measure(Measure),
+    /// Every stored item of the ticket is kept until then (DynamoDB's TTL),
+    /// or for good (`None`, a reopened ticket).
+    KeepItemsUntil {
+        ticket: TicketId,
+        until_ms: Option<i64>,
+    },
 }
 
 /// Figures for CloudWatch: low-cardinality dimensions only.
@@ -258,6 +269,33 @@ pub enum DecideError {
 
 /// Decides one command. Pure: the same inputs give the same decision.
 pub fn decide(loaded: &Loaded, command: &TicketCommand, rules: &Rules<'_>) -> Result<Decision, DecideError> {
+    let mut decision = decide_command(loaded, command, rules)?;
+    keep_for_retention(&mut decision, rules.retention_days);
+    Ok(decision)
+}
+
+/// A ticket saved resolved is kept `days` from its resolution, then
+/// forgotten with every item it has; one saved open again is kept for good.
+/// When that changes, the ticket's items already stored follow once it is saved.
+fn keep_for_retention(decision: &mut Decision, days: u32) {
+    let Some(t) = decision.ticket.as_mut() else {
+        return;
+    };
+    let wanted = match (t.status, t.resolved_at_ms) {
+        (TicketStatus::Resolved, Some(at_ms)) => Some(at_ms + i64::from(days) * 24 * 60 * 60 * 1000),
+        (TicketStatus::Resolved, None) => Some(t.updated_at_ms + i64::from(days) * 24 * 60 * 60 * 1000),
+        _ => None,
+    };
+    if t.keep_until_ms != wanted {
+        t.keep_until_ms = wanted;
+        decision.after_save.push(Effect::KeepItemsUntil {
+            ticket: t.id.clone(),
+            until_ms: wanted,
+        });
+    }
+}
+
+fn decide_command(loaded: &Loaded, command: &TicketCommand, rules: &Rules<'_>) -> Result<Decision, DecideError> {
     use TicketCommand::*;
     match command {
         RecordInbound(c) => intake::record_inbound(loaded, c, rules),

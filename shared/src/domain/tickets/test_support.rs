@@ -26,6 +26,7 @@ static DESK: LazyLock<Desk> = LazyLock::new(|| {
 
 pub fn rules() -> Rules<'static> {
     Rules {
+        retention_days: super::DEFAULT_RETENTION_DAYS,
         desk: &DESK,
         catalog: &CATALOG,
     }
