@@ -127,3 +127,5 @@ csat-no-comment = Nein, danke
 csat-thanks = Vielen Dank für Ihr Feedback.
 # A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
 contact-request = Um Ihr Anliegen zu bearbeiten, braucht das Team Ihre Telefonnummer: Tippen Sie unten auf die Schaltfläche, um sie zu teilen.
+consent-opted-out = Sie erhalten keine Nachrichten mehr von uns, außer Sie schreiben uns zuerst. Antworten Sie START, wenn Sie es sich anders überlegen.
+consent-opted-in = Danke: Wir dürfen Ihnen jetzt Neuigkeiten senden. Antworten Sie jederzeit STOP, um sie abzubestellen.

@@ -126,3 +126,5 @@ csat-no-comment = No, thanks
 csat-thanks = Thank you for your feedback.
 # A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
 contact-request = To look into this, the team needs your phone number: tap the button below to share it.
+consent-opted-out = You won't get messages from us unless you write to us first. Reply START if you change your mind.
+consent-opted-in = Thank you: we may send you updates now. Reply STOP at any time to stop them.

@@ -127,3 +127,5 @@ csat-no-comment = No, gracias
 csat-thanks = Gracias por su opinión.
 # A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
 contact-request = Para revisar su caso, el equipo necesita su número de teléfono: toque el botón de abajo para compartirlo.
+consent-opted-out = No recibirá mensajes nuestros a menos que nos escriba primero. Responda START si cambia de opinión.
+consent-opted-in = Gracias: ahora podemos enviarle novedades. Responda STOP en cualquier momento para dejar de recibirlas.

@@ -127,3 +127,5 @@ csat-no-comment = Non, merci
 csat-thanks = Merci pour votre avis.
 # A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
 contact-request = Pour traiter votre demande, l’équipe a besoin de votre numéro de téléphone : touchez le bouton ci-dessous pour le partager.
+consent-opted-out = Vous ne recevrez plus de messages de notre part, sauf si vous nous écrivez. Répondez START si vous changez d'avis.
+consent-opted-in = Merci : nous pourrons vous envoyer des nouvelles. Répondez STOP à tout moment pour les arrêter.

@@ -126,3 +126,5 @@ csat-no-comment = No, grazie
 csat-thanks = Grazie per il tuo feedback.
 # A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
 contact-request = Per gestire la richiesta, il team ha bisogno del tuo numero di telefono: tocca il pulsante qui sotto per condividerlo.
+consent-opted-out = Non riceverai più messaggi da noi, a meno che non ci scriva tu per primo. Rispondi START se cambi idea.
+consent-opted-in = Grazie: ora possiamo inviarti aggiornamenti. Rispondi STOP in qualsiasi momento per interromperli.

@@ -126,3 +126,5 @@ csat-no-comment = Não, obrigado
 csat-thanks = Obrigado pela sua opinião.
 # A customer known only by their WhatsApp user id is asked for their phone (WhatsApp adds its own button).
 contact-request = Para tratar o seu pedido, a equipa precisa do seu número de telefone: toque no botão abaixo para o partilhar.
+consent-opted-out = Não receberá mensagens nossas, a menos que nos escreva primeiro. Responda START se mudar de ideias.
+consent-opted-in = Obrigado: agora podemos enviar-lhe novidades. Responda STOP a qualquer momento para as parar.

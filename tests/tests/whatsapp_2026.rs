@@ -438,6 +438,10 @@ async fn the_messages_report_adds_up_on_a_ticket_the_bot_resolved_and_one_an_age
         )
         .await?;
     anyhow::ensure!(status == 202 || status == 200, "resolve refused: {status} {body}");
+    // Every message is out before the report is read: the bot's "glad it
+    // helped", and the survey the agent's resolution sends.
+    desk.inbox_of_at_least(bot_only, 3).await?;
+    desk.inbox_of_at_least(human, 4).await?;
 
     // Every message the two received is priced by its statuses and counted once.
     let day = helpdesk::domain::reports::day_of(desk.now_ms().await?);
@@ -738,11 +742,24 @@ async fn every_message_of_the_fixture_corpus_and_the_2026_shapes_ends_on_a_ticke
                 }
             }
             let Some(customer) = owner else { continue };
-            let Some(ticket) = store.conversation(&customer, number).await?.and_then(|c| c.ticket_id) else {
-                continue;
+            // The conversation's ticket, or an earlier one of the customer's
+            // on that number (the conversation may have moved on since).
+            let current = store.conversation(&customer, number).await?.and_then(|c| c.ticket_id);
+            let listing = helpdesk::domain::views::Listing::Customer {
+                customer: customer.clone(),
             };
-            if store.timeline(&ticket).await?.iter().any(|e| &e.id == wamid) {
-                *place = Some(Landed::OnTicket);
+            let earlier = store.list(&listing, None, 50).await?.items;
+            let tickets = current.into_iter().chain(
+                earlier
+                    .into_iter()
+                    .filter(|l| &l.ticket.phone_number_id == number)
+                    .map(|l| l.ticket.id),
+            );
+            for ticket in tickets {
+                if store.timeline(&ticket).await?.iter().any(|e| &e.id == wamid) {
+                    *place = Some(Landed::OnTicket);
+                    break;
+                }
             }
         }
     }

@@ -12,7 +12,8 @@ use crate::{AgentApi, AgentStore};
 use helpdesk::domain::commands::{
     Action, AgentAction, AgentReplied, Resolve, SetCustomerTier, TicketCommand, Transfer,
 };
-use helpdesk::domain::outbound::{Author, OutboundBody, OutboundRequest};
+use helpdesk::domain::inbound::InboundEvent;
+use helpdesk::domain::outbound::{Author, OutboundBody};
 use helpdesk::domain::ticket::{CustomerTier, Priority, Ticket, TicketStatus};
 use helpdesk::domain::tickets::{MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS};
 use helpdesk::domain::views::Listing;
@@ -112,7 +113,7 @@ impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
     S: AgentStore,
     T: Queue<TicketCommand>,
-    O: Queue<OutboundRequest>,
+    O: Queue<InboundEvent>,
     C: Clock,
     L: MediaLinks,
 {

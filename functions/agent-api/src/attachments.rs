@@ -14,8 +14,9 @@ use crate::error::ApiError;
 use crate::http::{Answer, idempotency_key, parse_body};
 use crate::{AgentApi, AgentStore};
 use helpdesk::domain::commands::{Action, AgentAction, TicketCommand};
+use helpdesk::domain::inbound::InboundEvent;
 use helpdesk::domain::media::{check_file, sha256_hex};
-use helpdesk::domain::outbound::{OutboundBody, OutboundRequest, SentMedia, safe_filename};
+use helpdesk::domain::outbound::{OutboundBody, SentMedia, safe_filename};
 use helpdesk::domain::ticket::{Direction, Ticket, TicketStatus};
 use helpdesk::ports::{Clock, MediaLinks, Queue, StoreError};
 use lambda_http::Request;
@@ -84,7 +85,7 @@ impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
     S: AgentStore,
     T: Queue<TicketCommand>,
-    O: Queue<OutboundRequest>,
+    O: Queue<InboundEvent>,
     C: Clock,
     L: MediaLinks,
 {

@@ -10,6 +10,7 @@
 //! - `changes.rs`: the change feed, long-polled;
 //! - `actions.rs`: replies and every change to a ticket;
 //! - `attachments.rs`: files agents send, quotes and reactions;
+//! - `proactive.rs`: a customer's consent, and messages agents start;
 //! - `reports.rs`: KPI reports; `admin.rs`: what only admins read (the
 //!   audit trail every audited request writes, unattributed messages);
 //! - `openapi.rs`: the OpenAPI description of all of it.
@@ -22,6 +23,7 @@ mod changes;
 pub mod error;
 mod http;
 pub mod openapi;
+mod proactive;
 mod reports;
 mod templates;
 mod views;
@@ -41,7 +43,7 @@ use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::desk::Desk;
 use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::ids::TicketId;
-use helpdesk::domain::outbound::OutboundRequest;
+use helpdesk::domain::inbound::InboundEvent;
 use helpdesk::ports::{
     AuditLog, AvailabilityStore, ChangeFeed, Clock, ConversationStore, IdentityReader, MediaLinks, PresenceStore,
     Queue, ReportStore, TicketReader, UnattributedStore,
@@ -117,6 +119,8 @@ pub const ROUTES: &[Route] = &[
         Some("customer_history"),
     ),
     route("PUT", "/api/customers/{id}/tier", Role::Lead, Some("set_tier")),
+    route("PUT", "/api/customers/{id}/consent", Role::Agent, Some("set_consent")),
+    route("POST", "/api/customers/{id}/messages", Role::Agent, Some("write_first")),
     route("GET", "/api/customers/{id}/export", Role::Admin, Some("export")),
     route("DELETE", "/api/customers/{id}", Role::Admin, Some("erase")),
     route("GET", "/api/reports/{report}", Role::Lead, None),
@@ -186,12 +190,12 @@ impl<S> AgentStore for S where
 }
 
 /// The agent API over its ports: ticket and report reads, the tickets and
-/// outbound queues, the clock, and short-lived links to stored files.
+/// inbound queues (the bot's, for a message an agent starts), the clock, and
+/// short-lived links to stored files.
 pub struct AgentApi<S, T, O, C, L> {
     pub(crate) store: S,
     pub(crate) tickets: T,
-    #[allow(dead_code)]
-    pub(crate) outbound: O,
+    pub(crate) inbound: O,
     pub(crate) clock: C,
     pub(crate) claims: ClaimNames,
     pub(crate) desk: Desk,
@@ -204,7 +208,7 @@ pub struct AgentApi<S, T, O, C, L> {
 
 /// The agent API as Lambda runs it.
 pub type AwsAgentApi =
-    AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<OutboundRequest>, SharedClock, S3MediaStore>;
+    AgentApi<DynamoStore, SqsQueue<TicketCommand>, SqsQueue<InboundEvent>, SharedClock, S3MediaStore>;
 
 /// How long a media link stays valid: agents see files only through short-lived links.
 pub const MEDIA_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
@@ -214,7 +218,7 @@ impl AwsAgentApi {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.require("HELPDESK_TABLE_NAME")?);
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let tickets = SqsQueue::new(sqs.clone(), env.require("TICKETS_QUEUE_URL")?);
-        let outbound = SqsQueue::new(sqs, env.require("OUTBOUND_QUEUE_URL")?);
+        let inbound = SqsQueue::new(sqs, env.require("INBOUND_QUEUE_URL")?);
         let claims = ClaimNames {
             name: env.or("AGENT_NAME_CLAIM", "cognito:username").to_owned(),
             teams: env.or("AGENT_TEAMS_CLAIM", "cognito:groups").to_owned(),
@@ -228,7 +232,7 @@ impl AwsAgentApi {
             None => DEFAULT_RETENTION_DAYS,
         };
         let api =
-            AgentApi::new(store, tickets, outbound, env.clock(), claims, desk, media).with_audit_retention(retention);
+            AgentApi::new(store, tickets, inbound, env.clock(), claims, desk, media).with_audit_retention(retention);
         Ok(match templates::graph_templates(env, sdk).await? {
             Some(source) => api.with_templates(source),
             None => api,
@@ -240,15 +244,15 @@ impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
     S: AgentStore,
     T: Queue<TicketCommand>,
-    O: Queue<OutboundRequest>,
+    O: Queue<InboundEvent>,
     C: Clock,
     L: MediaLinks,
 {
-    pub fn new(store: S, tickets: T, outbound: O, clock: C, claims: ClaimNames, desk: Desk, media: L) -> Self {
+    pub fn new(store: S, tickets: T, inbound: O, clock: C, claims: ClaimNames, desk: Desk, media: L) -> Self {
         AgentApi {
             store,
             tickets,
-            outbound,
+            inbound,
             clock,
             claims,
             desk,
@@ -398,6 +402,8 @@ where
             "/api/templates" => self.list_templates(request, &agent).await,
             "/api/customers/{id}/tickets" => self.history(request, p(0), &agent).await,
             "/api/customers/{id}/tier" => self.set_tier(request, p(0), &agent).await,
+            "/api/customers/{id}/consent" => self.set_consent(request, p(0), &agent).await,
+            "/api/customers/{id}/messages" => self.write_first(request, p(0), &agent).await,
             "/api/customers/{id}/export" => self.export(p(0)).await,
             "/api/customers/{id}" => self.erase(request, p(0), &agent).await,
             "/api/reports/{report}" => self.report(request, p(0)).await,

@@ -9,6 +9,7 @@ use crate::actions::{AssignBody, CategoryBody, NoteBody, PriorityBody, ReplyBody
 use crate::attachments::{ReactBody, UploadBody};
 use crate::auth::Role;
 use crate::error::ErrorBody;
+use crate::proactive::{ConsentBody, ProactiveBody};
 use crate::views::{AvailabilityBody, PresenceBody, VIEWS};
 use crate::{OPENAPI_PATH, ROUTES, Route};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
@@ -386,6 +387,22 @@ pub const DOCS: &[Doc] = &[
         "Set a customer's tier (leads).",
         &[],
         Some(body::<TierBody>),
+        202,
+    ),
+    doc(
+        "PUT",
+        "/api/customers/{id}/consent",
+        "Record the customer's opt-in or opt-out of messages the business starts, and where it comes from.",
+        &[],
+        Some(body::<ConsentBody>),
+        202,
+    ),
+    doc(
+        "POST",
+        "/api/customers/{id}/messages",
+        "Write first to a customer who opted in, with an approved template: a new ticket, assigned to the agent.",
+        &[],
+        Some(body::<ProactiveBody>),
         202,
     ),
     doc(

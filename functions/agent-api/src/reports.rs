@@ -7,7 +7,7 @@ use crate::AgentStore;
 use crate::http::query_param;
 use crate::{AgentApi, Answer, ApiError};
 use helpdesk::domain::commands::TicketCommand;
-use helpdesk::domain::outbound::OutboundRequest;
+use helpdesk::domain::inbound::InboundEvent;
 use helpdesk::domain::reports::{DateRange, ReportKind};
 use helpdesk::ports::{Clock, MediaLinks, Queue};
 use lambda_http::Request;
@@ -45,7 +45,7 @@ impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
     S: AgentStore,
     T: Queue<TicketCommand>,
-    O: Queue<OutboundRequest>,
+    O: Queue<InboundEvent>,
     C: Clock,
     L: MediaLinks,
 {
@@ -112,7 +112,7 @@ mod tests {
     const NOW_MS: i64 = 1_795_237_200_000;
 
     type Api =
-        AgentApi<MemoryStore, MemoryQueue<TicketCommand>, MemoryQueue<OutboundRequest>, ManualClock, MemoryMediaStore>;
+        AgentApi<MemoryStore, MemoryQueue<TicketCommand>, MemoryQueue<InboundEvent>, ManualClock, MemoryMediaStore>;
 
     /// The API over an in-memory table holding `rows`, each recorded as the
     /// fact `tickets` would have counted.
@@ -132,7 +132,7 @@ mod tests {
         AgentApi {
             store,
             tickets: MemoryQueue::default(),
-            outbound: MemoryQueue::default(),
+            inbound: MemoryQueue::default(),
             clock: ManualClock::at(NOW_MS),
             claims: crate::ClaimNames {
                 name: "cognito:username".into(),

@@ -14,7 +14,8 @@ use helpdesk::adapters::secrets::whatsapp_secrets;
 use helpdesk::config::Env;
 use helpdesk::domain::commands::TicketCommand;
 use helpdesk::domain::i18n::Lang;
-use helpdesk::domain::outbound::{OutboundBody, OutboundRequest};
+use helpdesk::domain::inbound::InboundEvent;
+use helpdesk::domain::outbound::OutboundBody;
 use helpdesk::domain::templates::{MessageTemplate, check_send};
 use helpdesk::domain::ticket::Ticket;
 use helpdesk::ports::{Clock, GraphError, MediaLinks, Queue, TemplateSource};
@@ -155,7 +156,7 @@ impl<S, T, O, C, L> AgentApi<S, T, O, C, L>
 where
     S: AgentStore,
     T: Queue<TicketCommand>,
-    O: Queue<OutboundRequest>,
+    O: Queue<InboundEvent>,
     C: Clock,
     L: MediaLinks,
 {

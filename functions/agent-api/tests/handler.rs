@@ -11,7 +11,8 @@ use helpdesk::domain::attachment::MediaAttachment;
 use helpdesk::domain::commands::{AgentReplied, Resolve, SetCustomerTier, TicketCommand, Transfer};
 use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::ids::{CustomerId, TicketId};
-use helpdesk::domain::outbound::{Author, OutboundBody, OutboundRequest};
+use helpdesk::domain::inbound::InboundEvent;
+use helpdesk::domain::outbound::{Author, OutboundBody};
 use helpdesk::domain::reports::{Counters, ReportFact};
 use helpdesk::domain::ticket::{
     CustomerProfile, CustomerTier, Direction, Priority, Ticket, TicketStatus, TimelineEntry,
@@ -121,8 +122,7 @@ impl ApiRequest {
 
 // ------------------------------------------------------------------- fixture
 
-type Api =
-    AgentApi<MemoryStore, MemoryQueue<TicketCommand>, MemoryQueue<OutboundRequest>, ManualClock, MemoryMediaStore>;
+type Api = AgentApi<MemoryStore, MemoryQueue<TicketCommand>, MemoryQueue<InboundEvent>, ManualClock, MemoryMediaStore>;
 
 /// The API with handles on its ports, to arrange what they hold and read back
 /// what it did.
@@ -131,7 +131,8 @@ struct Fixture {
     clock: ManualClock,
     store: MemoryStore,
     tickets: MemoryQueue<TicketCommand>,
-    outbound: MemoryQueue<OutboundRequest>,
+    /// The bot's queue: messages agents start.
+    inbound: MemoryQueue<InboundEvent>,
     media: MemoryMediaStore,
     /// The Business Account's templates (none until a test adds some).
     templates: helpdesk::adapters::memory::MemoryTemplates,
@@ -160,7 +161,7 @@ impl Fixture {
     fn new() -> Self {
         let store = MemoryStore::new();
         let tickets = MemoryQueue::default();
-        let outbound = MemoryQueue::default();
+        let inbound = MemoryQueue::default();
         let media = MemoryMediaStore::default();
         let claims = ClaimNames {
             name: "cognito:username".into(),
@@ -172,7 +173,7 @@ impl Fixture {
         let api = AgentApi::new(
             store.clone(),
             tickets.clone(),
-            outbound.clone(),
+            inbound.clone(),
             clock.clone(),
             claims,
             desk,
@@ -184,7 +185,7 @@ impl Fixture {
             clock,
             store,
             tickets,
-            outbound,
+            inbound,
             media,
             templates,
         }
@@ -226,7 +227,7 @@ impl Fixture {
     }
 
     fn nothing_queued(&self) -> bool {
-        self.tickets.sent().is_empty() && self.outbound.sent().is_empty()
+        self.tickets.sent().is_empty() && self.inbound.sent().is_empty()
     }
 }
 
@@ -582,6 +583,7 @@ async fn a_ticket_is_shown_with_its_timeline_oldest_first_its_customer_s_profile
             customer: customer(),
             tier: CustomerTier::Vip,
             language: Some("fr".into()),
+            consent: None,
             updated_at_ms: opened,
         })
         .await
@@ -683,7 +685,7 @@ async fn a_reply_queues_agent_replied_with_the_message_under_the_client_s_idempo
         })]
     );
     // `tickets` sends it, in the same decision that gives ana the ticket.
-    assert!(desk.outbound.sent().is_empty());
+    assert!(desk.inbound.sent().is_empty());
 }
 
 #[tokio::test]
@@ -701,7 +703,7 @@ async fn a_reply_that_could_not_be_queued_answers_503_and_sends_nothing() {
     // Assert
     assert_eq!(answer.status, 503);
     assert_eq!(answer.body, UNAVAILABLE);
-    assert!(desk.tickets.sent().is_empty() && desk.outbound.sent().is_empty());
+    assert!(desk.tickets.sent().is_empty() && desk.inbound.sent().is_empty());
 }
 
 #[tokio::test]
@@ -855,7 +857,7 @@ async fn resolving_answers_202_while_it_is_applied_then_200_once_the_ticket_is_r
             request_id: "res-1".into(),
         })]
     );
-    assert!(desk.outbound.sent().is_empty());
+    assert!(desk.inbound.sent().is_empty());
 }
 
 // ------------------------------------------------------------------ transfer
@@ -2364,7 +2366,7 @@ mod templates {
                 expected_version: Some(1),
             })]
         );
-        assert!(desk.outbound.sent().is_empty());
+        assert!(desk.inbound.sent().is_empty());
     }
 
     #[tokio::test]
@@ -2439,7 +2441,7 @@ mod templates {
         let api: Api = AgentApi::new(
             fixture.store.clone(),
             fixture.tickets.clone(),
-            fixture.outbound.clone(),
+            fixture.inbound.clone(),
             fixture.clock.clone(),
             claims,
             desk,
@@ -2727,6 +2729,156 @@ mod attachments {
             (reaction.status, reaction.json()["code"].as_str()),
             (409, Some("window_closed"))
         );
+        assert!(desk.nothing_queued());
+    }
+}
+
+mod proactive {
+    use super::*;
+    use helpdesk::domain::commands::SetConsent;
+    use helpdesk::domain::consent::{Consent, ConsentStatus};
+    use helpdesk::domain::templates::{APPROVED, MessageTemplate};
+
+    /// A desk with the approved `order_update` and a customer whose only
+    /// ticket is resolved; their consent as given.
+    async fn desk_with(consent: Option<ConsentStatus>) -> Fixture {
+        let desk = Fixture::new();
+        desk.templates.clone().with(MessageTemplate {
+            name: "order_update".into(),
+            language: "en".into(),
+            category: "utility".into(),
+            status: APPROVED.into(),
+            body: "There is an update on your order {{1}}.".into(),
+            body_parameters: 1,
+            quick_replies: vec![],
+        });
+        desk.given(
+            &ticket("TK-OLD", "support", TicketStatus::Resolved, Priority::Normal, 600),
+            &[],
+        )
+        .await;
+        let mut profile = CustomerProfile::new(customer(), NOW_MS - 1000);
+        profile.consent = consent.map(|status| Consent {
+            status,
+            at_ms: NOW_MS - 1000,
+            by: if status == ConsentStatus::OptedOut {
+                "customer"
+            } else {
+                "ana"
+            }
+            .into(),
+            source: "signed form".into(),
+        });
+        desk.store.save_profile(&profile).await.unwrap();
+        desk
+    }
+
+    fn write_first(body: Value) -> ApiRequest {
+        ApiRequest::post(&format!("/api/customers/{CUSTOMER}/messages"), body).header("idempotency-key", "first-1")
+    }
+
+    fn order_update() -> Value {
+        json!({"template": {"name": "order_update", "language": "en", "parameters": ["AB-1234"]}})
+    }
+
+    #[tokio::test]
+    async fn an_agent_records_a_customers_consent_with_its_source() {
+        let desk = Fixture::new();
+        let answer = desk
+            .call(ApiRequest::put(
+                &format!("/api/customers/{CUSTOMER}/consent"),
+                json!({"status": "opted_in", "source": "signed form 2026-11-02"}),
+            ))
+            .await;
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        assert!(matches!(
+            &desk.tickets.sent()[..],
+            [TicketCommand::SetConsent(SetConsent { status: ConsentStatus::OptedIn, by, source, .. })]
+                if by == "ana" && source == "signed form 2026-11-02"
+        ));
+        for bad in [
+            json!({"status": "maybe", "source": "x"}),
+            json!({"status": "opted_in", "source": " "}),
+        ] {
+            let answer = desk
+                .call(ApiRequest::put(
+                    &format!("/api/customers/{CUSTOMER}/consent"),
+                    bad.clone(),
+                ))
+                .await;
+            assert_eq!(answer.status, 400, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_customer_who_opted_in_gets_the_template_through_the_bot_on_a_new_ticket() {
+        let desk = desk_with(Some(ConsentStatus::OptedIn)).await;
+
+        let answer = desk.call(write_first(order_update())).await;
+
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        let ticket_id = answer.json()["ticket_id"].as_str().unwrap().to_owned();
+        assert_ne!(ticket_id, "TK-OLD");
+        assert_eq!(
+            answer.json()["template"]["preview"],
+            "There is an update on your order AB-1234."
+        );
+        let sent = desk.inbound.sent();
+        let [InboundEvent::AgentOpens(opens)] = &sent[..] else {
+            panic!("{sent:?}")
+        };
+        assert_eq!(
+            (
+                opens.ticket_id.as_str(),
+                opens.phone_number_id.as_str(),
+                opens.agent.as_str(),
+                opens.team.as_str(),
+                opens.tier
+            ),
+            (ticket_id.as_str(), PHONE_NUMBER_ID, "ana", "support", 2)
+        );
+        // The same request (its Idempotency-Key) names the same ticket.
+        let again = desk.call(write_first(order_update())).await;
+        assert_eq!(again.json()["ticket_id"], ticket_id.as_str());
+    }
+
+    #[tokio::test]
+    async fn without_an_opt_in_or_after_an_opt_out_nothing_is_sent_and_the_answer_says_why() {
+        for (consent, code) in [(None, "no_opt_in"), (Some(ConsentStatus::OptedOut), "opted_out")] {
+            let desk = desk_with(consent).await;
+
+            let answer = desk.call(write_first(order_update())).await;
+
+            assert_eq!(
+                (answer.status, answer.json()["code"].as_str()),
+                (409, Some(code)),
+                "{}",
+                answer.body
+            );
+            assert!(desk.nothing_queued());
+        }
+    }
+
+    #[tokio::test]
+    async fn an_open_ticket_a_team_not_the_agents_or_a_wrong_template_is_refused() {
+        let desk = desk_with(Some(ConsentStatus::OptedIn)).await;
+        let answer = desk
+            .call(write_first(
+                json!({"template": {"name": "order_update", "language": "en"}}),
+            ))
+            .await;
+        assert_eq!(answer.status, 400, "{}", answer.body);
+        let mut body = order_update();
+        body["team"] = json!("tech");
+        assert_eq!(desk.call(write_first(body)).await.status, 403);
+        desk.given(&queued("TK-OPEN", "support", Priority::Normal, 5), &[])
+            .await;
+        let answer = desk.call(write_first(order_update())).await;
+        assert_eq!(
+            (answer.status, answer.json()["code"].as_str()),
+            (409, Some("open_ticket"))
+        );
+        assert!(answer.error().contains("TK-OPEN"));
         assert!(desk.nothing_queued());
     }
 }

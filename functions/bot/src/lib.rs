@@ -16,14 +16,14 @@ use helpdesk::adapters::orders::OrderClient;
 use helpdesk::adapters::sqs::{SqsDelayQueue, SqsQueue};
 use helpdesk::config::Env;
 use helpdesk::domain::bot::{OrderAnswer, Turn, order_to_look_up, rated_ticket_to_look_up, respond};
-use helpdesk::domain::commands::{MediaJob, RecordEcho, RecordStatus, TicketCommand};
+use helpdesk::domain::commands::{MediaJob, OpenProactive, RecordEcho, RecordStatus, TicketCommand};
 use helpdesk::domain::conversation::{Conversation, MAX_PENDING, Mode};
 use helpdesk::domain::desk::Desk;
 use helpdesk::domain::i18n::Catalog;
 use helpdesk::domain::identity::{Identity, Phone, Sender, UserId, resolve};
 use helpdesk::domain::ids::{CustomerId, TicketId};
 use helpdesk::domain::inbound::{
-    DeliveryStatus, EchoMessage, InboundEvent, InboundMessage, MessageContent, TurnDue, Unattributed,
+    AgentOpens, DeliveryStatus, EchoMessage, InboundEvent, InboundMessage, MessageContent, TurnDue, Unattributed,
 };
 use helpdesk::domain::outbound::{Author, OutboundBody, OutboundRequest};
 use helpdesk::domain::ticket::{CustomerTier, TicketStatus};
@@ -147,6 +147,7 @@ where
                 InboundEvent::Status(status) => self.pass_status(status).await?,
                 InboundEvent::Echo(echo) => self.record_echo(echo).await?,
                 InboundEvent::TurnDue(due) => self.turn_due(due).await?,
+                InboundEvent::AgentOpens(opens) => self.agent_opens(opens).await?,
                 InboundEvent::Message(m) if m.sender.is_anonymous() => self.keep_unattributed(m).await?,
                 InboundEvent::Message(m) => messages.push(m),
             }
@@ -441,6 +442,48 @@ where
             "messages handled"
         );
         Ok(())
+    }
+
+    /// An agent writes first: the conversation goes on its open ticket, or
+    /// on the agent's new one, handed to humans (the bot stays silent when
+    /// the customer answers); `tickets` then checks the customer's consent
+    /// again and sends the template.
+    async fn agent_opens(&self, opens: AgentOpens) -> Result<(), BotError> {
+        let mut conversation = self
+            .store
+            .conversation(&opens.customer, &opens.phone_number_id)
+            .await?
+            .unwrap_or_else(|| Conversation::new(opens.customer.clone(), &opens.phone_number_id));
+        let live = match &conversation.ticket_id {
+            Some(id) => self
+                .store
+                .ticket(id)
+                .await?
+                .is_none_or(|t| t.status != TicketStatus::Resolved),
+            None => false,
+        };
+        if !live {
+            conversation.start_ticket(opens.ticket_id.clone());
+            conversation.mode = Mode::Human;
+            conversation.handed_at_ms = Some(opens.at_ms);
+            self.store.save_conversation(&conversation).await?;
+        }
+        let Some(ticket_id) = conversation.ticket_id else {
+            return Ok(());
+        };
+        tracing::info!(ticket = %ticket_id, joined = live, "an agent writes first");
+        let command = TicketCommand::OpenProactive(OpenProactive {
+            ticket_id,
+            customer: opens.customer,
+            phone_number_id: opens.phone_number_id,
+            agent: opens.agent,
+            team: opens.team,
+            tier: opens.tier,
+            body: opens.body,
+            at_ms: opens.at_ms,
+            request_id: opens.request_id,
+        });
+        Ok(self.tickets.send(&[command]).await?)
     }
 
     /// What the business sent from the WhatsApp Business app goes on the

@@ -1315,3 +1315,60 @@ async fn a_parent_id_shared_across_portfolios_leads_to_the_same_customer() {
         "the second id is linked to the customer"
     );
 }
+
+#[tokio::test]
+async fn an_agent_writing_first_links_the_conversation_to_their_ticket_and_the_customers_answer_reaches_it_silently() {
+    use helpdesk::domain::ids::{CustomerId, TicketId};
+    use helpdesk::domain::inbound::AgentOpens;
+    use helpdesk::domain::outbound::OutboundBody;
+    use helpdesk::ports::ConversationStore;
+    let ports = Ports::new();
+    let bot = ports.bot_with(desk_with_quiet_period(0));
+    let customer = CustomerId::parse("15551230001").unwrap();
+    let opens = InboundEvent::AgentOpens(AgentOpens {
+        customer: customer.clone(),
+        phone_number_id: BUSINESS.into(),
+        ticket_id: TicketId::parse("TK-PROACTIVE1").unwrap(),
+        agent: "ana".into(),
+        team: "support".into(),
+        tier: 2,
+        body: OutboundBody::Template {
+            name: "order_update".into(),
+            language: "en".into(),
+            parameters: vec!["AB-1".into()],
+            quick_replies: vec![],
+        },
+        at_ms: 1,
+        request_id: "first-1".into(),
+    });
+
+    bot.process(vec![opens]).await.unwrap();
+
+    let conversation = ports.store.conversation(&customer, BUSINESS).await.unwrap().unwrap();
+    assert_eq!(
+        conversation.ticket_id.as_ref().map(TicketId::as_str),
+        Some("TK-PROACTIVE1")
+    );
+    assert!(
+        matches!(&ports.tickets.sent()[..], [TicketCommand::OpenProactive(o)] if o.ticket_id.as_str() == "TK-PROACTIVE1" && o.agent == "ana")
+    );
+    assert!(ports.outbound.sent().is_empty(), "tickets sends it, not the bot");
+
+    // The customer answers (the ticket not even stored yet): it goes on that
+    // ticket, and the bot, handed over, says nothing.
+    bot.handle(batch(&[said(
+        sender(Some("15551230001"), None),
+        "wamid.ANSWER",
+        "yes please",
+    )]))
+    .await
+    .unwrap();
+    assert!(ports.tickets.sent().iter().any(
+        |c| matches!(c, TicketCommand::RecordInbound(r) if r.ticket_id.as_str() == "TK-PROACTIVE1" && r.wamid == "wamid.ANSWER")
+    ));
+    assert!(
+        ports.outbound.sent().iter().all(|r| !r.body.is_message()),
+        "{:?}",
+        ports.outbound.sent()
+    );
+}

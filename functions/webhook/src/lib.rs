@@ -171,8 +171,9 @@ impl<Q: Queue<InboundEvent>> Webhook<Q> {
                     echoes += 1;
                     tracing::debug!(message_type = %e.message_type, "message echo from the WhatsApp Business app queued");
                 }
-                // The parser never produces a turn; the bot schedules those itself.
-                InboundEvent::TurnDue(_) => {}
+                // The parser never produces these: the bot schedules turns, the
+                // agent API asks for a proactive message.
+                InboundEvent::TurnDue(_) | InboundEvent::AgentOpens(_) => {}
             }
         }
         tracing::info!(

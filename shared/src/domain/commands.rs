@@ -31,6 +31,37 @@ pub enum TicketCommand {
     RecordEcho(RecordEcho),
     AgentAction(AgentAction),
     EraseCustomer(EraseCustomer),
+    SetConsent(SetConsent),
+    OpenProactive(OpenProactive),
+}
+
+/// An agent records a customer's opt-in or opt-out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetConsent {
+    pub customer: CustomerId,
+    pub status: crate::domain::consent::ConsentStatus,
+    /// The agent who recorded it.
+    pub by: String,
+    /// Where the customer gave it (a form, a call…).
+    pub source: String,
+    pub at_ms: i64,
+    pub request_id: String,
+}
+
+/// An agent writes first, with an approved template, to a customer who
+/// opted in: on `ticket_id` (a ticket the bot linked to the customer's
+/// conversation, opened here assigned to the agent when it is new).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenProactive {
+    pub ticket_id: TicketId,
+    pub customer: CustomerId,
+    pub phone_number_id: String,
+    pub agent: String,
+    pub team: String,
+    pub tier: u8,
+    pub body: OutboundBody,
+    pub at_ms: i64,
+    pub request_id: String,
 }
 
 /// An admin's privacy request: everything about the customer is forgotten
@@ -389,6 +420,8 @@ impl TicketCommand {
             RecordEcho(c) => &c.customer,
             AgentAction(c) => &c.customer,
             EraseCustomer(c) => &c.customer,
+            SetConsent(c) => &c.customer,
+            OpenProactive(c) => &c.customer,
             RecordStatus(c) => match &c.recipient {
                 Some(customer) => customer,
                 None => return fifo_key(&c.wamid),
@@ -425,6 +458,8 @@ impl TicketCommand {
             RecordEcho(c) => format!("echo:{}", c.wamid),
             AgentAction(c) => format!("act:{}:{}:{}", c.ticket_id, c.action.name(), c.request_id),
             EraseCustomer(c) => format!("erase:{}:{}", c.customer.as_str(), c.request_id),
+            SetConsent(c) => format!("consent:{}", c.request_id),
+            OpenProactive(c) => format!("proactive:{}", c.request_id),
         })
     }
 
@@ -449,6 +484,8 @@ impl TicketCommand {
             RecordEcho(_) => "record_echo",
             AgentAction(_) => "agent_action",
             EraseCustomer(_) => "erase_customer",
+            SetConsent(_) => "set_consent",
+            OpenProactive(_) => "open_proactive",
         }
     }
 }

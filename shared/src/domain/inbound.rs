@@ -25,6 +25,26 @@ pub enum InboundEvent {
     Status(DeliveryStatus),
     Echo(EchoMessage),
     TurnDue(TurnDue),
+    AgentOpens(AgentOpens),
+}
+
+/// An agent writes first to a customer who opted in (`POST
+/// /api/customers/{id}/messages`). The bot, which keeps the customer's
+/// conversation, puts it on the customer's open ticket or on `ticket_id`
+/// (handed to humans, so the bot stays silent when the customer answers),
+/// then has `tickets` send the template there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentOpens {
+    pub customer: CustomerId,
+    pub phone_number_id: String,
+    /// The ticket to open when the conversation has no open one.
+    pub ticket_id: crate::domain::ids::TicketId,
+    pub agent: String,
+    pub team: String,
+    pub tier: u8,
+    pub body: crate::domain::outbound::OutboundBody,
+    pub at_ms: i64,
+    pub request_id: String,
 }
 
 /// A customer's messages have waited the quiet period: if no newer message
@@ -71,6 +91,7 @@ impl InboundEvent {
                 None => fifo_key(&format!("business-{}", e.business.phone_number_id)),
             },
             InboundEvent::TurnDue(t) => fifo_key(t.customer.as_str()),
+            InboundEvent::AgentOpens(a) => fifo_key(a.customer.as_str()),
         }
     }
 
@@ -81,6 +102,7 @@ impl InboundEvent {
             InboundEvent::Status(s) => fifo_key(&format!("{}:{}", s.wamid, s.status)),
             InboundEvent::Echo(e) => fifo_key(&format!("echo:{}", e.wamid)),
             InboundEvent::TurnDue(t) => fifo_key(&format!("turn:{}", t.last_wamid)),
+            InboundEvent::AgentOpens(a) => fifo_key(&format!("opens:{}", a.request_id)),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod bot;
 pub mod calendar;
 pub mod canned;
 pub mod commands;
+pub mod consent;
 pub mod conversation;
 pub mod desk;
 pub mod events;

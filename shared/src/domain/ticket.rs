@@ -148,6 +148,7 @@ impl CustomerProfile {
             customer,
             tier: CustomerTier::Standard,
             language: None,
+            consent: None,
             updated_at_ms: at_ms,
         }
     }
@@ -161,6 +162,9 @@ pub struct CustomerProfile {
     pub tier: CustomerTier,
     #[serde(default)]
     pub language: Option<String>,
+    /// Whether the customer agreed to hear from the business first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<crate::domain::consent::Consent>,
     pub updated_at_ms: i64,
 }
 

@@ -9,14 +9,15 @@ mod survey;
 #[cfg(test)]
 mod testkit;
 
-use crate::domain::commands::{MediaJob, ReturnToBot, TicketCommand};
+use crate::domain::commands::{MediaJob, Resolve, ReturnToBot, TicketCommand};
+use crate::domain::consent::{ConsentStatus, keyword};
 use crate::domain::conversation::{CSAT_COMMENT_WINDOW_MS, Conversation, Mode, Step};
 use crate::domain::desk::{Desk, MenuItem, OrderSource};
 use crate::domain::i18n::{Catalog, detect_language};
 use crate::domain::ids::{CustomerId, TicketId};
 use crate::domain::inbound::{InboundMessage, MessageContent};
 use crate::domain::notices::parse_csat_reply;
-use crate::domain::outbound::{OutboundBody, OutboundRequest};
+use crate::domain::outbound::{Author, OutboundBody, OutboundRequest};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::triggers::{FrustrationScore, Normalised, TriggerHit};
 use jiff::Timestamp;
@@ -170,6 +171,28 @@ pub fn respond(mut conversation: Conversation, turn: &Turn<'_>, desk: &Desk, cat
     }
     turn_out.lang = conversation.language.unwrap_or(desk.config.desk.default_language);
 
+    // "STOP" or "START" alone: `tickets` records it; the bot confirms it
+    // (while humans own the ticket, they see it on the timeline instead).
+    if conversation.mode == Mode::Bot
+        && !turn.ticket_status.is_some_and(TicketStatus::human_owned)
+        && let Some(status) = keyword(&text)
+    {
+        let key = match status {
+            ConsentStatus::OptedOut => "consent-opted-out",
+            ConsentStatus::OptedIn => "consent-opted-in",
+        };
+        let body = turn_out.t(key, &[]);
+        turn_out.reply(OutboundBody::text(body));
+        // Nothing more to do on the ticket the keyword is on.
+        turn_out.commands.push(TicketCommand::Resolve(Resolve {
+            ticket_id: ticket_id.clone(),
+            customer: turn.customer.clone(),
+            by: Author::Bot,
+            at_ms: now_ms,
+            request_id: first.wamid.clone(),
+        }));
+        return turn_out.finish(conversation);
+    }
     if turn.ticket_status.is_some_and(TicketStatus::human_owned) {
         conversation.mode = Mode::Human;
     } else if handed_back(&conversation, turn) {
@@ -413,6 +436,24 @@ mod tests {
             body_text(&o.replies[0]).starts_with("Je vous transfère")
                 || body_text(&o.replies[0]).contains("support client")
         );
+    }
+
+    #[test]
+    fn stop_alone_is_confirmed_once_and_closes_the_bots_ticket_but_waiting_for_an_agent_it_is_silent() {
+        let mut chat = Chat::new();
+        let o = chat.say("STOP");
+        assert_eq!(o.replies.len(), 1);
+        assert_eq!(body_text(&o.replies[0]), chat.t(Lang::En, "consent-opted-out"));
+        assert!(
+            o.commands
+                .iter()
+                .any(|c| matches!(c, TicketCommand::Resolve(r) if r.by == Author::Bot))
+        );
+
+        let mut waiting = Chat::new();
+        waiting.say("agent");
+        let silent = waiting.say("stop");
+        assert!(silent.replies.is_empty());
     }
 
     #[test]

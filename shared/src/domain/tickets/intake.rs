@@ -7,7 +7,10 @@
 
 use super::effects::Effects;
 use super::{DecideError, Decision, Effect, Loaded, Rules, change};
-use crate::domain::commands::{AttachMedia, RecordEcho, RecordInbound, SetCustomerLanguage, SetCustomerTier};
+use crate::domain::commands::{
+    AttachMedia, RecordEcho, RecordInbound, SetConsent, SetCustomerLanguage, SetCustomerTier,
+};
+use crate::domain::consent::{Consent, ConsentStatus, keyword};
 use crate::domain::inbound::MessageContent;
 use crate::domain::outbound::Author;
 use crate::domain::privacy::mask_cards_in_entry;
@@ -51,6 +54,33 @@ pub(super) fn record_inbound(loaded: &Loaded, c: &RecordInbound, rules: &Rules<'
         });
     })
     .map(|mut decision| {
+        // "STOP" or "START" alone records the customer's consent.
+        if let Some(status) = consent_keyword(c) {
+            let mut profile = profile_of(loaded, c.customer.clone(), c.at_ms);
+            if profile.consent.as_ref().map(|k| k.status) != Some(status) {
+                profile.consent = Some(Consent {
+                    status,
+                    at_ms: c.at_ms,
+                    by: "customer".into(),
+                    source: format!("the customer wrote {:?}", c.summary.trim()),
+                });
+                profile.updated_at_ms = profile.updated_at_ms.max(c.at_ms);
+                decision.effects.push(Effect::SaveProfile(profile));
+                decision.effects.push(Effect::Append {
+                    ticket: c.ticket_id.clone(),
+                    entry: super::effects::event_entry(
+                        format!("{}.{}", status.as_str(), c.wamid),
+                        c.at_ms,
+                        Author::Customer,
+                        status.as_str(),
+                        match status {
+                            ConsentStatus::OptedOut => "The customer opted out of messages the business starts".into(),
+                            ConsentStatus::OptedIn => "The customer opted in to messages the business starts".into(),
+                        },
+                    ),
+                });
+            }
+        }
         // A withdrawn message keeps its place on the timeline, not its content.
         if let Some(original) = loaded
             .entry
@@ -64,6 +94,35 @@ pub(super) fn record_inbound(loaded: &Loaded, c: &RecordInbound, rules: &Rules<'
         }
         decision
     })
+}
+
+/// The consent a customer's text message states by a keyword alone.
+pub(super) fn consent_keyword(c: &RecordInbound) -> Option<ConsentStatus> {
+    match MessageContent::of(&c.message_type, &c.message) {
+        MessageContent::Text(text) => keyword(&text),
+        _ => None,
+    }
+}
+
+/// An agent records the customer's opt-in or opt-out.
+pub(super) fn set_consent(loaded: &Loaded, c: &SetConsent) -> Decision {
+    let mut profile = profile_of(loaded, c.customer.clone(), c.at_ms);
+    let consent = Consent {
+        status: c.status,
+        at_ms: c.at_ms,
+        by: c.by.clone(),
+        source: c.source.clone(),
+    };
+    if profile
+        .consent
+        .as_ref()
+        .is_some_and(|k| k.status == c.status && k.source == c.source)
+    {
+        return Decision::nothing();
+    }
+    profile.consent = Some(consent);
+    profile.updated_at_ms = profile.updated_at_ms.max(c.at_ms);
+    Decision::effects(vec![Effect::SaveProfile(profile)])
 }
 
 /// Structured content agents read beside the summary: a Flow's answers, the
@@ -205,6 +264,77 @@ mod tests {
     use super::super::{Effect, decide};
     use crate::domain::commands::TicketCommand;
     use crate::domain::ticket::{CustomerTier, Direction, TicketStatus};
+
+    fn says(text: &str, wamid: &str, at_ms: i64) -> TicketCommand {
+        let mut command = inbound(wamid, at_ms);
+        if let TicketCommand::RecordInbound(c) = &mut command {
+            c.summary = text.into();
+            c.message = serde_json::json!({"type": "text", "text": {"body": text}});
+        }
+        command
+    }
+
+    fn saved_consent(d: &super::super::Decision) -> Option<crate::domain::consent::Consent> {
+        d.effects.iter().find_map(|e| match e {
+            Effect::SaveProfile(p) => p.consent.clone(),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn stop_alone_records_the_customers_opt_out_on_their_profile_and_the_timeline() {
+        use crate::domain::consent::ConsentStatus;
+        let command = says(" Stop ", "wamid.stop", 5);
+        assert!(super::super::needs(&command).profile.is_some(), "the profile is read");
+
+        let d = decide(&loaded(Some(ticket())), &command, &rules()).unwrap();
+
+        let consent = saved_consent(&d).expect("saved");
+        assert_eq!(
+            (consent.status, consent.by.as_str()),
+            (ConsentStatus::OptedOut, "customer")
+        );
+        assert!(entry_kinds(&d).contains(&"opted_out".to_owned()));
+
+        // Said again: nothing new. A sentence with the word in it is no keyword.
+        let mut profile = crate::domain::ticket::CustomerProfile::new(customer(), 0);
+        profile.consent = Some(consent);
+        let again = super::super::Loaded {
+            profile: Some(profile),
+            ..loaded(Some(ticket()))
+        };
+        assert!(saved_consent(&decide(&again, &says("STOP", "wamid.stop2", 6), &rules()).unwrap()).is_none());
+        let sentence = says("please stop calling me", "wamid.x", 7);
+        assert!(super::super::needs(&sentence).profile.is_none());
+        assert!(saved_consent(&decide(&loaded(Some(ticket())), &sentence, &rules()).unwrap()).is_none());
+    }
+
+    #[test]
+    fn an_agent_records_an_opt_in_with_where_it_comes_from() {
+        use crate::domain::commands::SetConsent;
+        use crate::domain::consent::ConsentStatus;
+        let command = TicketCommand::SetConsent(SetConsent {
+            customer: customer(),
+            status: ConsentStatus::OptedIn,
+            by: "ana".into(),
+            source: "signed form 2026-11-02".into(),
+            at_ms: 9,
+            request_id: "r".into(),
+        });
+
+        let d = decide(&loaded(None), &command, &rules()).unwrap();
+
+        let consent = saved_consent(&d).expect("saved");
+        assert_eq!(
+            (
+                consent.status,
+                consent.by.as_str(),
+                consent.source.as_str(),
+                consent.at_ms
+            ),
+            (ConsentStatus::OptedIn, "ana", "signed form 2026-11-02", 9)
+        );
+    }
 
     #[test]
     fn a_first_message_opens_the_ticket_at_tier_one_counts_it_and_keeps_the_message() {

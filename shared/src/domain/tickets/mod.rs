@@ -106,8 +106,20 @@ pub fn needs(command: &TicketCommand) -> Needs {
                 .map(|original| (c.ticket_id.clone(), original.to_owned())),
             ..ticket(&c.ticket_id)
         },
+        RecordInbound(c) if intake::consent_keyword(c).is_some() => Needs {
+            profile: Some(c.customer.clone()),
+            ..ticket(&c.ticket_id)
+        },
         RecordInbound(c) => ticket(&c.ticket_id),
         RecordEcho(c) => ticket(&c.ticket_id),
+        SetConsent(c) => Needs {
+            profile: Some(c.customer.clone()),
+            ..Needs::default()
+        },
+        OpenProactive(c) => Needs {
+            profile: Some(c.customer.clone()),
+            ..ticket(&c.ticket_id)
+        },
         Escalate(c) => Needs {
             profile: Some(c.customer.clone()),
             ..ticket(&c.ticket_id)
@@ -313,6 +325,8 @@ fn decide_command(loaded: &Loaded, command: &TicketCommand, rules: &Rules<'_>) -
         RecordOutbound(c) => delivery::accepted(loaded, c),
         RecordEcho(c) => intake::record_echo(loaded, c),
         AgentAction(c) => workspace::act(loaded, c, rules),
+        SetConsent(c) => Ok(intake::set_consent(loaded, c)),
+        OpenProactive(c) => workspace::open_proactive(loaded, c),
         // Not one ticket's decision: the function applies
         // `privacy::erase_ticket` to each of the customer's tickets.
         EraseCustomer(_) => Ok(Decision::nothing()),

@@ -7,7 +7,8 @@
 use super::agent::stale;
 use super::effects::Effects;
 use super::{DecideError, Decision, Loaded, Rules, change, window_open};
-use crate::domain::commands::{Action, AgentAction};
+use crate::domain::commands::{Action, AgentAction, OpenProactive};
+use crate::domain::consent::may_contact;
 use crate::domain::events::{AgentMentioned, DomainEvent, TicketAssigned, TicketRef};
 use crate::domain::outbound::{Author, OutboundBody};
 use crate::domain::reports::Counters;
@@ -153,6 +154,53 @@ pub(super) fn act(loaded: &Loaded, c: &AgentAction, rules: &Rules<'_>) -> Result
     })
 }
 
+/// An agent writes first, with a template, to a customer who opted in: on
+/// the ticket the bot linked to the conversation, opened assigned to the
+/// agent when it is new (no clock runs: nobody is waiting). The customer's
+/// consent is checked again here, on the profile as it is now: an opt-out
+/// that arrived in between wins, and the timeline says so.
+pub(super) fn open_proactive(loaded: &Loaded, c: &OpenProactive) -> Result<Decision, DecideError> {
+    let mut opened = Ticket::open(
+        c.ticket_id.clone(),
+        c.customer.clone(),
+        c.phone_number_id.clone(),
+        c.team.clone(),
+        c.at_ms,
+    );
+    opened.status = TicketStatus::Assigned;
+    opened.assignee = Some(c.agent.clone());
+    opened.tier = c.tier;
+    let consent = loaded.profile.as_ref().and_then(|p| p.consent.as_ref());
+    let refusal = match (may_contact(consent), &loaded.ticket) {
+        (Err(refused), _) => Some(refused.to_string()),
+        (Ok(()), Some(t)) if t.status == TicketStatus::Resolved => Some("the ticket is resolved".into()),
+        (Ok(()), _) => None,
+    };
+    change(loaded, &c.ticket_id, Some(opened), |t, fx| {
+        let by = Author::Agent(c.agent.clone());
+        if let Some(why) = refusal {
+            let summary = format!("{}'s message was not sent: {why}", c.agent);
+            fx.entry(
+                format!("refused.{}", c.request_id),
+                c.at_ms,
+                by,
+                "reply_refused",
+                summary,
+            );
+            return;
+        }
+        t.touch(c.at_ms);
+        let summary = format!("{} wrote to the customer first", c.agent);
+        fx.entry(format!("proactive.{}", c.request_id), c.at_ms, by, "proactive", summary);
+        fx.send_for_agent(
+            t,
+            &c.agent,
+            format!("proactive:{}:{}", t.id, c.request_id),
+            c.body.clone(),
+        );
+    })
+}
+
 /// Gives the ticket to `agent` (on `by`'s action) and tells them when it is
 /// someone else's doing.
 fn give(t: &mut Ticket, fx: &mut Effects, agent: &str, by: &str, at_ms: i64, entry_id: String) {
@@ -253,6 +301,59 @@ mod tests {
         let d = decide(&loaded(Some(t)), &react(25 * 3_600_000), &rules()).unwrap();
         assert!(super::super::test_support::sent(&d).is_empty());
         assert_eq!(entry_kinds(&d), ["action_refused"]);
+    }
+
+    fn proactive(at_ms: i64) -> TicketCommand {
+        TicketCommand::OpenProactive(crate::domain::commands::OpenProactive {
+            ticket_id: ticket_id(),
+            customer: customer(),
+            phone_number_id: "P1".into(),
+            agent: "ana".into(),
+            team: "support".into(),
+            tier: 2,
+            body: crate::domain::outbound::OutboundBody::Template {
+                name: "order_update".into(),
+                language: "en".into(),
+                parameters: vec!["AB-1".into()],
+                quick_replies: vec![],
+            },
+            at_ms,
+            request_id: "p1".into(),
+        })
+    }
+
+    fn with_consent(status: Option<crate::domain::consent::ConsentStatus>) -> super::super::Loaded {
+        let mut profile = crate::domain::ticket::CustomerProfile::new(customer(), 0);
+        profile.consent = status.map(|status| crate::domain::consent::Consent {
+            status,
+            at_ms: 0,
+            by: "ana".into(),
+            source: "form".into(),
+        });
+        super::super::Loaded {
+            profile: Some(profile),
+            ..loaded(None)
+        }
+    }
+
+    #[test]
+    fn a_proactive_template_opens_a_ticket_assigned_to_the_agent_only_for_a_customer_who_opted_in() {
+        use crate::domain::consent::ConsentStatus;
+        let d = decide(&with_consent(Some(ConsentStatus::OptedIn)), &proactive(5), &rules()).unwrap();
+        let t = changed(&d);
+        assert_eq!(
+            (t.status, t.assignee.as_deref(), t.tier, t.sla.is_none()),
+            (TicketStatus::Assigned, Some("ana"), 2, true)
+        );
+        assert_eq!(sent(&d).len(), 1);
+        assert_eq!(entry_kinds(&d), ["proactive"]);
+
+        // An opt-out (or no opt-in) that reached `tickets` first: not sent, and the timeline says why.
+        for consent in [Some(ConsentStatus::OptedOut), None] {
+            let d = decide(&with_consent(consent), &proactive(5), &rules()).unwrap();
+            assert!(sent(&d).is_empty(), "{consent:?}");
+            assert_eq!(entry_kinds(&d), ["reply_refused"]);
+        }
     }
 
     #[test]
