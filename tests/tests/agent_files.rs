@@ -3,7 +3,7 @@
 //! then uploaded to the Graph API (the simulator) by the sender and sent as a
 //! document quoting the customer's message; and a reaction to that message.
 
-use helpdesk_tests::{Helpdesk, eventually};
+use helpdesk_tests::Helpdesk;
 use serde_json::{Value, json};
 
 const CUSTOMER: &str = "15551270001";
@@ -41,13 +41,7 @@ async fn an_agent_sends_a_file_quoting_the_customer_and_reacts_to_their_message(
     desk.customer_says(CUSTOMER, "hello").await?;
     desk.inbox_of_at_least(CUSTOMER, 1).await?;
     desk.customer_taps(CUSTOMER, "menu.agent", "Talk to an agent").await?;
-    let ticket = eventually("the ticket in the support queue", || async {
-        let (_, list) = desk
-            .api("GET", Some(&ana), "/api/tickets?view=unassigned&team=support", None)
-            .await?;
-        Ok(list["tickets"].get(0).cloned())
-    })
-    .await?;
+    let ticket = desk.first_ticket_in(&ana, "queued").await?;
     let id = ticket["id"].as_str().unwrap().to_owned();
     let asked = desk.customer_says(CUSTOMER, "Can you send me my invoice?").await?;
     let wamid = asked["wamid"].as_str().unwrap().to_owned();

@@ -3,7 +3,7 @@
 //! 24-hour window has closed (offering the templates in their language), and
 //! sends a template reply that reaches the customer's WhatsApp.
 
-use helpdesk_tests::{Helpdesk, eventually};
+use helpdesk_tests::Helpdesk;
 use serde_json::{Value, json};
 
 const CUSTOMER: &str = "15551260001";
@@ -37,13 +37,7 @@ async fn after_the_window_closed_an_agent_is_offered_templates_and_a_template_re
     desk.customer_says(CUSTOMER, "hello").await?;
     desk.inbox_of_at_least(CUSTOMER, 1).await?;
     desk.customer_taps(CUSTOMER, "menu.agent", "Talk to an agent").await?;
-    let ticket = eventually("the ticket in the support queue", || async {
-        let (_, list) = desk
-            .api("GET", Some(&ana), "/api/tickets?view=unassigned&team=support", None)
-            .await?;
-        Ok(list["tickets"].get(0).cloned())
-    })
-    .await?;
+    let ticket = desk.first_ticket_in(&ana, "queued").await?;
     let id = ticket["id"].as_str().unwrap().to_owned();
     let seen = desk.inbox_of_at_least(CUSTOMER, 2).await?.len();
 

@@ -11,13 +11,7 @@ const CUSTOMER: &str = "15551240001";
 async fn asks_for_an_agent(desk: &Helpdesk, token: &str, seen: usize) -> anyhow::Result<String> {
     desk.customer_taps(CUSTOMER, "menu.agent", "Talk to an agent").await?;
     desk.inbox_of_at_least(CUSTOMER, seen + 1).await?;
-    let ticket = eventually("the ticket in the support queue", || async {
-        let (_, list) = desk
-            .api("GET", Some(token), "/api/tickets?view=unassigned&team=support", None)
-            .await?;
-        Ok(list["tickets"].get(0).cloned())
-    })
-    .await?;
+    let ticket = desk.first_ticket_in(token, "queued").await?;
     Ok(ticket["id"].as_str().unwrap().to_owned())
 }
 

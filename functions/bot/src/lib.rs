@@ -444,16 +444,16 @@ where
         Ok(())
     }
 
-    /// An agent writes first: the conversation goes on its open ticket, or
-    /// on the agent's new one, handed to humans (the bot stays silent when
-    /// the customer answers); `tickets` then checks the customer's consent
-    /// again and sends the template.
-    async fn agent_opens(&self, opens: AgentOpens) -> Result<(), BotError> {
-        let mut conversation = self
+    /// The customer's conversation on a business number, and whether its
+    /// ticket goes on: unless it is resolved. One the bot just opened may not
+    /// be stored yet, and what comes next joins it (a ticket of its own would
+    /// split the conversation).
+    async fn conversation_of(&self, customer: &CustomerId, number: &str) -> Result<(Conversation, bool), BotError> {
+        let conversation = self
             .store
-            .conversation(&opens.customer, &opens.phone_number_id)
+            .conversation(customer, number)
             .await?
-            .unwrap_or_else(|| Conversation::new(opens.customer.clone(), &opens.phone_number_id));
+            .unwrap_or_else(|| Conversation::new(customer.clone(), number));
         let live = match &conversation.ticket_id {
             Some(id) => self
                 .store
@@ -462,6 +462,15 @@ where
                 .is_none_or(|t| t.status != TicketStatus::Resolved),
             None => false,
         };
+        Ok((conversation, live))
+    }
+
+    /// An agent writes first: the conversation goes on its open ticket, or
+    /// on the agent's new one, handed to humans (the bot stays silent when
+    /// the customer answers); `tickets` then checks the customer's consent
+    /// again and sends the template.
+    async fn agent_opens(&self, opens: AgentOpens) -> Result<(), BotError> {
+        let (mut conversation, live) = self.conversation_of(&opens.customer, &opens.phone_number_id).await?;
         if !live {
             conversation.start_ticket(opens.ticket_id.clone());
             conversation.mode = Mode::Human;
@@ -504,22 +513,7 @@ where
         };
         let customer = identity.customer;
         let number = echo.business.phone_number_id.clone();
-        let mut conversation = self
-            .store
-            .conversation(&customer, &number)
-            .await?
-            .unwrap_or_else(|| Conversation::new(customer.clone(), &number));
-        // The conversation's ticket goes on unless it is resolved: one the bot
-        // just opened may not be stored yet, and the echo joins it (a ticket
-        // of its own would split the conversation).
-        let live = match &conversation.ticket_id {
-            Some(id) => self
-                .store
-                .ticket(id)
-                .await?
-                .is_none_or(|t| t.status != TicketStatus::Resolved),
-            None => false,
-        };
+        let (mut conversation, live) = self.conversation_of(&customer, &number).await?;
         if !live {
             conversation.start_ticket(TicketId::opened_by(&echo.wamid));
             self.store.save_conversation(&conversation).await?;

@@ -193,8 +193,7 @@ impl S3MediaStore {
     /// works only while they allow `s3:GetObject` (and `kms:Decrypt` on the key).
     pub async fn presign_get(&self, key: &str, ttl: Duration) -> Result<String, S3Error> {
         check_key(key)?;
-        let ttl = ttl.clamp(Duration::from_secs(1), MAX_PRESIGN_TTL);
-        let config = PresigningConfig::expires_in(ttl).map_err(|e| S3Error::Presign(Box::new(e)))?;
+        let config = presigning(ttl)?;
         let request = self
             .client
             .get_object()
@@ -205,6 +204,13 @@ impl S3MediaStore {
             .map_err(|e| S3Error::Presign(Box::new(e)))?;
         Ok(request.uri().to_owned())
     }
+}
+
+/// A presigned request's lifetime: `ttl` clamped to between one second and
+/// [`MAX_PRESIGN_TTL`].
+fn presigning(ttl: Duration) -> Result<PresigningConfig, S3Error> {
+    let ttl = ttl.clamp(Duration::from_secs(1), MAX_PRESIGN_TTL);
+    PresigningConfig::expires_in(ttl).map_err(|e| S3Error::Presign(Box::new(e)))
 }
 
 /// One object being written. Holds at most one part in memory.
@@ -451,8 +457,7 @@ impl crate::ports::MediaLinks for S3MediaStore {
     /// encryption (SSE-KMS with the project key) applies to what is put.
     async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> Result<String, BoxError> {
         check_key(key)?;
-        let ttl = ttl.clamp(Duration::from_secs(1), MAX_PRESIGN_TTL);
-        let config = PresigningConfig::expires_in(ttl).map_err(|e| S3Error::Presign(Box::new(e)))?;
+        let config = presigning(ttl)?;
         let request = self
             .client
             .put_object()
