@@ -136,12 +136,15 @@ impl<G: GraphApi, I: IdentityReader, T: Queue<TicketCommand>, C: Clock, M: Media
         if let Err(refused) = self.upload(&mut request).await? {
             return self.record_failure(&request, refused.0, refused.1).await;
         }
-        let sent = self
-            .with_retries(&request, || {
-                self.graph
-                    .send_message(&request.phone_number_id, &address, &request.body)
-            })
-            .await;
+        let send = || {
+            self.graph
+                .send_message(&request.phone_number_id, &address, &request.body)
+        };
+        let sent = match request.body.is_message() {
+            true => self.with_retries(&request.ticket_id, send).await,
+            // A typing indicator is tried once.
+            false => send().await.map_err(Call::Refused),
+        };
         match sent {
             // Marking a message read (typing…) is not a message: nothing to record.
             Ok(_) if !request.body.is_message() => Ok(()),
@@ -161,7 +164,7 @@ impl<G: GraphApi, I: IdentityReader, T: Queue<TicketCommand>, C: Clock, M: Media
             }
             // A typing indicator that did not take (the message is too old,
             // Meta is busy) is not worth a retry or a line on the timeline.
-            Err(Call::Refused(error) | Call::Exhausted(error)) if !request.body.is_message() => {
+            Err(Call::Refused(error)) if !request.body.is_message() => {
                 tracing::info!(ticket = %request.ticket_id, code = error.code, "typing indicator not shown");
                 Ok(())
             }
@@ -197,7 +200,7 @@ impl<G: GraphApi, I: IdentityReader, T: Queue<TicketCommand>, C: Clock, M: Media
         let filename = key.rsplit('/').next().unwrap_or(key).to_owned();
         let mime = mime.to_owned();
         let uploaded = self
-            .with_retries_on(&ticket, || {
+            .with_retries(&ticket, || {
                 self.graph
                     .upload_media(&phone_number_id, bytes.clone(), &mime, &filename)
             })
@@ -221,21 +224,8 @@ impl<G: GraphApi, I: IdentityReader, T: Queue<TicketCommand>, C: Clock, M: Media
         }
     }
 
-    async fn with_retries<F, Fut>(&self, request: &OutboundRequest, call: F) -> Result<String, Call>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<String, GraphError>>,
-    {
-        let transient_is_final = !request.body.is_message();
-        match transient_is_final {
-            // A typing indicator is tried once.
-            true => call().await.map_err(Call::Refused),
-            false => self.with_retries_on(&request.ticket_id, call).await,
-        }
-    }
-
     /// Calls the Graph API, retrying what is transient up to the policy's attempts.
-    async fn with_retries_on<F, Fut>(&self, ticket: &TicketId, call: F) -> Result<String, Call>
+    async fn with_retries<F, Fut>(&self, ticket: &TicketId, call: F) -> Result<String, Call>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<String, GraphError>>,
