@@ -34,7 +34,10 @@ pub enum Step {
     },
     ChoosingLanguage,
     /// The bot asked for a photo of the problem (guided capture) for this category.
+    /// Renamed because the step is flattened into the conversation, whose own
+    /// `category` would otherwise take the key and leave the step unreadable.
     AwaitingPhoto {
+        #[serde(rename = "photo_category", default)]
         category: String,
     },
     /// The customer scored a resolved ticket and was invited to add a comment:
@@ -184,6 +187,49 @@ impl Conversation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_step_survives_being_stored_beside_the_conversations_own_fields() {
+        let steps = [
+            Step::Menu,
+            Step::AwaitingOrderNumber,
+            Step::AnsweredFaq {
+                topic: "returns".into(),
+            },
+            Step::ChoosingLanguage,
+            Step::AwaitingPhoto {
+                category: "damaged".into(),
+            },
+            Step::AwaitingCsatComment {
+                ticket_id: TicketId::parse("TK-3F9A0C51D2E7").unwrap(),
+                asked_at_ms: 5,
+            },
+        ];
+        for step in steps {
+            let mut c = Conversation::new(CustomerId::parse("1").unwrap(), "P");
+            c.category = Some("billing".into());
+            c.ticket_id = Some(TicketId::parse("TK-000000000001").unwrap());
+            c.step = step;
+            let stored = serde_json::to_value(&c).unwrap();
+            let read: Conversation = serde_json::from_value(stored.clone()).unwrap_or_else(|e| panic!("{stored}: {e}"));
+            assert_eq!(read, c);
+        }
+    }
+
+    #[test]
+    fn a_conversation_stored_with_the_photo_category_under_its_old_key_is_read() {
+        let stored = serde_json::json!({
+            "customer": "1", "step": "awaiting_photo", "category": "damaged"
+        });
+        let read: Conversation = serde_json::from_value(stored).unwrap();
+        assert_eq!(
+            read.step,
+            Step::AwaitingPhoto {
+                category: String::new()
+            }
+        );
+        assert_eq!(read.category.as_deref(), Some("damaged"));
+    }
 
     #[test]
     fn a_conversation_remembers_only_the_latest_message_ids() {
