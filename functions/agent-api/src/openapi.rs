@@ -23,7 +23,8 @@ use utoipa::openapi::{
 use utoipa::{PartialSchema, ToSchema};
 
 /// A request body's schema and its component name.
-type BodySchema = fn() -> (String, RefOr<Schema>);
+/// A body's schema by name, then the schemas it refers to.
+type BodySchema = fn() -> Vec<(String, RefOr<Schema>)>;
 
 /// A query parameter: name, required, description, allowed values.
 type Query = (&'static str, bool, &'static str, &'static [&'static str]);
@@ -42,8 +43,10 @@ pub struct Doc {
     pub versioned: bool,
 }
 
-fn body<T: ToSchema>() -> (String, RefOr<Schema>) {
-    (T::name().into_owned(), T::schema())
+fn body<T: ToSchema>() -> Vec<(String, RefOr<Schema>)> {
+    let mut schemas = vec![(T::name().into_owned(), T::schema())];
+    T::schemas(&mut schemas);
+    schemas
 }
 
 const CURSOR: Query = (
@@ -563,7 +566,7 @@ fn operation(route: &Route, doc: &Doc) -> utoipa::openapi::path::Operation {
             .schema(Some(string_schema(&[]))),
     );
     if let Some(schema) = doc.body {
-        let (name, _) = schema();
+        let name = schema().swap_remove(0).0;
         op = op.request_body(Some(
             RequestBodyBuilder::new()
                 .required(Some(Required::True))
@@ -681,8 +684,7 @@ pub fn document() -> OpenApi {
         )
         .security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     for doc in DOCS {
-        if let Some(schema) = doc.body {
-            let (name, schema) = schema();
+        for (name, schema) in doc.body.map(|schemas| schemas()).unwrap_or_default() {
             components = components.schema(name, schema);
         }
     }
@@ -737,5 +739,31 @@ mod tests {
         let reply_body = &json["components"]["schemas"]["ReplyBody"];
         assert!(reply_body["properties"]["text"].is_object() && reply_body["properties"]["template"].is_object());
         assert!(json["paths"][OPENAPI_PATH]["get"]["security"].is_null());
+    }
+
+    /// Code generators (the console's client among them) refuse a description
+    /// with a `$ref` to a schema it does not define.
+    #[test]
+    fn every_reference_in_the_description_names_a_schema_it_defines() {
+        fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::String(r)) = map.get("$ref") {
+                        found.push(r.clone());
+                    }
+                    map.values().for_each(|v| refs(v, found));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+                _ => {}
+            }
+        }
+        let json = serde_json::to_value(document()).unwrap();
+        let mut found = Vec::new();
+        refs(&json, &mut found);
+        assert!(found.iter().any(|r| r.ends_with("/AvailabilityStatus")));
+        for r in found {
+            let name = r.strip_prefix("#/components/schemas/").expect("a schema reference");
+            assert!(json["components"]["schemas"][name].is_object(), "{r} is not defined");
+        }
     }
 }
