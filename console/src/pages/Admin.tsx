@@ -1,0 +1,195 @@
+import { useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import * as Dialog from "@radix-ui/react-dialog";
+import { Link } from "react-router";
+import { api, download, must } from "../api/client";
+import { useNow } from "../lib/clock";
+import { isoDay } from "../lib/format";
+
+interface AuditRecord {
+  at_ms: number;
+  agent: string;
+  role: string;
+  action: string;
+  ticket?: string | null;
+  status: number;
+  request_id: string;
+}
+
+/** Admins: the audit trail, messages that named no customer, and a
+ * customer's export and erasure. */
+export function Admin() {
+  const { t } = useTranslation();
+  const now = useNow();
+  const [from, setFrom] = useState(isoDay(now - 7 * 86_400_000));
+  const [to, setTo] = useState(isoDay(now));
+  const [agent, setAgent] = useState("");
+  const [ticket, setTicket] = useState("");
+  const audit = useQuery({
+    queryKey: ["audit", from, to, agent, ticket],
+    queryFn: () =>
+      must<{ records: AuditRecord[] }>(
+        api.GET("/api/audit", { params: { query: { from, to, ...(agent ? { agent } : {}), ...(ticket ? { ticket } : {}) } } }),
+      ),
+  });
+  const unattributed = useQuery({
+    queryKey: ["unattributed", from, to],
+    queryFn: () => must<{ messages: { at_ms: number; reason?: string; payload?: unknown }[] }>(api.GET("/api/admin/unattributed", { params: { query: { from, to } } })),
+  });
+  return (
+    <div className="admin">
+      <h1>{t("admin.title")}</h1>
+      <form className="range" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          {t("dashboard.from")}
+          <input type="date" value={from} max={to} onChange={(e) => setFrom(e.target.value)} />
+        </label>
+        <label>
+          {t("dashboard.to")}
+          <input type="date" value={to} min={from} onChange={(e) => setTo(e.target.value)} />
+        </label>
+        <label>
+          {t("dashboard.agent")}
+          <input value={agent} onChange={(e) => setAgent(e.target.value.trim())} />
+        </label>
+        <label>
+          {t("admin.ticket")}
+          <input value={ticket} onChange={(e) => setTicket(e.target.value.trim())} />
+        </label>
+      </form>
+      <Privacy />
+      <section aria-labelledby="audit-title">
+        <h2 id="audit-title">{t("admin.audit")}</h2>
+        {audit.isError && <p role="alert">{String(audit.error)}</p>}
+        <table data-testid="audit">
+          <thead>
+            <tr>
+              <th scope="col">{t("admin.when")}</th>
+              <th scope="col">{t("dashboard.agent")}</th>
+              <th scope="col">{t("admin.action")}</th>
+              <th scope="col">{t("admin.ticket")}</th>
+              <th scope="col">{t("admin.status")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(audit.data?.records ?? [])
+              .slice(-200)
+              .reverse()
+              .map((r) => (
+                <tr key={r.request_id + r.action}>
+                  <td>{new Date(r.at_ms).toLocaleString()}</td>
+                  <td>
+                    {r.agent} ({t(`role.${r.role}`, { defaultValue: r.role })})
+                  </td>
+                  <td>{r.action}</td>
+                  <td>{r.ticket ? <Link to={`/tickets/${r.ticket}`}>{r.ticket}</Link> : "—"}</td>
+                  <td>{r.status}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      </section>
+      <section aria-labelledby="unattributed-title">
+        <h2 id="unattributed-title">{t("admin.unattributed")}</h2>
+        {unattributed.data?.messages.length === 0 && <p>{t("admin.noUnattributed")}</p>}
+        <ul className="unattributed">
+          {unattributed.data?.messages.map((m, i) => (
+            <li key={i}>
+              <time>{new Date(m.at_ms).toLocaleString()}</time> {m.reason ?? ""}
+              <details>
+                <summary>{t("admin.payload")}</summary>
+                <pre>{JSON.stringify(m.payload ?? m, null, 2)}</pre>
+              </details>
+            </li>
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}
+
+function Privacy() {
+  const { t } = useTranslation();
+  const [customer, setCustomer] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const [typed, setTyped] = useState("");
+  const [message, setMessage] = useState<string | null>(null);
+  const id = customer.trim();
+
+  async function exportCustomer() {
+    setMessage(null);
+    try {
+      const blob = await download(`/api/customers/${encodeURIComponent(id)}/export`, "application/json");
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = `customer-${id}.json`;
+      link.click();
+      URL.revokeObjectURL(link.href);
+      setMessage(t("admin.exported"));
+    } catch (e) {
+      setMessage(String(e));
+    }
+  }
+
+  async function erase() {
+    try {
+      await must(api.DELETE("/api/customers/{id}", { params: { path: { id }, header: { "Idempotency-Key": crypto.randomUUID() } } }));
+      setMessage(t("admin.erased", { customer: id }));
+    } catch (e) {
+      setMessage(String(e));
+    }
+    setConfirming(false);
+    setTyped("");
+  }
+
+  return (
+    <section aria-labelledby="privacy-title">
+      <h2 id="privacy-title">{t("admin.privacy")}</h2>
+      <p>{t("admin.privacyHelp")}</p>
+      <label>
+        {t("admin.customer")}
+        <input value={customer} onChange={(e) => setCustomer(e.target.value)} data-testid="privacy-customer" />
+      </label>
+      <div className="buttons">
+        <button type="button" disabled={!id} onClick={() => void exportCustomer()}>
+          {t("admin.export")}
+        </button>
+        <button type="button" className="danger" disabled={!id} onClick={() => setConfirming(true)} data-testid="erase">
+          {t("admin.erase")}
+        </button>
+      </div>
+      <p role="status" aria-live="polite" data-testid="privacy-message">
+        {message}
+      </p>
+      <Dialog.Root open={confirming} onOpenChange={setConfirming}>
+        <Dialog.Portal>
+          <Dialog.Overlay className="overlay" />
+          <Dialog.Content className="dialog">
+            <Dialog.Title>{t("admin.eraseTitle")}</Dialog.Title>
+            <Dialog.Description>{t("admin.eraseWarning", { customer: id })}</Dialog.Description>
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                void erase();
+              }}
+            >
+              <label>
+                {t("admin.typeToConfirm", { customer: id })}
+                <input value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="erase-confirm" />
+              </label>
+              <div className="buttons">
+                <button type="submit" className="danger" disabled={typed.trim() !== id} data-testid="erase-confirmed">
+                  {t("admin.erase")}
+                </button>
+                <Dialog.Close className="button" type="button">
+                  {t("cancel")}
+                </Dialog.Close>
+              </div>
+            </form>
+          </Dialog.Content>
+        </Dialog.Portal>
+      </Dialog.Root>
+    </section>
+  );
+}
