@@ -514,3 +514,48 @@ impl crate::ports::MediaLinks for S3MediaStore {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::MediaLinks;
+    use aws_config::{BehaviorVersion, Region};
+    use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
+
+    fn store_on_aws(region: &'static str) -> S3MediaStore {
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "test",
+            )))
+            .build();
+        S3MediaStore::new(s3_client(&sdk), "helpdesk-mediabucket-1x2y")
+    }
+
+    /// The console's Content-Security-Policy and the bucket's CORS rule name
+    /// this origin (template.yaml: `https://${MediaBucket.RegionalDomainName}`).
+    #[tokio::test]
+    async fn links_on_aws_point_at_the_bucket_s_regional_virtual_hosted_origin() {
+        for region in ["us-east-1", "eu-west-1"] {
+            let store = store_on_aws(region);
+
+            let get = store
+                .presign_get("media/TK-1/wamid.1.jpg", MAX_PRESIGN_TTL)
+                .await
+                .unwrap();
+            let put = store
+                .presign_put("media/TK-1/out/a.pdf", "application/pdf", MAX_PRESIGN_TTL)
+                .await
+                .unwrap();
+
+            let origin = format!("https://helpdesk-mediabucket-1x2y.s3.{region}.amazonaws.com/");
+            assert!(get.starts_with(&origin), "{get}");
+            assert!(put.starts_with(&origin), "{put}");
+        }
+    }
+}
