@@ -20,6 +20,11 @@ Local limits handled here (moto 5.2.5):
   outputs that would point at them are left out and listed in
   "unresolved_environment" and "unresolved_outputs". The alarms' SNS topic is
   created; locally nothing publishes to it, since no alarm exists.
+- A custom resource would never finish: moto invokes its Lambda function (which
+  needs Docker) and waits for the answer. Each one is left out of the stack moto
+  creates, with the inline function behind it and that function's role (the
+  console app client's settings, which only Cognito needs); they are listed in
+  "skipped_resources" too.
 - moto's CloudFormation hands out AWS-style queue URLs; they are rewritten to the
   same queues' URLs on the local endpoint, in outputs and environments alike.
 - A table's TTL and point-in-time recovery are ignored by moto's CloudFormation;
@@ -168,6 +173,48 @@ def translate(template_path: Path, params: dict[str, str]) -> tuple[dict[str, An
 
 
 # ------------------------------------------------------------------- creation
+
+
+def without_custom_resources(translated: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the translated template without its custom resources, the
+    functions behind them (their ServiceToken) and those functions' roles:
+    moto would invoke the functions, which cannot run here, and wait forever.
+    Fails if anything left in the stack still refers to what was taken out."""
+    resources = translated.get("Resources", {})
+    dropped: set[str] = set()
+    for logical, res in resources.items():
+        kind = res.get("Type", "")
+        if not (kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource"):
+            continue
+        dropped.add(logical)
+        for function in references(res.get("Properties", {}).get("ServiceToken")):
+            if resources.get(function, {}).get("Type") == "AWS::Lambda::Function":
+                dropped.add(function)
+                dropped.update(
+                    role
+                    for role in references(resources[function].get("Properties", {}).get("Role"))
+                    if resources.get(role, {}).get("Type") == "AWS::IAM::Role"
+                )
+    if not dropped:
+        return translated
+    kept = {logical: res for logical, res in resources.items() if logical not in dropped}
+    dangling = sorted(
+        f"{logical} -> {', '.join(sorted(refs))}"
+        for logical, res in kept.items()
+        if (refs := (references(res) | set(_depends_on(res))) & dropped)
+    )
+    if dangling:
+        raise StackError(f"resources refer to custom resources that cannot run locally: {'; '.join(dangling)}")
+    outputs = {
+        key: spec for key, spec in translated.get("Outputs", {}).items() if not references(spec.get("Value")) & dropped
+    }
+    return {**translated, "Resources": kept, "Outputs": outputs}
+
+
+def _depends_on(resource: dict[str, Any]) -> list[str]:
+    depends = resource.get("DependsOn", [])
+    return [depends] if isinstance(depends, str) else list(depends)
+
 
 
 def ensure_code_object(endpoint: str) -> None:
@@ -506,7 +553,7 @@ def cmd_create(args: argparse.Namespace) -> None:
     sam, translated = translate(template_path, params)
 
     ensure_code_object(args.endpoint)
-    stack = create_stack(args.endpoint, args.stack_name, translated, params)
+    stack = create_stack(args.endpoint, args.stack_name, without_custom_resources(translated), params)
     physical = physical_ids(args.endpoint, args.stack_name)
     description = describe(args.endpoint, args.stack_name, sam, translated, stack, physical)
     description["applied_after_create"] = apply_table_settings(args.endpoint, translated, physical)

@@ -172,6 +172,7 @@ class StackOnMoto(unittest.TestCase):
                 "AgentApiFunction": "agent-api",
                 "NotifierFunction": "notifier",
                 "SlaFunction": "sla",
+                "ConsoleFunction": "console",
             },
         )
         outputs = self.descriptions["alpha"]["outputs"]
@@ -210,6 +211,33 @@ class StackOnMoto(unittest.TestCase):
         self.assertIn(
             {"type": "http", "method": "GET", "path": "/api/reports/{report}", "authorizer": "default"}, events
         )
+
+    def test_the_console_is_served_without_the_jwt_authorizer_and_names_no_cognito_resource_locally(self) -> None:
+        description = self.descriptions["alpha"]
+        console = description["functions"]["ConsoleFunction"]
+        self.assertEqual(
+            sorted((e["method"], e["path"], e["authorizer"]) for e in console["events"]),
+            [("GET", "/console", None), ("GET", "/console/{proxy+}", None)],
+        )
+        # The runner gives the local sign-in, media origin and console URL instead.
+        self.assertEqual(
+            sorted(description["unresolved_environment"]["ConsoleFunction"]),
+            ["COGNITO_CLIENT_ID", "COGNITO_DOMAIN_URL"],
+        )
+        self.assertIn("CONSOLE_AUTH_MODE", console["environment"])
+        self.assertIn("CONSOLE_URL", description["unresolved_environment"]["NotifierFunction"])
+
+    def test_the_console_app_client_settings_custom_resource_is_left_out_locally(self) -> None:
+        skipped = set(self.descriptions["alpha"]["skipped_resources"])
+        for logical in (
+            "ConsoleAppClientSettings",
+            "ConsoleAppClientSettingsFunction",
+            "ConsoleAppClientSettingsRole",
+            "UserPoolDomain",
+        ):
+            self.assertIn(logical, skipped)
+        self.assertNotIn("CognitoHostedUiUrl", self.descriptions["alpha"]["outputs"])
+        self.assertNotIn("ConsoleUrl", self.descriptions["alpha"]["outputs"])
 
     def test_the_alarm_topic_is_encrypted_with_the_project_key(self) -> None:
         outputs = self.descriptions["alpha"]["outputs"]
@@ -284,6 +312,54 @@ class StackOnMoto(unittest.TestCase):
         self.assertEqual(run_stack("delete", "--endpoint", self.endpoint, "--stack-name", "gamma").returncode, 0)
         names = self.client("sqs").list_queues(QueueNamePrefix="gamma-").get("QueueUrls", [])
         self.assertEqual(names, [])
+
+
+class CustomResourcesLeftOut(unittest.TestCase):
+    """stack.py's removal of what moto cannot run, on small templates."""
+
+    @staticmethod
+    def stack_module():
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("stack", STACK_PY)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def template(self, extra: dict) -> dict:
+        return {
+            "Resources": {
+                "Settings": {
+                    "Type": "Custom::Settings",
+                    "Properties": {"ServiceToken": {"Fn::GetAtt": ["SettingsFunction", "Arn"]}},
+                },
+                "SettingsFunction": {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {"Role": {"Fn::GetAtt": ["SettingsRole", "Arn"]}},
+                },
+                "SettingsRole": {"Type": "AWS::IAM::Role", "Properties": {}},
+                "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+                **extra,
+            },
+            "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}},
+        }
+
+    def test_a_custom_resource_goes_with_its_function_and_role(self) -> None:
+        stack = self.stack_module()
+
+        kept = stack.without_custom_resources(self.template({}))
+
+        self.assertEqual(sorted(kept["Resources"]), ["Queue"])
+        self.assertEqual(list(kept["Outputs"]), ["QueueUrl"])
+
+    def test_a_resource_that_needs_a_custom_resource_stops_the_creation_with_its_name(self) -> None:
+        stack = self.stack_module()
+        needs = {"Topic": {"Type": "AWS::SNS::Topic", "DependsOn": "Settings", "Properties": {}}}
+
+        with self.assertRaises(stack.StackError) as raised:
+            stack.without_custom_resources(self.template(needs))
+
+        self.assertIn("Topic -> Settings", str(raised.exception))
 
 
 if __name__ == "__main__":
