@@ -56,7 +56,10 @@ mod tests {
 
     #[test]
     fn the_shipped_configuration_gives_each_team_its_local_hooks() {
-        let env = env(&[("LOCAL_HOOKS_URL", "http://127.0.0.1:3000/_local/hooks")]);
+        let env = env(&[
+            ("LOCAL_HOOKS_URL", "http://127.0.0.1:3000/_local/hooks"),
+            ("CONSOLE_URL", "http://127.0.0.1:3000/console"),
+        ]);
 
         let targets = load(&env).unwrap();
 
@@ -70,16 +73,23 @@ mod tests {
             Some("http://127.0.0.1:3000/_local/hooks/teams/support")
         );
         assert_eq!(support.team_name, "support");
-        assert!(support.ticket_url.as_deref().is_some_and(|u| u.contains("{ticket}")));
+        assert_eq!(
+            support.ticket_url.as_deref(),
+            Some("http://127.0.0.1:3000/console/tickets/{ticket}")
+        );
         assert_eq!(targets["billing"].url(Channel::Teams), None);
         assert_eq!(targets["tech"].url(Channel::Slack), None);
     }
 
     #[test]
-    fn without_the_hooks_variable_the_shipped_configuration_still_loads_with_no_urls() {
+    fn without_the_hooks_and_console_variables_the_shipped_configuration_still_loads_with_no_urls() {
         let targets = load(&env(&[])).unwrap();
 
-        assert!(targets.values().all(|t| t.slack.is_none() && t.teams.is_none()));
+        assert!(
+            targets
+                .values()
+                .all(|t| t.slack.is_none() && t.teams.is_none() && t.ticket_url.is_none())
+        );
     }
 
     #[test]

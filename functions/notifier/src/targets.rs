@@ -146,7 +146,22 @@ pub fn resolve_targets(
         slack: usable(Channel::Slack, slack),
         teams: usable(Channel::Teams, teams),
         team_name,
-        ticket_url: ticket_url.filter(|u| !u.trim().is_empty()).map(str::to_owned),
+        ticket_url: ticket_link_template(ticket_url, env),
+    }
+}
+
+/// The desk's `ticket_url` with its `${NAME}`s read from `env` (for example
+/// `${CONSOLE_URL}/tickets/{ticket}`, the deployment's console); `{ticket}`
+/// stays for [`Targets::ticket_link`]. A template that cannot be used is
+/// left out, and notifications go without the link.
+pub fn ticket_link_template(template: Option<&str>, env: &Env) -> Option<String> {
+    let template = template.filter(|t| !t.trim().is_empty())?;
+    match webhook_url(template, env) {
+        Ok(url) => Some(url),
+        Err(error) => {
+            tracing::warn!(reason = %error, "ticket_url skipped; notifications carry no link to the console");
+            None
+        }
     }
 }
 
@@ -207,6 +222,43 @@ mod tests {
             targets.ticket_link(&ticket).as_deref(),
             Some("https://console.example/tickets/TK-3F9A0C51D2E7")
         );
+    }
+
+    #[test]
+    fn the_ticket_link_reads_the_console_url_from_the_environment() {
+        let env = env(&[(
+            "CONSOLE_URL",
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/console",
+        )]);
+
+        let targets = resolve_targets(
+            "support",
+            "support".into(),
+            None,
+            None,
+            Some("${CONSOLE_URL}/tickets/{ticket}"),
+            &env,
+        );
+
+        let ticket = TicketId::parse("TK-3F9A0C51D2E7").unwrap();
+        assert_eq!(
+            targets.ticket_link(&ticket).as_deref(),
+            Some("https://abc123.execute-api.eu-west-1.amazonaws.com/console/tickets/TK-3F9A0C51D2E7")
+        );
+    }
+
+    #[test]
+    fn a_ticket_link_naming_an_unset_variable_or_no_url_is_left_out() {
+        let env = env(&[("BLANK", " ")]);
+
+        assert_eq!(
+            ticket_link_template(Some("${CONSOLE_URL}/tickets/{ticket}"), &env),
+            None
+        );
+        assert_eq!(ticket_link_template(Some("${BLANK}/tickets/{ticket}"), &env), None);
+        assert_eq!(ticket_link_template(Some("tickets/{ticket}"), &env), None);
+        assert_eq!(ticket_link_template(Some(""), &env), None);
+        assert_eq!(ticket_link_template(None, &env), None);
     }
 
     #[test]
