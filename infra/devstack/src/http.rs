@@ -1,8 +1,9 @@
 //! The HTTP side of the runner: serves every `http` route of the stack on
 //! 127.0.0.1 the way API Gateway HTTP API (payload 2.0) would, plus the local
-//! token issuer, the local Slack and Teams webhooks, the local clock and a
-//! health check.
+//! token issuer and its agents, the local Slack and Teams webhooks, the local
+//! clock and a health check.
 
+use crate::agents::LocalAgent;
 use crate::auth::{TOKEN_TTL, TokenIssuer, api_gateway_claims};
 use crate::clock::ClockControl;
 use crate::hooks::{self, Notifications};
@@ -174,6 +175,8 @@ pub struct HttpState {
     pub routes: Vec<Route>,
     /// The local JWT issuer.
     pub issuer: TokenIssuer,
+    /// The people to sign in as (`config/local-agents.toml`).
+    pub agents: Vec<LocalAgent>,
     /// The functions, for the health check.
     pub functions: Vec<FunctionStatus>,
     /// The stack's account id, for the request context.
@@ -188,6 +191,7 @@ pub struct HttpState {
 pub fn app(state: Arc<HttpState>) -> Router {
     Router::new()
         .route("/_local/token", get(token))
+        .route("/_local/agents", get(agents))
         .route("/_local/health", get(health))
         .merge(hooks::routes(state.notifications.clone()))
         .merge(crate::clock::routes(state.clock.clone()))
@@ -242,6 +246,11 @@ async fn token(State(state): State<Arc<HttpState>>, Query(query): Query<TokenQue
     )
 }
 
+/// `GET /_local/agents`: `{"agents": [{"name", "teams", "role"}]}`.
+async fn agents(State(state): State<Arc<HttpState>>) -> AxumResponse {
+    json(StatusCode::OK, serde_json::json!({ "agents": state.agents }))
+}
+
 /// `GET /_local/health`.
 async fn health(State(state): State<Arc<HttpState>>) -> AxumResponse {
     json(
@@ -258,14 +267,7 @@ async fn dispatch(
 ) -> AxumResponse {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
-    let candidates = state
-        .routes
-        .iter()
-        .filter_map(|route| route.match_path(&path).map(|params| (route, params)));
-    let Some((route, path_params)) = candidates
-        .filter(|(route, _)| route.matches_method(&parts.method))
-        .max_by_key(|(route, _)| route.specificity())
-    else {
+    let Some((route, path_params)) = find_route(&state.routes, &parts.method, &path) else {
         return message(StatusCode::NOT_FOUND, "Not Found");
     };
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
@@ -316,6 +318,25 @@ async fn dispatch(
         "invoked"
     );
     response
+}
+
+/// The most specific route for `method` and `path`, with its path parameters.
+/// As API Gateway does, a path with a trailing slash that no route takes is
+/// matched without it (`/console/` by `GET /console`); the handler still sees
+/// the path as sent.
+fn find_route<'a>(routes: &'a [Route], method: &Method, path: &str) -> Option<(&'a Route, HashMap<String, String>)> {
+    let best = |path: &str| {
+        routes
+            .iter()
+            .filter(|route| route.matches_method(method))
+            .filter_map(|route| route.match_path(path).map(|params| (route, params)))
+            .max_by_key(|(route, _)| route.specificity())
+    };
+    best(path).or_else(|| {
+        path.strip_suffix('/')
+            .filter(|shorter| !shorter.is_empty())
+            .and_then(best)
+    })
 }
 
 /// The request as API Gateway HTTP API hands it to Lambda, through
@@ -457,6 +478,28 @@ mod tests {
         assert!(one.match_path("/tickets/T1/notes").is_none());
         assert!(one.match_path("/tickets/").is_none());
         assert!(route("GET", "/webhook").match_path("/webhook/extra").is_none());
+    }
+
+    #[test]
+    fn a_trailing_slash_no_route_takes_is_matched_without_it() {
+        let routes = [
+            route("GET", "/console"),
+            route("GET", "/console/{proxy+}"),
+            route("ANY", "/api/{proxy+}"),
+        ];
+
+        let base = find_route(&routes, &Method::GET, "/console/").unwrap();
+        let page = find_route(&routes, &Method::GET, "/console/tickets/TK-1").unwrap();
+        let nested = find_route(&routes, &Method::GET, "/console/admin/").unwrap();
+
+        assert_eq!(base.0.path, "/console");
+        assert_eq!(page.0.path, "/console/{proxy+}");
+        assert_eq!(page.1["proxy"], "tickets/TK-1");
+        assert_eq!(nested.0.path, "/console/{proxy+}");
+        assert_eq!(nested.1["proxy"], "admin/");
+        assert!(find_route(&routes, &Method::POST, "/console/").is_none());
+        assert!(find_route(&routes, &Method::GET, "/api/").is_none());
+        assert!(find_route(&routes, &Method::GET, "/").is_none());
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! the deployed stack):
 //! - `GET /_local/token?agent=<name>&teams=<a,b>[&format=raw]`: a JWT the agent
 //!   API accepts.
+//! - `GET /_local/agents`: the people to sign in as (`config/local-agents.toml`),
+//!   `{"agents": [{"name", "teams", "role"}]}`, for the console's local sign-in;
+//!   each one's `teams` joined by `,` is the token's `teams`.
 //! - `GET` / `DELETE /_local/notifications`: what the notifier posted to the
 //!   local Slack and Teams webhooks, newest last.
 //! - `GET /_local/clock`: the time the stack's functions see,
@@ -19,6 +22,7 @@
 //!   negative or non-numeric amount is refused with 400.
 //! - `GET /_local/health`: the functions and whether each has a local handler.
 
+pub mod agents;
 pub mod auth;
 pub mod clock;
 pub mod description;

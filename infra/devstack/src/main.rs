@@ -135,6 +135,7 @@ async fn up() -> anyhow::Result<()> {
          \n  helpdesk      {url}\
          \n  webhook       {url}/webhook\
          \n  agent API     {url}/api/\
+         \n  console       {url}/console/\
          \n  notifications {url}/_local/notifications\
          \n  clock         {url}/_local/clock\
          \n  simulator     {sim_url}\

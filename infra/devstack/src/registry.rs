@@ -116,6 +116,14 @@ pub async fn build(binary: &str, env: &Env, sdk: &SdkConfig) -> Result<Option<Ha
         "media" => wire!(sqs, media::Media::from_env(env, sdk)),
         "notifier" => wire!(sqs, notifier::Notifier::from_env(env, sdk)),
         "sla" => wire!(schedule, sla::Sweep::from_env(env, sdk)),
+        // Reads console/dist from disk (a debug build): a fresh `npm run build` is served at once.
+        "console" => {
+            let console = Arc::new(console::Console::from_env(env)?);
+            Handler::http(move |request| {
+                let console = Arc::clone(&console);
+                async move { console.handle(request).await }
+            })
+        }
         _ => return Ok(None),
     };
     Ok(Some(handler))

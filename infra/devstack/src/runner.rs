@@ -86,7 +86,8 @@ pub struct RunnerOptions {
     /// SQS long-poll wait (`WaitTimeSeconds`), 0 to 20.
     pub poll_wait_seconds: i32,
     /// Variables added to every function's environment, last, so they win
-    /// over the stack's and the runner's own (`LOCAL_HOOKS_URL` included);
+    /// over the stack's and the runner's own (`LOCAL_HOOKS_URL` and
+    /// `CONSOLE_URL` included);
     /// for example `DESK_CONFIG_FILE` naming a test configuration.
     pub extra_env: BTreeMap<String, String>,
     /// The WhatsApp simulator playing the customers, when there is one: moving
@@ -157,6 +158,16 @@ pub fn function_environment(
         env.insert("WHATSAPP_WABA_ID".to_owned(), LOCAL_WABA_ID.to_owned());
     }
     env.insert("WHATSAPP_PHONE_NUMBER_ID".to_owned(), options.phone_number_id.clone());
+    // The console signs agents in with the local token issuer (no Cognito
+    // here), and its media links point at moto.
+    if stack.declares_env(logical_id, "CONSOLE_AUTH_MODE") {
+        env.insert("CONSOLE_AUTH_MODE".to_owned(), "local".to_owned());
+        env.remove("COGNITO_DOMAIN_URL");
+        env.remove("COGNITO_CLIENT_ID");
+    }
+    if stack.declares_env(logical_id, "MEDIA_ORIGIN_URL") {
+        env.insert("MEDIA_ORIGIN_URL".to_owned(), stack.endpoint.clone());
+    }
     env.extend(options.extra_env.iter().map(|(k, v)| (k.clone(), v.clone())));
     env
 }
@@ -206,6 +217,11 @@ impl Runner {
             .entry("LOCAL_HOOKS_URL".to_owned())
             .or_insert_with(|| format!("{http_url}{HOOKS_PATH}"))
             .clone();
+        // The console this runner serves, for the "Open ticket" links of notifications.
+        options
+            .extra_env
+            .entry("CONSOLE_URL".to_owned())
+            .or_insert_with(|| format!("{http_url}/console"));
         let notifications = Notifications::default();
         let clock = SharedClock::system();
 
@@ -317,6 +333,7 @@ impl Runner {
         let state = Arc::new(HttpState {
             routes,
             issuer: TokenIssuer::new(),
+            agents: crate::agents::local_agents(),
             functions,
             account_id: stack.account_id.clone(),
             notifications: notifications.clone(),
@@ -471,6 +488,33 @@ mod tests {
         assert!(!env.contains_key("WHATSAPP_APP_SECRET"));
         assert!(!env.contains_key("WHATSAPP_GRAPH_URL"));
         assert_eq!(env["WHATSAPP_PHONE_NUMBER_ID"], "100000000000001");
+    }
+
+    #[test]
+    fn the_console_gets_the_local_sign_in_and_moto_as_its_media_origin() {
+        let mut stack = stack();
+        let mut console = FunctionDescription {
+            binary: "console".into(),
+            ..Default::default()
+        };
+        console.environment.insert("CONSOLE_AUTH_MODE".into(), "cognito".into());
+        console
+            .environment
+            .insert("MEDIA_ORIGIN_URL".into(), "https://b.s3.us-east-1.amazonaws.com".into());
+        stack.functions.insert("ConsoleFunction".into(), console);
+        stack.unresolved_environment.insert(
+            "ConsoleFunction".into(),
+            vec!["COGNITO_CLIENT_ID".into(), "COGNITO_DOMAIN_URL".into()],
+        );
+
+        let env = function_environment(&stack, "ConsoleFunction", &RunnerOptions::default());
+        let bot = function_environment(&stack, "BotFunction", &RunnerOptions::default());
+
+        assert_eq!(env["CONSOLE_AUTH_MODE"], "local");
+        assert_eq!(env["MEDIA_ORIGIN_URL"], "http://127.0.0.1:1");
+        assert!(!env.contains_key("COGNITO_CLIENT_ID"));
+        assert!(!bot.contains_key("CONSOLE_AUTH_MODE"));
+        assert!(!bot.contains_key("MEDIA_ORIGIN_URL"));
     }
 
     #[test]

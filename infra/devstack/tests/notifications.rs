@@ -71,6 +71,9 @@ async fn an_escalation_on_the_bus_is_posted_to_the_team_s_slack_and_teams_webhoo
         assert_eq!(post["team"], "support");
         assert!(post["at"].as_str().is_some_and(|at| at.ends_with('Z')));
         assert!(post["body"].to_string().contains("TK-3F9A0C51D2E7"), "{post:#}");
+        // "Open ticket" points at the console this runner serves.
+        let link = format!("{}/console/tickets/TK-3F9A0C51D2E7", runner.http_url);
+        assert!(post["body"].to_string().contains(&link), "{post:#}");
     }
     runner.shutdown().await;
 }
