@@ -10,12 +10,28 @@ FUZZ_VENV := .venv-fuzz
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: dev test test-rust test-stack lint fmt clippy validate ci clean-local
+.PHONY: dev console test test-rust test-stack lint fmt clippy validate ci clean-local
 
 ## Run the whole helpdesk locally: moto, the stack from template.yaml, the local
-## runner and the WhatsApp simulator. Ctrl-C stops everything.
-dev: $(VENV)/.installed
+## runner (with the console at /console/) and the WhatsApp simulator. Ctrl-C
+## stops everything.
+dev: $(VENV)/.installed console
 	cargo run -p devstack -- up
+
+## The agents' console: console/dist, which the console function serves (read
+## from disk by `make dev`, embedded by `sam build`). `npm ci` runs only when
+## console/node_modules is missing or older than console/package-lock.json.
+console:
+	@if [ ! -f console/package.json ]; then \
+		echo "console: console/package.json does not exist yet; the console is not built (/console/ answers 503)"; \
+	elif ! command -v npm >/dev/null; then \
+		echo "console: npm not found (install Node.js 20 or later); the console is not built (/console/ answers 503)"; \
+	else \
+		if [ ! -d console/node_modules ] || [ console/package-lock.json -nt console/node_modules ]; then \
+			(cd console && npm ci && mkdir -p node_modules && touch node_modules) || exit 1; \
+		fi; \
+		(cd console && npm run build); \
+	fi
 
 ## Every test: unit, handler, moto integration, end-to-end and the agent
 ## API's schema fuzzing (schemathesis against the local stack).
