@@ -362,6 +362,107 @@ class CustomResourcesLeftOut(unittest.TestCase):
         self.assertIn("Topic -> Settings", str(raised.exception))
 
 
+class ConsoleAppClientSettingsFunction(unittest.TestCase):
+    """The custom resource's inline code, run here against stand-ins for boto3
+    and cfnresponse (it cannot run on moto), on properties as CloudFormation
+    hands them over: every value a string."""
+
+    def setUp(self) -> None:
+        import types
+        from samtranslator.yaml_helper import yaml_parse
+
+        self.resources = yaml_parse(TEMPLATE.read_text())["Resources"]
+        self.updates: list[dict] = []
+        self.answers: list[tuple] = []
+        boto3 = types.ModuleType("boto3")
+        updates = self.updates
+
+        class Cognito:
+            def update_user_pool_client(self, **settings):
+                updates.append(settings)
+
+        boto3.client = lambda service: Cognito()
+        cfnresponse = types.ModuleType("cfnresponse")
+        cfnresponse.SUCCESS, cfnresponse.FAILED = "SUCCESS", "FAILED"
+        cfnresponse.send = lambda event, context, status, data, physical_id, reason=None: self.answers.append(
+            (status, physical_id, reason)
+        )
+        self.saved = {name: sys.modules.get(name) for name in ("boto3", "cfnresponse")}
+        sys.modules.update({"boto3": boto3, "cfnresponse": cfnresponse})
+        namespace: dict = {}
+        exec(self.resources["ConsoleAppClientSettingsFunction"]["Properties"]["Code"]["ZipFile"], namespace)
+        self.handler = namespace["handler"]
+
+    def tearDown(self) -> None:
+        for name, module in self.saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+    @staticmethod
+    def as_cloudformation_sends(value):
+        """The value with its intrinsics resolved (the one here is the console's
+        URL) and its numbers and flags as strings."""
+        if isinstance(value, dict) and len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref")):
+            return "https://abc123.execute-api.us-east-1.amazonaws.com/console/"
+        if isinstance(value, dict):
+            return {k: ConsoleAppClientSettingsFunction.as_cloudformation_sends(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [ConsoleAppClientSettingsFunction.as_cloudformation_sends(v) for v in value]
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def event(self, kind: str) -> dict:
+        settings = self.resources["ConsoleAppClientSettings"]["Properties"]["Settings"]
+        return {
+            "RequestType": kind,
+            "ResourceProperties": {
+                "UserPoolId": "us-east-1_EXAMPLE",
+                "ClientId": "4example5client6id",
+                "ClientName": "helpdesk-agent-console",
+                "Settings": self.as_cloudformation_sends(settings),
+            },
+        }
+
+    def test_every_setting_is_an_update_user_pool_client_parameter(self) -> None:
+        import botocore.session
+
+        members = (
+            botocore.session.get_session()
+            .get_service_model("cognito-idp")
+            .operation_model("UpdateUserPoolClient")
+            .input_shape.members
+        )
+        settings = self.resources["ConsoleAppClientSettings"]["Properties"]["Settings"]
+        self.assertEqual([name for name in settings if name not in members], [])
+
+    def test_a_create_applies_every_setting_with_numbers_and_flags_typed_again(self) -> None:
+        self.handler(self.event("Create"), None)
+
+        (update,) = self.updates
+        self.assertEqual(update["ClientId"], "4example5client6id")
+        self.assertEqual(update["ClientName"], "helpdesk-agent-console")
+        self.assertEqual(update["IdTokenValidity"], 60)
+        self.assertIs(update["AllowedOAuthFlowsUserPoolClient"], True)
+        self.assertIs(update["EnableTokenRevocation"], True)
+        self.assertEqual(update["AllowedOAuthFlows"], ["code"])
+        self.assertEqual(update["CallbackURLs"], ["https://abc123.execute-api.us-east-1.amazonaws.com/console/"])
+        self.assertEqual(self.answers, [("SUCCESS", "4example5client6id", None)])
+
+    def test_a_delete_leaves_the_client_alone_and_a_failure_is_reported_to_cloudformation(self) -> None:
+        self.handler(self.event("Delete"), None)
+        broken = self.event("Update")
+        broken["ResourceProperties"]["Settings"]["IdTokenValidity"] = "an hour"
+        self.handler(broken, None)
+
+        self.assertEqual(self.updates, [])
+        self.assertEqual(self.answers[0], ("SUCCESS", "4example5client6id", None))
+        self.assertEqual(self.answers[1][0], "FAILED")
+        self.assertIn("an hour", self.answers[1][2])
+
+
 if __name__ == "__main__":
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     result = unittest.main(exit=False, verbosity=2).result
