@@ -3,5 +3,8 @@
 
 fn main() {
     let document = agent_api::openapi::document();
-    println!("{}", serde_json::to_string_pretty(&document).expect("the description serializes"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&document).expect("the description serializes")
+    );
 }
