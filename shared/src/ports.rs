@@ -453,9 +453,16 @@ pub trait MediaLinks: Send + Sync {
     async fn presign_get(&self, key: &str, ttl: std::time::Duration) -> Result<String, BoxError>;
     /// Deletes a stored file (a privacy erasure). Deleting what is not there succeeds.
     async fn delete(&self, key: &str) -> Result<(), BoxError>;
-    /// A link an agent's browser uploads one file to with `PUT`, sending
-    /// `Content-Type: content_type`; valid for `ttl` (at most five minutes).
-    async fn presign_put(&self, key: &str, content_type: &str, ttl: std::time::Duration) -> Result<String, BoxError>;
+    /// A link an agent's browser uploads one file to with `PUT`, valid for
+    /// `ttl` (at most five minutes), and the headers the `PUT` must send
+    /// (`Content-Type: content_type`, and what the store signs besides, such as
+    /// its encryption).
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        ttl: std::time::Duration,
+    ) -> Result<PresignedUpload, BoxError>;
     /// A stored file's size, type and first `max` bytes (a ranged read);
     /// `None` when nothing is stored under `key`.
     async fn read_head(&self, key: &str, max: u64) -> Result<Option<ObjectHead>, BoxError>;
@@ -480,4 +487,12 @@ pub trait OrderLookup: Send + Sync {
 /// a transient failure of every part is reported as `Err` so the job is retried.
 pub trait Vision: Send + Sync {
     async fn analyse(&self, image: &[u8]) -> Result<crate::domain::vision::VisionReport, BoxError>;
+}
+
+/// Where a browser uploads one file, and the headers its `PUT` must carry
+/// (they are part of the link's signature).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedUpload {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
 }

@@ -142,21 +142,22 @@ async fn a_file_put_to_a_presigned_upload_link_is_stored_with_its_type_and_read_
     let key = "media/TK-AAAAAAAAAAAA/out/0123456789abcdef0123/invoice.pdf";
     let bytes = b"%PDF-1.7 an agent's invoice".to_vec();
 
-    let url = store
+    let upload = store
         .presign_put(key, "application/pdf", Duration::from_secs(3600))
         .await
         .map_err(anyhow::Error::from_boxed)?;
     assert!(
-        url.contains(&format!("X-Amz-Expires={}", MAX_PRESIGN_TTL.as_secs())),
-        "{url}"
+        upload
+            .url
+            .contains(&format!("X-Amz-Expires={}", MAX_PRESIGN_TTL.as_secs())),
+        "{upload:?}"
     );
-    reqwest::Client::new()
-        .put(&url)
-        .header("content-type", "application/pdf")
-        .body(bytes.clone())
-        .send()
-        .await?
-        .error_for_status()?;
+    // The browser sends what the link names: the type and the encryption.
+    let mut put = reqwest::Client::new().put(&upload.url);
+    for (name, value) in &upload.headers {
+        put = put.header(name, value);
+    }
+    put.body(bytes.clone()).send().await?.error_for_status()?;
 
     let head = store
         .read_head(key, 8)

@@ -116,7 +116,7 @@ where
         let token = &sha256_hex(format!("{}:{}:{}", ticket.id, agent.name, idempotency_key(request)).as_bytes())[..20];
         let upload_id = format!("{token}/{filename}");
         let key = upload_key(&ticket, &upload_id);
-        let url = self
+        let upload = self
             .media
             .presign_put(&key, &content_type, UPLOAD_LINK_TTL)
             .await
@@ -130,8 +130,8 @@ where
             "size": body.size,
             "upload": {
                 "method": "PUT",
-                "url": url,
-                "headers": {"Content-Type": content_type},
+                "url": upload.url,
+                "headers": upload.headers.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
                 "expires_at_ms": expires_at_ms,
             },
         })))

@@ -28,7 +28,7 @@ use crate::ports::{
     AuditLog, AvailabilityStore, BoxError, ChangeFeed, Clock, ConversationStore, DeadlineIndex, DelayedQueue,
     DueDeadline, Erasure, EventPublisher, FingerprintIndex, GraphApi, GraphError, IdentityReader, IdentityStore,
     MediaDownload, MediaInfo, MediaLinks, MediaSource, MediaStore, MediaUpload, ObjectHead, OrderLookup, PresenceStore,
-    Queue, QueueError, QueueMessage, ReportStore, StoreError, StoredObject, TicketReader, TicketStore,
+    PresignedUpload, Queue, QueueError, QueueMessage, ReportStore, StoreError, StoredObject, TicketReader, TicketStore,
     UnattributedStore, Vision,
 };
 use sha2::{Digest, Sha256};
@@ -1191,13 +1191,16 @@ impl MediaLinks for MemoryMediaStore {
 
     /// `memory-put://<key>?type=…&ttl=…`: a test stores what the browser
     /// would send with [`MemoryMediaStore::put`].
-    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> Result<String, BoxError> {
+    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> Result<PresignedUpload, BoxError> {
         check_key(key)?;
         if self.faults.trip() {
             return Err(Box::new(S3Error::Presign(Box::new(InjectedFailure("media store")))));
         }
         let ttl = ttl.clamp(Duration::from_secs(1), MAX_PRESIGN_TTL);
-        Ok(format!("memory-put://{key}?type={content_type}&ttl={}", ttl.as_secs()))
+        Ok(PresignedUpload {
+            url: format!("memory-put://{key}?type={content_type}&ttl={}", ttl.as_secs()),
+            headers: vec![("Content-Type".into(), content_type.into())],
+        })
     }
 
     async fn read_head(&self, key: &str, max: u64) -> Result<Option<ObjectHead>, BoxError> {

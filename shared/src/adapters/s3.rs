@@ -3,7 +3,7 @@
 //! size), encrypted with SSE-KMS, read back whole for analysis, and shared
 //! with agents through short-lived presigned GET URLs.
 
-use crate::ports::ObjectHead;
+use crate::ports::{ObjectHead, PresignedUpload};
 use aws_config::SdkConfig;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -455,7 +455,10 @@ impl crate::ports::MediaLinks for S3MediaStore {
 
     /// Signed for `PUT` with its `Content-Type`; the bucket's default
     /// encryption (SSE-KMS with the project key) applies to what is put.
-    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> Result<String, BoxError> {
+    /// Signed with SSE-KMS under the project key, as every object here is
+    /// stored (the bucket's policy refuses a `PUT` without it): the browser
+    /// sends those headers with the file.
+    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> Result<PresignedUpload, BoxError> {
         check_key(key)?;
         let config = presigning(ttl)?;
         let request = self
@@ -464,10 +467,20 @@ impl crate::ports::MediaLinks for S3MediaStore {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .server_side_encryption(ServerSideEncryption::AwsKms)
+            .set_ssekms_key_id(self.kms_key.clone())
             .presigned(config)
             .await
             .map_err(|e| S3Error::Presign(Box::new(e)))?;
-        Ok(request.uri().to_owned())
+        let headers = request
+            .headers()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("content-type") || name.starts_with("x-amz-"))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        Ok(PresignedUpload {
+            url: request.uri().to_owned(),
+            headers,
+        })
     }
 
     async fn read_head(&self, key: &str, max: u64) -> Result<Option<ObjectHead>, BoxError> {
@@ -555,7 +568,11 @@ mod tests {
 
             let origin = format!("https://helpdesk-mediabucket-1x2y.s3.{region}.amazonaws.com/");
             assert!(get.starts_with(&origin), "{get}");
-            assert!(put.starts_with(&origin), "{put}");
+            assert!(put.url.starts_with(&origin), "{put:?}");
+            // The bucket's policy refuses a PUT without SSE-KMS: the link signs it.
+            let header = |name: &str| put.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+            assert_eq!(header("x-amz-server-side-encryption"), Some("aws:kms"), "{put:?}");
+            assert!(put.url.contains("x-amz-server-side-encryption"), "{put:?}");
         }
     }
 }
