@@ -34,9 +34,14 @@ const INDEX: &str = "index.html";
 /// The handler, generic over where the build output is read from.
 pub struct Console<F> {
     files: F,
+    settings: ConsoleSettings,
     config_json: String,
     content_security_policy: HeaderValue,
 }
+
+/// Where the page's CSP nonce goes: a `<meta name="csp-nonce">` the console
+/// reads at start.
+const NONCE_META: &str = "<meta name=\"csp-nonce\" content=\"";
 
 impl Console<EmbeddedFiles> {
     /// The console embedded in this binary, configured from the function's
@@ -52,6 +57,7 @@ impl<F: ConsoleFiles> Console<F> {
         let policy = settings.content_security_policy();
         Console {
             files,
+            settings: settings.clone(),
             config_json: settings.config_json(),
             // Built from origins that passed URL parsing: always a valid header.
             content_security_policy: HeaderValue::from_str(&policy)
@@ -103,10 +109,10 @@ impl<F: ConsoleFiles> Console<F> {
                 }
                 response
             }
-            Target::Page => self.page(request, head),
+            Target::Page => self.page(head),
             Target::Path(path) => match self.files.get(path) {
                 Some(file) => self.file(request, path, file, head),
-                None if !paths::looks_like_a_file(path) => self.page(request, head),
+                None if !paths::looks_like_a_file(path) => self.page(head),
                 None if self.files.get(INDEX).is_none() => self.not_built(),
                 None => self.text(StatusCode::NOT_FOUND, "no such file in the console"),
             },
@@ -115,12 +121,32 @@ impl<F: ConsoleFiles> Console<F> {
         self.secure(request, response)
     }
 
-    /// The SPA's page, `index.html`, for its base and its client-side routes.
-    fn page(&self, request: &Request, head: bool) -> Response<Body> {
-        match self.files.get(INDEX) {
-            Some(index) => self.file(request, INDEX, index, head),
-            None => self.not_built(),
-        }
+    /// The SPA's page, `index.html`, for its base and its client-side
+    /// routes, with a fresh CSP nonce for the style elements its libraries
+    /// insert (in a meta tag, and in this answer's policy). Never a 304: each
+    /// answer has its own nonce.
+    fn page(&self, head: bool) -> Response<Body> {
+        let Some(index) = self.files.get(INDEX) else {
+            return self.not_built();
+        };
+        let nonce = hex::encode(rand::random::<[u8; 16]>());
+        let html = String::from_utf8_lossy(&index.bytes);
+        let meta = format!("{NONCE_META}{nonce}\" />");
+        let html = match html.find("</head>") {
+            Some(at) => format!("{}{meta}\n  {}", &html[..at], &html[at..]),
+            None => format!("{meta}{html}"),
+        };
+        let policy = HeaderValue::from_str(&self.settings.page_policy(&nonce))
+            .unwrap_or_else(|_| self.content_security_policy.clone());
+        let mut response = Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, files::content_type(INDEX))
+            .header(header::CACHE_CONTROL, Caching::of(INDEX).header())
+            .body(if head { Body::Empty } else { Body::Text(html) })
+            .unwrap_or_default();
+        // `secure` sets the shared policy only where none is set.
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+        response
     }
 
     fn not_built(&self) -> Response<Body> {
@@ -194,7 +220,9 @@ impl<F: ConsoleFiles> Console<F> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|proto| proto.eq_ignore_ascii_case("http"));
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_SECURITY_POLICY, self.content_security_policy.clone());
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, self.content_security_policy.clone());
+        }
         if !over_http {
             headers.insert(
                 header::STRICT_TRANSPORT_SECURITY,

@@ -94,6 +94,17 @@ impl ConsoleSettings {
     /// the Cognito hosted UI for the sign-in redirect and token calls.
     /// Sources that are not configured are left out.
     pub fn content_security_policy(&self) -> String {
+        self.policy(None)
+    }
+
+    /// The policy of the console's page: also the `<style>` elements that
+    /// carry `nonce` (the dialogs' scroll lock inserts one; the page hands
+    /// the nonce to it). Still no inline script.
+    pub fn page_policy(&self, nonce: &str) -> String {
+        self.policy(Some(&format!("'nonce-{nonce}'")))
+    }
+
+    fn policy(&self, style_nonce: Option<&str>) -> String {
         let media = self.media_origin.as_deref();
         let cognito = match &self.sign_in {
             SignIn::Cognito { domain, .. } => Some(domain.as_str()),
@@ -102,7 +113,7 @@ impl ConsoleSettings {
         let directives: [(&str, &[Option<&str>]); 12] = [
             ("default-src", &[Some("'none'")]),
             ("script-src", &[Some("'self'")]),
-            ("style-src", &[Some("'self'")]),
+            ("style-src", &[Some("'self'"), style_nonce]),
             ("img-src", &[Some("'self'"), Some("blob:"), Some("data:"), media]),
             ("media-src", &[Some("'self'"), Some("blob:"), media]),
             ("connect-src", &[Some("'self'"), media, cognito]),

@@ -31,6 +31,26 @@ fn cognito() -> ConsoleSettings {
     }
 }
 
+/// The page is the build's `index.html` with a nonce for style elements, in
+/// a meta tag and in the answer's policy (and nowhere for scripts); answers
+/// the nonce.
+fn assert_page(response: &Response<Body>) -> String {
+    let page = text(response);
+    let (before, rest) = page
+        .split_once(r#"<meta name="csp-nonce" content=""#)
+        .expect("a nonce meta tag");
+    let (nonce, after) = rest.split_once('"').unwrap();
+    assert_eq!(nonce.len(), 32, "{nonce}");
+    assert!(after.contains("</head>") && INDEX_HTML.starts_with(before), "{page}");
+    let policy = header(response, "content-security-policy");
+    assert!(
+        policy.contains(&format!("style-src 'self' 'nonce-{nonce}';")),
+        "{policy}"
+    );
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    nonce.to_owned()
+}
+
 /// The sample event for `raw_path` (with its query), with extra headers.
 fn request(raw_path: &str, headers: &[(&str, &str)]) -> Request {
     let mut event: Value = serde_json::from_str(SAMPLE).unwrap();
@@ -83,7 +103,7 @@ async fn the_sample_event_a_client_side_route_gets_the_console_s_page() {
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "content-type"), "text/html; charset=utf-8");
     assert_eq!(header(&response, "cache-control"), "no-cache");
-    assert_eq!(text(&response), INDEX_HTML);
+    assert_page(&response);
 }
 
 #[tokio::test]
@@ -98,7 +118,7 @@ async fn the_console_without_its_slash_is_moved_to_its_base_keeping_the_query() 
     assert_eq!(header(&plain, "location"), "/console/");
     assert_eq!(header(&with_query, "location"), "/console/?code=abc&state=xyz");
     assert_eq!(base.status(), 200);
-    assert_eq!(text(&base), INDEX_HTML);
+    assert_page(&base);
 }
 
 #[tokio::test]
@@ -162,7 +182,7 @@ async fn a_missing_file_with_an_extension_is_not_found_and_one_without_is_a_clie
 
     assert_eq!(missing_script.status(), 404);
     assert_eq!(dashboard.status(), 200);
-    assert_eq!(text(&dashboard), INDEX_HTML);
+    assert_page(&dashboard);
     assert_eq!(admin.status(), 200);
 }
 
@@ -235,7 +255,7 @@ async fn every_answer_carries_the_security_headers_and_hsts_only_over_https() {
     for response in &answers {
         let policy = header(response, "content-security-policy");
         assert!(
-            policy.starts_with("default-src 'none'; script-src 'self'; style-src 'self';"),
+            policy.starts_with("default-src 'none'; script-src 'self'; style-src 'self'"),
             "{policy}"
         );
         assert!(policy.contains("connect-src 'self' https://helpdesk-mediabucket-1x2y.s3.us-east-1.amazonaws.com https://helpdesk-8d7a.auth.us-east-1.amazoncognito.com;"), "{policy}");
@@ -268,4 +288,17 @@ async fn other_methods_are_refused() {
 
     assert_eq!(response.status(), 405);
     assert_eq!(header(&response, "allow"), "GET, HEAD");
+}
+
+#[tokio::test]
+async fn every_page_answer_has_its_own_style_nonce_and_files_have_none() {
+    let console = Console::new(built(), &cognito());
+
+    let first = get(&console, "/console/").await;
+    let second = get(&console, "/console/tickets/TK-3F9A0C51D2E7").await;
+    let script = get(&console, "/console/assets/index-3f9a1c.js").await;
+
+    assert_ne!(assert_page(&first), assert_page(&second));
+    assert!(first.headers().get("etag").is_none());
+    assert!(!header(&script, "content-security-policy").contains("nonce"));
 }
