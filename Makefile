@@ -10,7 +10,7 @@ FUZZ_VENV := .venv-fuzz
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: dev console test test-rust test-stack lint fmt clippy validate ci clean-local
+.PHONY: dev console chromium test test-console test-rust test-stack lint console-lint fmt clippy validate ci clean-local
 
 ## Run the whole helpdesk locally: moto, the stack from template.yaml, the local
 ## runner (with the console at /console/) and the WhatsApp simulator. Ctrl-C
@@ -33,18 +33,35 @@ console:
 		(cd console && npm run build); \
 	fi
 
-## Every test: unit, handler, moto integration, end-to-end and the agent
-## API's schema fuzzing (schemathesis against the local stack).
-test: $(VENV)/.installed $(FUZZ_VENV)/.installed test-stack test-rust
+## Chromium for the console's end-to-end test: Debian's package, installed
+## when missing (as root, or through sudo).
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo "chromium: installing Debian's chromium package"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
-test-rust: $(VENV)/.installed $(FUZZ_VENV)/.installed
+## Every test: unit, handler, moto integration, end-to-end (the console's in
+## Chromium among them) and the agent API's schema fuzzing (schemathesis
+## against the local stack).
+test: $(VENV)/.installed $(FUZZ_VENV)/.installed test-stack test-console test-rust
+
+## The console's unit tests (Vitest); its browser run is tests/tests/console.rs.
+test-console: console
+	cd console && npm test
+
+test-rust: $(VENV)/.installed $(FUZZ_VENV)/.installed console chromium
 	cargo test --workspace --all-targets -- --color never
 
 test-stack: $(VENV)/.installed
 	$(VENV)/bin/python infra/local/test_stack.py
 
 ## Format, lint and template checks (what CI adds to `make test`).
-lint: fmt clippy validate
+lint: fmt clippy validate console-lint
+
+## The console's type check and linter.
+console-lint: console
+	cd console && npm run typecheck && npm run lint
 
 fmt:
 	cargo fmt --all -- --check

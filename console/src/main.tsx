@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { BrowserRouter } from "react-router";
+import { setNonce } from "get-nonce";
 import "./styles.css";
 import "./i18n";
 import { App } from "./App";
@@ -13,6 +14,11 @@ const queries = new QueryClient({
     queries: { staleTime: 15_000, retry: 1, refetchOnWindowFocus: true },
   },
 });
+
+// The page's CSP allows style elements only with the nonce the console
+// function put in this answer; the dialogs' scroll lock inserts one.
+const nonce = document.querySelector('meta[name="csp-nonce"]')?.getAttribute("content");
+if (nonce) setNonce(nonce);
 
 async function start() {
   const root = createRoot(document.getElementById("root")!);

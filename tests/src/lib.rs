@@ -11,6 +11,7 @@ use std::time::Duration;
 use wa_sim::{RunningSim, SimConfig};
 
 pub mod contract;
+pub mod pictures;
 pub mod template;
 
 /// The business number of the local stack.

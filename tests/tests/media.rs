@@ -3,6 +3,7 @@
 //! the customer is told what to fix; the ticket holds what was found.
 
 use helpdesk::domain::i18n::{Catalog, Lang};
+use helpdesk_tests::pictures::{photo, save_jpeg};
 use helpdesk_tests::{Helpdesk, eventually, text_of};
 use image::{ImageBuffer, Rgb, RgbImage};
 use serde_json::{Value, json};
@@ -16,32 +17,6 @@ fn workdir(name: &str) -> PathBuf {
         .join(format!("{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A well-lit photo-like image: smooth light, large objects with sharp edges,
-/// and a little sensor noise. `seed` moves and recolours the objects.
-fn photo(seed: u32) -> RgbImage {
-    let (cx, cy) = (400 + seed * 90 % 500, 300 + seed * 70 % 360);
-    ImageBuffer::from_fn(1280, 960, |x, y| {
-        let noise = ((x.wrapping_mul(7919) ^ y.wrapping_mul(104_729) ^ seed.wrapping_mul(2_654_435_761)) % 17) as u8;
-        let disc = (x as i64 - cx as i64).pow(2) + (y as i64 - cy as i64).pow(2) < 220 * 220;
-        let block = (200..520).contains(&x) && (600..860).contains(&y);
-        let bar = ((x + seed * 37) / 160).is_multiple_of(2) && y < 180;
-        let (r, g, b): (u8, u8, u8) = if disc {
-            (200, 60 + (seed * 40 % 120) as u8, 50)
-        } else if block {
-            (40, 90, 190)
-        } else if bar {
-            (230, 220, 200)
-        } else {
-            (90 + (x * 80 / 1280) as u8, 110 + (y * 60 / 960) as u8, 120)
-        };
-        Rgb([
-            r.saturating_add(noise),
-            g.saturating_add(noise),
-            b.saturating_add(noise),
-        ])
-    })
 }
 
 fn darken(img: &RgbImage, factor: f32) -> RgbImage {
@@ -63,12 +38,6 @@ fn in_the_dark(img: &RgbImage) -> RgbImage {
         *c = (*c / 128 + noise as u8).saturating_sub(4);
     }
     dark
-}
-
-fn save_jpeg(img: &RgbImage, path: &Path, quality: u8) {
-    let file = std::fs::File::create(path).unwrap();
-    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(file), quality);
-    encoder.encode_image(img).unwrap();
 }
 
 fn english(key: &str) -> String {

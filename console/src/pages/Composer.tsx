@@ -144,10 +144,10 @@ export function Composer({ detail, action }: { detail: TicketDetail; me: Me; act
         <button type="button" role="tab" aria-selected={mode === "note"} onClick={() => setMode("note")} aria-keyshortcuts="N" data-testid="note-mode">
           {t("composer.note")}
         </button>
-        <button type="button" onClick={() => setCanned((c) => !c)} aria-expanded={canned} aria-keyshortcuts="/" data-testid="canned-button">
-          {t("composer.canned")}
-        </button>
       </div>
+      <button type="button" className="canned-toggle" onClick={() => setCanned((c) => !c)} aria-expanded={canned} aria-keyshortcuts="/" data-testid="canned-button">
+        {t("composer.canned")}
+      </button>
       {canned && (
         <CannedPicker
           ticketId={id}

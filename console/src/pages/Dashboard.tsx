@@ -155,6 +155,7 @@ export function Dashboard({ teams }: { teams: string[] }) {
       <section className="tiles" aria-label={t("dashboard.figures")}>
         <Tile label={t("dashboard.breachesToday")} value={todaySla.data?.overall.breaches ?? 0} testId="breaches-today" />
         <Tile label={t("dashboard.warningsToday")} value={todaySla.data?.overall.warnings ?? 0} />
+        <Tile label={t("dashboard.breachesRange")} value={sla.data?.overall.breaches ?? 0} testId="breaches-range" />
         <Tile label={t("dashboard.compliance")} value={pct(s.sla_compliance_percent)} />
         <Tile label={t("dashboard.botToHuman")} value={pct(s.bot_to_human_percent)} />
         <Tile label={t("dashboard.tier2To3")} value={pct(s.tier2_to_tier3_percent)} />

@@ -7,27 +7,41 @@ import { api, ApiError, ifMatch, must } from "../api/client";
 import type { ApiErrorBody, MediaItem, Me, TicketDetail, TimelineEntry } from "../api/types";
 import { useNow } from "../lib/clock";
 import { clockState, countdown, fileSize } from "../lib/format";
+import { whatChanged } from "../lib/changes";
 import { useTicket } from "../queries";
 import { Composer } from "./Composer";
 import { TicketActions } from "./TicketActions";
 
-/** Runs a ticket action; a 412 opens the "this ticket changed" prompt. */
-export function useTicketAction(detail: TicketDetail | undefined) {
+/** Runs a ticket action with If-Match. A 412 where nothing an agent decides
+ * on changed (a delivery, the agent's own message recorded) is retried once
+ * with the new version; otherwise it opens the "this ticket changed" prompt. */
+export function useTicketAction(detail: TicketDetail | undefined, me: string) {
   const client = useQueryClient();
   const [changed, setChanged] = useState<ApiErrorBody | null>(null);
   const [error, setError] = useState<string | null>(null);
   const run = async (call: (headers: Record<string, string>) => Promise<unknown>): Promise<boolean> => {
     if (!detail) return false;
     setError(null);
-    try {
-      await call({ ...ifMatch(detail.version), "Idempotency-Key": crypto.randomUUID() });
-      await client.invalidateQueries({ queryKey: ["ticket", detail.ticket.id] });
-      return true;
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 412) setChanged(e.body);
-      else setError(e instanceof Error ? e.message : String(e));
-      return false;
+    const key = crypto.randomUUID();
+    let version = detail.version;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await call({ ...ifMatch(version), "Idempotency-Key": `${key}-${version}` });
+        await client.invalidateQueries({ queryKey: ["ticket", detail.ticket.id] });
+        return true;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 412) {
+          const newer = e.body.current?.version ?? e.body.current?.ticket?.version;
+          if (attempt === 0 && newer !== undefined && whatChanged(detail.ticket, detail.timeline, e.body, me).length === 0) {
+            version = newer;
+            continue;
+          }
+          setChanged(e.body);
+        } else setError(e instanceof Error ? e.message : String(e));
+        return false;
+      }
     }
+    return false;
   };
   return { run, changed, clearChanged: () => setChanged(null), error, setError };
 }
@@ -36,7 +50,7 @@ export function TicketPane({ id, me }: { id: string; me: Me }) {
   const { t } = useTranslation();
   const ticket = useTicket(id);
   const detail = ticket.data;
-  const action = useTicketAction(detail);
+  const action = useTicketAction(detail, me.agent);
   const client = useQueryClient();
 
   // Presence: the agent is on this ticket; renewed while it is open.
@@ -94,7 +108,7 @@ export function TicketPane({ id, me }: { id: string; me: Me }) {
         <SidePanel detail={detail} />
       </div>
       <Composer detail={detail} me={me} action={action} />
-      <ChangedPrompt detail={detail} body={action.changed} onClose={action.clearChanged} />
+      <ChangedPrompt detail={detail} me={me.agent} body={action.changed} onClose={action.clearChanged} />
     </section>
   );
 }
@@ -361,20 +375,25 @@ function Analysis({ item }: { item: MediaItem }) {
 }
 
 /** 412: the ticket changed since it was read; say what changed. */
-function ChangedPrompt({ detail, body, onClose }: { detail: TicketDetail; body: ApiErrorBody | null; onClose: () => void }) {
+function ChangedPrompt({ detail, me, body, onClose }: { detail: TicketDetail; me: string; body: ApiErrorBody | null; onClose: () => void }) {
   const { t } = useTranslation();
   const client = useQueryClient();
-  const current = body?.current?.ticket;
-  const known = new Set(detail.timeline.map((e) => e.id));
-  const fresh = (body?.current?.recent ?? []).filter((e) => !known.has(e.id));
-  const changes: string[] = [];
-  if (current) {
-    if (current.status !== detail.ticket.status)
-      changes.push(t("changed.status", { from: t(`status.${detail.ticket.status}`), to: t(`status.${current.status}`) }));
-    if (current.assignee !== detail.ticket.assignee) changes.push(t("changed.assignee", { agent: current.assignee ?? t("unassigned") }));
-    if (current.team !== detail.ticket.team) changes.push(t("changed.team", { team: current.team }));
-    if (current.priority !== detail.ticket.priority) changes.push(t("changed.priority", { priority: t(`priority.${current.priority}`) }));
-  }
+  const changes = whatChanged(detail.ticket, detail.timeline, body, me).map((change) => {
+    switch (change.kind) {
+      case "status":
+        return t("changed.status", { from: t(`status.${change.from}`), to: t(`status.${change.to}`) });
+      case "assignee":
+        return t("changed.assignee", { agent: change.to ?? t("unassigned") });
+      case "team":
+        return t("changed.team", { team: change.to });
+      case "priority":
+        return t("changed.priority", { priority: t(`priority.${change.to}`) });
+      case "tags":
+        return t("action.tags");
+      case "entry":
+        return `${change.entry.author.name ?? t(`author.${change.entry.author.type}`, { defaultValue: change.entry.author.type })}: ${change.entry.summary}`;
+    }
+  });
   return (
     <Dialog.Root open={!!body} onOpenChange={(open) => !open && onClose()}>
       <Dialog.Portal>
@@ -383,13 +402,8 @@ function ChangedPrompt({ detail, body, onClose }: { detail: TicketDetail; body: 
           <Dialog.Title>{t("changed.title")}</Dialog.Title>
           <Dialog.Description>{t("changed.description")}</Dialog.Description>
           <ul>
-            {changes.map((c) => (
-              <li key={c}>{c}</li>
-            ))}
-            {fresh.map((e) => (
-              <li key={e.id}>
-                {e.author.name ?? t(`author.${e.author.type}`, { defaultValue: e.author.type })}: {e.summary}
-              </li>
+            {changes.map((c, i) => (
+              <li key={i}>{c}</li>
             ))}
           </ul>
           <button
