@@ -10,7 +10,7 @@ FUZZ_VENV := .venv-fuzz
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: dev console chromium test test-console test-rust test-stack lint console-lint fmt clippy validate ci clean-local
+.PHONY: dev console console-screenshots chromium test test-console test-rust test-stack lint console-lint fmt clippy validate ci clean-local
 
 ## Run the whole helpdesk locally: moto, the stack from template.yaml, the local
 ## runner (with the console at /console/) and the WhatsApp simulator. Ctrl-C
@@ -40,6 +40,12 @@ chromium:
 		echo "chromium: installing Debian's chromium package"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+## The README's console screenshots, from the last end-to-end run.
+console-screenshots:
+	mkdir -p docs/console
+	for view in ticket unassigned collision dashboard admin palette ticket-tablet; do \
+		cp .local/console-e2e/$$view.png docs/console/; done
 
 ## Every test: unit, handler, moto integration, end-to-end (the console's in
 ## Chromium among them) and the agent API's schema fuzzing (schemathesis

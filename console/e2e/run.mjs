@@ -242,6 +242,9 @@ try {
   const tablet = await signIn("ana", { width: 820, height: 1180 });
   await tablet.page.goto(`${consoleUrl}tickets/${ticketId}`);
   await tablet.page.getByTestId("assignee").waitFor();
+  const tabletImage = tablet.page.getByTestId("media-image");
+  await tabletImage.waitFor({ timeout: 30_000 });
+  await eventually("the photo at tablet width", () => tabletImage.evaluate((img) => img.complete && img.naturalWidth > 0));
   await shoot(tablet.page, "ticket-tablet");
   await audit(tablet.page, "ticket-tablet");
 

@@ -13,7 +13,7 @@ export interface Me {
 
 export interface SlaClock {
   metric: string;
-  due_at_ms: number;
+  due_at_ms: number | null;
   warn_at_ms: number | null;
   breached_at_ms: number | null;
   running_since_ms: number | null;

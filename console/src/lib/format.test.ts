@@ -22,6 +22,8 @@ describe("clockState", () => {
   it("is breached once the sweep recorded it, stopped while paused", () => {
     expect(clockState({ ...clock, breached_at_ms: 900 }, 500)).toBe("breached");
     expect(clockState({ ...clock, running_since_ms: null }, 500)).toBe("stopped");
+    expect(clockState({ ...clock, running_since_ms: null, due_at_ms: null }, 5000)).toBe("stopped");
+    expect(clockState({ ...clock, running_since_ms: null }, 5000)).toBe("stopped");
   });
 });
 

@@ -20,11 +20,13 @@ export type ClockState = "ok" | "warning" | "breached" | "stopped";
 
 /** Where an SLA clock stands at `now`. */
 export function clockState(
-  clock: { due_at_ms: number; warn_at_ms: number | null; breached_at_ms: number | null; running_since_ms: number | null },
+  clock: { due_at_ms: number | null; warn_at_ms: number | null; breached_at_ms: number | null; running_since_ms: number | null },
   now: number,
 ): ClockState {
-  if (clock.breached_at_ms !== null || now >= clock.due_at_ms) return "breached";
-  if (clock.running_since_ms === null) return "stopped";
+  if (clock.breached_at_ms !== null) return "breached";
+  // A paused clock (waiting on the customer) has no deadline until it runs again.
+  if (clock.running_since_ms === null || !clock.due_at_ms) return "stopped";
+  if (now >= clock.due_at_ms) return "breached";
   if (clock.warn_at_ms !== null && now >= clock.warn_at_ms) return "warning";
   return "ok";
 }

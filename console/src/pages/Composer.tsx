@@ -1,14 +1,14 @@
 import { useEffect, useRef, useState } from "react";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { api, must } from "../api/client";
 import type { Canned, Me, Template, TicketDetail } from "../api/types";
 import { useCommand } from "../actions";
 import { fileSize, mentions, placeholders } from "../lib/format";
-import type { useTicketAction } from "./Ticket";
+import { announce, type useTicketAction } from "./Ticket";
 
 type Action = ReturnType<typeof useTicketAction>;
-type Mode = "reply" | "note";
+type Mode = "reply" | "note" | "template";
 
 interface Upload {
   id: string;
@@ -22,6 +22,7 @@ interface Upload {
 export function Composer({ detail, action }: { detail: TicketDetail; me: Me; action: Action }) {
   const { t } = useTranslation();
   const id = detail.ticket.id;
+  const client = useQueryClient();
   const [mode, setMode] = useState<Mode>("reply");
   const [text, setText] = useState("");
   const [canned, setCanned] = useState(false);
@@ -52,7 +53,7 @@ export function Composer({ detail, action }: { detail: TicketDetail; me: Me; act
     const now = Date.now();
     if (now - lastTyping.current < 10_000) return;
     lastTyping.current = now;
-    void api.POST("/api/tickets/{id}/presence", { params: { path: { id } }, body: { activity: "typing" } });
+    void announce(id, "typing").then((present) => client.setQueryData(["presence", id], present));
   };
 
   async function attach(files: FileList | File[]) {
@@ -144,6 +145,9 @@ export function Composer({ detail, action }: { detail: TicketDetail; me: Me; act
         <button type="button" role="tab" aria-selected={mode === "note"} onClick={() => setMode("note")} aria-keyshortcuts="N" data-testid="note-mode">
           {t("composer.note")}
         </button>
+        <button type="button" role="tab" aria-selected={mode === "template" || (mode === "reply" && !windowOpen)} onClick={() => setMode("template")}>
+          {t("composer.template")}
+        </button>
       </div>
       <button type="button" className="canned-toggle" onClick={() => setCanned((c) => !c)} aria-expanded={canned} aria-keyshortcuts="/" data-testid="canned-button">
         {t("composer.canned")}
@@ -160,8 +164,8 @@ export function Composer({ detail, action }: { detail: TicketDetail; me: Me; act
           onClose={() => setCanned(false)}
         />
       )}
-      {mode === "reply" && !windowOpen ? (
-        <TemplateForm detail={detail} action={action} onSent={() => setSent(t("composer.sent"))} />
+      {mode === "template" || (mode === "reply" && !windowOpen) ? (
+        <TemplateForm detail={detail} action={action} onSent={() => setSent(t("composer.sent"))} windowOpen={windowOpen} />
       ) : (
         <form
           onSubmit={(e) => {
@@ -278,7 +282,7 @@ function CannedPicker({ ticketId, onPick, onClose }: { ticketId: string; onPick:
   );
 }
 
-function TemplateForm({ detail, action, onSent }: { detail: TicketDetail; action: Action; onSent: () => void }) {
+function TemplateForm({ detail, action, onSent, windowOpen }: { detail: TicketDetail; action: Action; onSent: () => void; windowOpen: boolean }) {
   const { t } = useTranslation();
   const id = detail.ticket.id;
   const list = useQuery({
@@ -307,7 +311,7 @@ function TemplateForm({ detail, action, onSent }: { detail: TicketDetail; action
           .then((ok) => ok && onSent());
       }}
     >
-      <p className="warning">{t("template.windowClosed")}</p>
+      {!windowOpen && <p className="warning">{t("template.windowClosed")}</p>}
       <label>
         {t("template.choose")}
         <select

@@ -68,7 +68,9 @@ function TicketRow({ ticket, to, current, onFocus }: { ticket: Ticket; to: strin
   const { t } = useTranslation();
   const navigate = useNavigate();
   const now = useNow();
-  const due = ticket.sla?.clocks.filter((c) => !c.breached_at_ms && c.running_since_ms !== null).sort((a, b) => a.due_at_ms - b.due_at_ms)[0];
+  const due = ticket.sla?.clocks
+    .filter((c): c is typeof c & { due_at_ms: number } => !c.breached_at_ms && c.running_since_ms !== null && !!c.due_at_ms)
+    .sort((a, b) => a.due_at_ms - b.due_at_ms)[0];
   const state = due ? clockState(due, now) : null;
   return (
     <a

@@ -1,10 +1,10 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { useTranslation } from "react-i18next";
 import * as Dialog from "@radix-ui/react-dialog";
 import { api, ApiError, ifMatch, must } from "../api/client";
-import type { ApiErrorBody, MediaItem, Me, TicketDetail, TimelineEntry } from "../api/types";
+import type { ApiErrorBody, MediaItem, Me, Presence, TicketDetail, TimelineEntry } from "../api/types";
 import { useNow } from "../lib/clock";
 import { clockState, countdown, fileSize } from "../lib/format";
 import { whatChanged } from "../lib/changes";
@@ -46,30 +46,37 @@ export function useTicketAction(detail: TicketDetail | undefined, me: string) {
   return { run, changed, clearChanged: () => setChanged(null), error, setError };
 }
 
+/** Tells the API the agent is on ticket `id` (every 15 seconds while open)
+ * and answers who is on it now; the composer's typing updates it too. */
+export function usePresence(id: string, activity: "viewing" | "typing") {
+  return useQuery({
+    queryKey: ["presence", id],
+    refetchInterval: 15_000,
+    refetchIntervalInBackground: true,
+    queryFn: () => announce(id, activity),
+  }).data;
+}
+
+export async function announce(id: string, activity: "viewing" | "typing"): Promise<Presence[]> {
+  const answer = await must<{ present?: Presence[] }>(
+    api.POST("/api/tickets/{id}/presence", { params: { path: { id } }, body: { activity } }),
+  );
+  return answer.present ?? [];
+}
+
 export function TicketPane({ id, me }: { id: string; me: Me }) {
   const { t } = useTranslation();
   const ticket = useTicket(id);
   const detail = ticket.data;
   const action = useTicketAction(detail, me.agent);
-  const client = useQueryClient();
 
-  // Presence: the agent is on this ticket; renewed while it is open.
-  useEffect(() => {
-    const renew = () =>
-      void api.POST("/api/tickets/{id}/presence", { params: { path: { id } }, body: { activity: "viewing" } });
-    renew();
-    const timer = setInterval(renew, 20_000);
-    return () => clearInterval(timer);
-  }, [id]);
-  // Someone else's presence expires without a change of the ticket: look again.
-  useEffect(() => {
-    const timer = setInterval(() => void client.invalidateQueries({ queryKey: ["ticket", id] }), 10_000);
-    return () => clearInterval(timer);
-  }, [client, id]);
+  // Presence: the agent is on this ticket, renewed while it is open (it
+  // lasts 30 seconds); each answer says who else is on it.
+  const present = usePresence(id, "viewing");
 
   if (ticket.isError) return <section className="ticket" role="alert">{String(ticket.error)}</section>;
   if (!detail) return <section className="ticket" aria-busy="true">{t("loading")}</section>;
-  const others = detail.presence.filter((p) => p.agent !== me.agent);
+  const others = (present ?? detail.presence).filter((p) => p.agent !== me.agent);
 
   return (
     <section className="ticket" aria-labelledby="ticket-title">
@@ -126,7 +133,7 @@ function Clocks({ detail }: { detail: TicketDetail }) {
           <div key={clock.metric} className={`clock ${state}`} data-testid={`clock-${clock.metric}`}>
             <dt>{t(`metric.${clock.metric}`)}</dt>
             <dd>
-              {state === "stopped" ? t("clock.stopped") : countdown(clock.due_at_ms - now)}
+              {state === "stopped" || !clock.due_at_ms ? t("clock.stopped") : countdown(clock.due_at_ms - now)}
               <span className="visually-hidden"> ({t(`clock.${state}`)})</span>
             </dd>
           </div>
@@ -304,7 +311,7 @@ function SidePanel({ detail }: { detail: TicketDetail }) {
             </ul>
           </div>
         ))}
-        {context.frustration && (
+        {context.frustration && context.frustration.total > 0 && (
           <p className="frustration">
             {t("bot.frustration", { total: context.frustration.total.toFixed(1) })}:{" "}
             {(["caps", "lexicon", "punctuation", "repeat"] as const)

@@ -444,7 +444,9 @@ where
 
     /// `POST /api/tickets/{id}/presence {"activity": "viewing" | "typing"}`:
     /// the agent is on the ticket for the next 30 seconds (the console
-    /// renews it); others see it with the ticket.
+    /// renews it); others see it with the ticket. The answer lists everyone on
+    /// the ticket now (`present`), so a console renewing its own presence
+    /// learns who else is there without reading the ticket again.
     pub(crate) async fn set_presence(&self, request: &Request, id: &str, agent: &Agent) -> Result<Answer, ApiError> {
         let ticket = self.visible_ticket(id, agent).await?;
         let body: PresenceBody = crate::http::parse_body(request, "{\"activity\": \"viewing\" | \"typing\"}")?;
@@ -454,7 +456,10 @@ where
             until_ms: self.clock.now_ms() + PRESENCE_TTL_MS,
         };
         self.store.set_presence(&ticket.id, &presence).await?;
-        Ok(Answer::ok(json!(presence)))
+        let present = self.store.presence(&ticket.id, self.clock.now_ms()).await?;
+        let mut answer = json!(presence);
+        answer["present"] = json!(present);
+        Ok(Answer::ok(answer))
     }
 
     /// `PUT /api/me/availability {"status": "available" | "away"}`: on every

@@ -2034,11 +2034,36 @@ mod workspace {
             )
             .await;
         assert_eq!(typing.status, 200, "{}", typing.body);
+        // Renewing one's own presence tells who else is on the ticket.
+        let ana = desk
+            .call(
+                ApiRequest::post("/api/tickets/TK-1/presence", json!({"activity": "viewing"}))
+                    .by_agent("ana", "[support]"),
+            )
+            .await
+            .json();
+        let present: Vec<&str> = ana["present"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["agent"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            (ana["agent"].as_str(), present.contains(&"bob")),
+            (Some("ana"), true),
+            "{ana}"
+        );
 
         let shown = desk.call(ApiRequest::get("/api/tickets/TK-1")).await.json();
+        let bob = shown["presence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["agent"] == "bob")
+            .cloned();
         assert_eq!(
-            shown["presence"],
-            json!([{"agent": "bob", "activity": "typing", "until_ms": NOW_MS + 30_000}])
+            bob,
+            Some(json!({"agent": "bob", "activity": "typing", "until_ms": NOW_MS + 30_000}))
         );
         desk.clock.advance(31_000);
         let later = desk.call(ApiRequest::get("/api/tickets/TK-1")).await.json();
