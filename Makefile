@@ -6,11 +6,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv-local
 LINT_VENV := .venv-lint
+CHECKS_VENV := .venv-checks
 FUZZ_VENV := .venv-fuzz
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: dev console console-screenshots chromium test test-console test-rust test-stack lint console-lint fmt clippy validate ci clean-local
+.PHONY: dev console console-screenshots chromium test test-console test-rust test-stack lint console-lint fmt clippy validate template-checks ci clean-local
 
 ## Run the whole helpdesk locally: moto, the stack from template.yaml, the local
 ## runner (with the console at /console/) and the WhatsApp simulator. Ctrl-C
@@ -63,7 +64,7 @@ test-stack: $(VENV)/.installed
 	$(VENV)/bin/python infra/local/test_stack.py
 
 ## Format, lint and template checks (what CI adds to `make test`).
-lint: fmt clippy validate console-lint
+lint: fmt clippy validate template-checks console-lint
 
 ## The console's type check and linter.
 console-lint: console
@@ -78,6 +79,13 @@ clippy:
 validate: $(LINT_VENV)/.installed
 	$(LINT_VENV)/bin/sam validate --lint --template template.yaml
 
+## cfn-lint with the serverless rules, and checkov (offline): every finding
+## is fixed or answered in the template with its reason.
+template-checks: $(CHECKS_VENV)/.installed
+	$(CHECKS_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+	BC_SKIP_MAPPING=TRUE $(CHECKS_VENV)/bin/checkov -f template.yaml --framework cloudformation \
+		--skip-download --compact --quiet
+
 ci: test lint
 
 $(VENV)/.installed: infra/local/requirements.txt
@@ -88,6 +96,11 @@ $(VENV)/.installed: infra/local/requirements.txt
 $(LINT_VENV)/.installed: infra/local/requirements-lint.txt
 	$(PYTHON) -m venv $(LINT_VENV)
 	$(LINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements-lint.txt
+	touch $@
+
+$(CHECKS_VENV)/.installed: infra/local/requirements-checks.txt
+	$(PYTHON) -m venv $(CHECKS_VENV)
+	$(CHECKS_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements-checks.txt
 	touch $@
 
 $(FUZZ_VENV)/.installed: infra/local/requirements-fuzz.txt
