@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useState } from "react";
-import { NavLink, Route, Routes, useLocation, useNavigate, useSearchParams } from "react-router";
+import { Link, NavLink, Route, Routes, useLocation, useNavigate, useSearchParams } from "react-router";
 import { useTranslation } from "react-i18next";
 import { authMode, currentToken, signIn, signOut } from "./auth";
 import { LANGUAGES, setLanguage, type Language } from "./i18n";
@@ -47,8 +47,9 @@ function Workspace() {
         !!target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable);
       const action = actionFor({ key: event.key, ctrlKey: event.ctrlKey, metaKey: event.metaKey, altKey: event.altKey, typing });
       if (!action) return;
-      // Enter on a button or link keeps its own meaning.
+      // Enter on a button or link keeps its own meaning; inside a dialog only Esc and Ctrl+K act.
       if (action === "open" && target && (target.tagName === "BUTTON" || target.tagName === "A")) return;
+      if (target?.closest('[role="dialog"]') && action !== "escape" && action !== "palette") return;
       event.preventDefault();
       dispatchCommand(action);
     };
@@ -65,8 +66,10 @@ function Workspace() {
     }
   });
 
-  if (me.isError) return <p role="alert">{t("error.me", { error: String(me.error) })}</p>;
-  if (!me.data) return <p aria-busy="true">{t("loading")}</p>;
+  if (!me.data) {
+    if (me.isError) return <p role="alert">{t("error.me", { error: String(me.error) })}</p>;
+    return <p aria-busy="true">{t("loading")}</p>;
+  }
   const role = me.data.role;
 
   return (
@@ -146,25 +149,26 @@ function Nav({ role, teams }: { role: string; teams: string[] }) {
       <ul>
         {VIEWS.map((view) => (
           <li key={view}>
-            <NavLink
+            <Link
               to={`/?view=${view}`}
               className={onQueue && current === view && !team ? "active" : undefined}
               aria-current={onQueue && current === view && !team ? "page" : undefined}
             >
               <span>{t(`view.${view}`)}</span>
               {count(view) !== null && <span className="count" data-testid={`count-${view}`}>{count(view)}</span>}
-            </NavLink>
+            </Link>
             {view === "unassigned" && (
               <ul className="teams">
                 {teams.map((teamId) => (
                   <li key={teamId}>
-                    <NavLink
+                    <Link
                       to={`/?view=unassigned&team=${teamId}`}
                       className={onQueue && current === "unassigned" && team === teamId ? "active" : undefined}
+                      aria-current={onQueue && current === "unassigned" && team === teamId ? "page" : undefined}
                     >
                       <span>{teamId}</span>
                       <span className="count">{count("unassigned", teamId)}</span>
-                    </NavLink>
+                    </Link>
                   </li>
                 ))}
               </ul>

@@ -46,25 +46,42 @@ export async function loadConfig(): Promise<AuthConfig> {
 
 export const authMode = () => config.auth;
 
-/** Finishes a hosted-UI sign-in when the page is Cognito's redirect back. */
+/** Finishes a hosted-UI sign-in when the page is Cognito's redirect back,
+ * and returns to the page the agent asked for (kept in the sign-in state).
+ * A refused or stale sign-in clears the query, so a reload starts afresh. */
 export async function completeRedirect(): Promise<void> {
   if (!manager) return;
   const params = new URLSearchParams(location.search);
-  if (params.has("code") && params.has("state")) {
-    await manager.signinRedirectCallback();
+  if (params.has("error") && params.has("state")) {
     history.replaceState(null, "", consoleBase());
+    throw new Error(`sign-in refused: ${params.get("error_description") ?? params.get("error")}`);
+  }
+  if (params.has("code") && params.has("state")) {
+    try {
+      const user = await manager.signinRedirectCallback();
+      const back = typeof user.url_state === "string" && user.url_state.startsWith("/console/") ? user.url_state : consoleBase();
+      history.replaceState(null, "", back);
+    } catch (error) {
+      history.replaceState(null, "", consoleBase());
+      throw error;
+    }
   }
 }
+
+// One refresh at a time, however many requests find the token expired.
+let refreshing: Promise<User | null> | null = null;
 
 async function cognitoUser(): Promise<User | null> {
   if (!manager) return null;
   const user = await manager.getUser();
   if (user && user.expired) {
-    try {
-      return await manager.signinSilent();
-    } catch {
-      return null;
-    }
+    refreshing ??= manager
+      .signinSilent()
+      .catch(() => null)
+      .finally(() => {
+        refreshing = null;
+      });
+    return refreshing;
   }
   return user;
 }
@@ -91,7 +108,8 @@ export function keepLocalToken(token: string) {
 }
 
 export async function signIn(): Promise<void> {
-  if (manager) await manager.signinRedirect();
+  // Back to this page after the hosted UI.
+  if (manager) await manager.signinRedirect({ url_state: location.pathname + location.search });
   else location.assign(`${consoleBase()}signin`);
 }
 
@@ -104,6 +122,8 @@ export function signInAgain() {
 export async function signOut(): Promise<void> {
   sessionStorage.removeItem(LOCAL_KEY);
   if (manager && config.auth === "cognito") {
+    // The refresh token stops working now, not when it would expire.
+    await manager.revokeTokens(["refresh_token"]).catch(() => undefined);
     await manager.removeUser();
     // Cognito's logout takes client_id and logout_uri rather than OIDC's parameters.
     const { domain, client_id } = config.cognito;

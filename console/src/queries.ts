@@ -1,5 +1,5 @@
 // The API's data as the console reads it, cached and shared by React Query.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, must } from "./api/client";
 import type { Counts, Me, TicketDetail, TicketPage } from "./api/types";
@@ -23,11 +23,16 @@ export function useCounts() {
   });
 }
 
+/** A view, 50 tickets a page; `fetchNextPage` follows `next_cursor`. */
 export function useTickets(view: View, team: string | undefined) {
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: ["tickets", view, team ?? ""],
-    queryFn: () =>
-      must<TicketPage>(api.GET("/api/tickets", { params: { query: { view, team, limit: "50" } } })),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) =>
+      must<TicketPage>(
+        api.GET("/api/tickets", { params: { query: { view, team, limit: "50", ...(pageParam ? { cursor: pageParam } : {}) } } }),
+      ),
+    getNextPageParam: (last) => last.next_cursor,
   });
 }
 
@@ -70,7 +75,6 @@ export function useLiveUpdates(): boolean {
           else {
             void client.invalidateQueries({ queryKey: ["tickets"] });
             void client.invalidateQueries({ queryKey: ["counts"] });
-            void client.invalidateQueries({ queryKey: ["reports"] });
             for (const change of event.changes) {
               void client.invalidateQueries({ queryKey: ["ticket", change.ticket_id] });
             }

@@ -26,21 +26,41 @@ export function Admin() {
   const [to, setTo] = useState(isoDay(now));
   const [agent, setAgent] = useState("");
   const [ticket, setTicket] = useState("");
+  // The filters apply when submitted: every read of the trail is itself audited.
+  const [applied, setApplied] = useState({ from, to, agent, ticket });
   const audit = useQuery({
-    queryKey: ["audit", from, to, agent, ticket],
+    queryKey: ["audit", applied],
     queryFn: () =>
       must<{ records: AuditRecord[] }>(
-        api.GET("/api/audit", { params: { query: { from, to, ...(agent ? { agent } : {}), ...(ticket ? { ticket } : {}) } } }),
+        api.GET("/api/audit", {
+          params: {
+            query: {
+              from: applied.from,
+              to: applied.to,
+              ...(applied.agent ? { agent: applied.agent } : {}),
+              ...(applied.ticket ? { ticket: applied.ticket } : {}),
+            },
+          },
+        }),
       ),
   });
   const unattributed = useQuery({
-    queryKey: ["unattributed", from, to],
-    queryFn: () => must<{ messages: { at_ms: number; reason?: string; payload?: unknown }[] }>(api.GET("/api/admin/unattributed", { params: { query: { from, to } } })),
+    queryKey: ["unattributed", applied.from, applied.to],
+    queryFn: () =>
+      must<{ messages: { received_at_ms: number; reason: string; message_type: string; wamid: string; raw: unknown }[] }>(
+        api.GET("/api/admin/unattributed", { params: { query: { from: applied.from, to: applied.to } } }),
+      ),
   });
   return (
     <div className="admin">
       <h1>{t("admin.title")}</h1>
-      <form className="range" onSubmit={(e) => e.preventDefault()}>
+      <form
+        className="range"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setApplied({ from, to, agent, ticket });
+        }}
+      >
         <label>
           {t("dashboard.from")}
           <input type="date" value={from} max={to} onChange={(e) => setFrom(e.target.value)} />
@@ -57,6 +77,7 @@ export function Admin() {
           {t("admin.ticket")}
           <input value={ticket} onChange={(e) => setTicket(e.target.value.trim())} />
         </label>
+        <button type="submit">{t("admin.apply")}</button>
       </form>
       <Privacy />
       <section aria-labelledby="audit-title">
@@ -95,11 +116,11 @@ export function Admin() {
         {unattributed.data?.messages.length === 0 && <p>{t("admin.noUnattributed")}</p>}
         <ul className="unattributed">
           {unattributed.data?.messages.map((m, i) => (
-            <li key={i}>
-              <time>{new Date(m.at_ms).toLocaleString()}</time> {m.reason ?? ""}
+            <li key={m.wamid || i}>
+              <time>{new Date(m.received_at_ms).toLocaleString()}</time> {m.message_type}: {m.reason}
               <details>
                 <summary>{t("admin.payload")}</summary>
-                <pre>{JSON.stringify(m.payload ?? m, null, 2)}</pre>
+                <pre>{JSON.stringify(m.raw, null, 2)}</pre>
               </details>
             </li>
           ))}

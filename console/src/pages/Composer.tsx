@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { api, must } from "../api/client";
+import { api, ApiError, must } from "../api/client";
 import type { Canned, Me, Template, TicketDetail } from "../api/types";
 import { useCommand } from "../actions";
 import { fileSize, mentions, placeholders } from "../lib/format";
@@ -34,11 +34,18 @@ export function Composer({ detail, action }: { detail: TicketDetail; me: Me; act
   const windowOpen = detail.window.open;
   const resolved = detail.ticket.status === "resolved";
 
+  // The draft of each ticket is kept in this tab while the agent looks elsewhere.
+  const [cannedMissing, setCannedMissing] = useState<string[]>([]);
   useEffect(() => {
-    setText("");
+    setText(sessionStorage.getItem(`helpdesk.draft.${id}`) ?? "");
     setUploads([]);
     setSent(null);
+    setCannedMissing([]);
   }, [id]);
+  useEffect(() => {
+    if (text) sessionStorage.setItem(`helpdesk.draft.${id}`, text);
+    else sessionStorage.removeItem(`helpdesk.draft.${id}`);
+  }, [id, text]);
 
   useCommand((command) => {
     if (command === "reply" || command === "note") {
@@ -80,44 +87,57 @@ export function Composer({ detail, action }: { detail: TicketDetail; me: Me; act
     }
   }
 
+  // Replies and notes add to the ticket whatever its version (no If-Match):
+  // the tickets function still refuses a reply to a resolved ticket or, out
+  // of the window, anything but a template. Each part is dropped from the
+  // composer once the API accepted it, so a retry never sends it twice.
+  async function post(call: () => Promise<unknown>): Promise<boolean> {
+    action.setError(null);
+    try {
+      await call();
+      return true;
+    } catch (e) {
+      action.setError(e instanceof ApiError ? `${e.body.code}: ${e.message}` : String(e));
+      return false;
+    }
+  }
+
   async function send() {
     const body = text.trim();
-    const ready = uploads.filter((u) => u.state === "ready");
+    const key = () => ({ "Idempotency-Key": crypto.randomUUID() });
     if (mode === "note") {
       if (!body) return;
-      if (await action.run((headers) => must(api.POST("/api/tickets/{id}/notes", { params: { path: { id }, header: headers }, body: { text: body } })))) {
+      if (await post(() => must(api.POST("/api/tickets/{id}/notes", { params: { path: { id }, header: key() }, body: { text: body } })))) {
         setText("");
         setSent(t("composer.noteSaved"));
       }
       return;
     }
-    let ok = true;
-    // One message per file (its caption the text when there is one file), else the text alone.
-    if (ready.length > 0) {
-      for (const [index, upload] of ready.entries()) {
-        const caption = ready.length === 1 ? body || undefined : index === 0 ? body || undefined : undefined;
-        ok =
-          ok &&
-          (await action.run((headers) =>
-            must(
-              api.POST("/api/tickets/{id}/reply", {
-                params: { path: { id }, header: headers },
-                body: { attachment: { id: upload.id, caption } },
-              }),
-            ),
-          ));
+    // One message per file (the text is the first file's caption), else the text alone.
+    const ready = uploads.filter((u) => u.state === "ready");
+    let caption = body || undefined;
+    for (const upload of ready) {
+      const ok = await post(() =>
+        must(api.POST("/api/tickets/{id}/reply", { params: { path: { id }, header: key() }, body: { attachment: { id: upload.id, caption } } })),
+      );
+      if (!ok) return;
+      setUploads((all) => all.filter((u) => u.id !== upload.id));
+      if (caption) {
+        caption = undefined;
+        setText("");
       }
-    } else if (body) {
-      ok = await action.run((headers) => must(api.POST("/api/tickets/{id}/reply", { params: { path: { id }, header: headers }, body: { text: body } })));
-    } else return;
-    if (ok) {
-      setText("");
-      setUploads([]);
-      setSent(t("composer.sent"));
     }
+    if (ready.length === 0) {
+      if (!body) return;
+      if (!(await post(() => must(api.POST("/api/tickets/{id}/reply", { params: { path: { id }, header: key() }, body: { text: body } }))))) return;
+      setText("");
+    }
+    setCannedMissing([]);
+    setSent(t("composer.sent"));
   }
 
-  const missing = mode === "reply" ? placeholders(text) : [];
+  // A canned response's placeholders that are still in the text block sending; braces the agent typed do not.
+  const missing = mode === "reply" ? placeholders(text).filter((name) => cannedMissing.includes(name)) : [];
   const noted = mode === "note" ? mentions(text) : [];
 
   if (resolved) return <p className="composer closed">{t("composer.resolved")}</p>;
@@ -157,6 +177,7 @@ export function Composer({ detail, action }: { detail: TicketDetail; me: Me; act
           ticketId={id}
           onPick={(c) => {
             setText(c.text ?? c.template);
+            setCannedMissing(c.text ? [] : placeholders(c.template));
             setCanned(false);
             setMode("reply");
             box.current?.focus();

@@ -57,14 +57,15 @@ export function Dashboard({ teams }: { teams: string[] }) {
   });
   const oldest = useQueries({
     queries: teams.map((teamId) => ({
-      queryKey: ["tickets", "unassigned", teamId],
+      queryKey: ["oldest", "unassigned", teamId],
       refetchInterval: REFRESH_MS,
-      queryFn: () => must<TicketPage>(api.GET("/api/tickets", { params: { query: { view: "unassigned", team: teamId, limit: "50" } } })),
+      queryFn: () => must<TicketPage>(api.GET("/api/tickets", { params: { query: { view: "unassigned", team: teamId, limit: "100" } } })),
     })),
   });
 
   async function exportCsv(report: string) {
-    const query = new URLSearchParams({ from, to, format: "csv", ...(team ? { team } : {}) });
+    // The agents report is desk-wide: it takes no team.
+    const query = new URLSearchParams({ from, to, format: "csv", ...(team && report !== "agents" ? { team } : {}) });
     const blob = await download(`/api/reports/${report}?${query}`, "text/csv");
     const link = document.createElement("a");
     link.href = URL.createObjectURL(blob);

@@ -16,7 +16,7 @@ export function Queue({ me }: { me: Me }) {
   const view = (VIEWS as readonly string[]).includes(params.get("view") ?? "") ? (params.get("view") as View) : "mine";
   const team = params.get("team") ?? undefined;
   const list = useTickets(view, team);
-  const tickets = useMemo(() => list.data?.tickets ?? [], [list.data]);
+  const tickets = useMemo(() => list.data?.pages.flatMap((page) => page.tickets) ?? [], [list.data]);
   const [selected, setSelected] = useState(0);
   const rows = useRef<(HTMLLIElement | null)[]>([]);
   const search = params.toString() ? `?${params}` : "";
@@ -58,6 +58,11 @@ export function Queue({ me }: { me: Me }) {
             </li>
           ))}
         </ul>
+        {list.hasNextPage && (
+          <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+            {t("list.more")}
+          </button>
+        )}
       </section>
       {id && <TicketPane id={id} me={me} />}
     </div>

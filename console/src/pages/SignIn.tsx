@@ -19,6 +19,7 @@ export function groupsOf(agent: LocalAgent): string[] {
 export function SignIn() {
   const { t } = useTranslation();
   const local = authMode() === "local";
+  const external = authMode() === "external";
   const agents = useQuery({
     queryKey: ["local-agents"],
     enabled: local,
@@ -41,7 +42,8 @@ export function SignIn() {
   return (
     <main className="signin" id="main">
       <h1>{t("signin.title")}</h1>
-      {!local && (
+      {external && <p role="alert">{t("signin.external")}</p>}
+      {!local && !external && (
         <button type="button" className="primary" onClick={() => void signIn()}>
           {t("signin.cognito")}
         </button>

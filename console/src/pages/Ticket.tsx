@@ -74,8 +74,11 @@ export function TicketPane({ id, me }: { id: string; me: Me }) {
   // lasts 30 seconds); each answer says who else is on it.
   const present = usePresence(id, "viewing");
 
-  if (ticket.isError) return <section className="ticket" role="alert">{String(ticket.error)}</section>;
-  if (!detail) return <section className="ticket" aria-busy="true">{t("loading")}</section>;
+  // A failed refetch keeps the ticket on screen (and the draft in the composer).
+  if (!detail) {
+    if (ticket.isError) return <section className="ticket" role="alert">{String(ticket.error)}</section>;
+    return <section className="ticket" aria-busy="true">{t("loading")}</section>;
+  }
   const others = (present ?? detail.presence).filter((p) => p.agent !== me.agent);
 
   return (
@@ -222,7 +225,7 @@ function MediaView({ ticketId, item }: { ticketId: string; item: MediaItem }) {
     );
   } else {
     body = (
-      <a href={url} download>
+      <a href={url} target="_blank" rel="noopener noreferrer">
         {t("media.download", { size: fileSize(item.size) })}
       </a>
     );
