@@ -11,7 +11,7 @@ FUZZ_VENV := .venv-fuzz
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: dev console console-screenshots chromium test test-console test-rust test-stack lint console-lint fmt clippy validate template-checks ci clean-local
+.PHONY: dev console console-screenshots chromium test test-console test-rust test-stack lint console-lint fmt clippy validate template-checks fuzz fuzz-smoke ci clean-local
 
 ## Run the whole helpdesk locally: moto, the stack from template.yaml, the local
 ## runner (with the console at /console/) and the WhatsApp simulator. Ctrl-C
@@ -85,6 +85,42 @@ template-checks: $(CHECKS_VENV)/.installed
 	$(CHECKS_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 	BC_SKIP_MAPPING=TRUE $(CHECKS_VENV)/bin/checkov -f template.yaml --framework cloudformation \
 		--skip-download --compact --quiet
+
+## Fuzzing (cargo-fuzz, libFuzzer) of the webhook's signature check and
+## envelope parse, the desk configuration loader, media type sniffing, image
+## decoding with EXIF, and the business calendar: each target for
+## FUZZ_SECONDS (default 10 minutes). Seeds: shared/fuzz/seeds, the Cloud API
+## fixtures in ../shared/fixtures, config/ and the README's screenshots; what
+## the fuzzer learns stays in .local/fuzz. A crash stops the run and leaves
+## its input in shared/fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := webhook desk_config media_sniff image calendar
+CARGO_FUZZ_VERSION := 0.13.1
+CARGO_FUZZ := $(CURDIR)/.tools/bin/cargo-fuzz
+FIXTURES := $(CURDIR)/../shared/fixtures/whatsapp
+
+fuzz: $(CARGO_FUZZ)
+	@test -d "$(FIXTURES)" || { echo "fuzz: $(FIXTURES) is missing (the Cloud API fixtures seed the webhook target)"; exit 1; }
+	@for target in $(FUZZ_TARGETS); do \
+		mkdir -p .local/fuzz/$$target shared/fuzz/seeds/$$target; \
+		case $$target in \
+			webhook) seeds="$(FIXTURES)/webhooks";; \
+			desk_config) seeds="$(CURDIR)/config";; \
+			media_sniff|image) seeds="$(CURDIR)/shared/fuzz/seeds/image $(CURDIR)/docs/console";; \
+			*) seeds="";; \
+		esac; \
+		echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
+		(cd shared && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$(CURDIR)/target/fuzz $(CARGO_FUZZ) run -O $$target \
+			$(CURDIR)/.local/fuzz/$$target $(CURDIR)/shared/fuzz/seeds/$$target $$seeds -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1) || exit 1; \
+	done
+
+## The short run CI makes: every target for 30 seconds.
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=30
+
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --root $(CURDIR)/.tools
 
 ci: test lint
 
