@@ -270,7 +270,7 @@ try {
   await max.page.getByTestId("privacy-customer").fill(bruno);
   await max.page.getByTestId("erase").click();
   await max.page.getByTestId("erase-confirm").fill(bruno);
-  await max.page.getByTestId("erase-confirmed").click();
+  await max.page.getByTestId("dialog-submit").click();
   await eventually("the erasure", async () => /requested|demandé|solicitado/.test(await max.page.getByTestId("privacy-message").innerText()));
   // The API records the erasure in the trail before it answers: one reload shows it.
   await max.page.reload();

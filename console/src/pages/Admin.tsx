@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import * as Dialog from "@radix-ui/react-dialog";
+import { FormDialog, TableHead } from "./parts";
 import { Link } from "react-router";
 import { api, download, must } from "../api/client";
 import { useNow } from "../lib/clock";
@@ -84,15 +84,7 @@ export function Admin() {
         <h2 id="audit-title">{t("admin.audit")}</h2>
         {audit.isError && <p role="alert">{String(audit.error)}</p>}
         <table data-testid="audit">
-          <thead>
-            <tr>
-              <th scope="col">{t("admin.when")}</th>
-              <th scope="col">{t("dashboard.agent")}</th>
-              <th scope="col">{t("admin.action")}</th>
-              <th scope="col">{t("admin.ticket")}</th>
-              <th scope="col">{t("admin.status")}</th>
-            </tr>
-          </thead>
+          <TableHead columns={[t("admin.when"), t("dashboard.agent"), t("admin.action"), t("admin.ticket"), t("admin.status")]} />
           <tbody>
             {(audit.data?.records ?? [])
               .slice(-200)
@@ -153,15 +145,14 @@ function Privacy() {
     }
   }
 
-  async function erase() {
+  async function erase(): Promise<boolean> {
     try {
       await must(api.DELETE("/api/customers/{id}", { params: { path: { id }, header: { "Idempotency-Key": crypto.randomUUID() } } }));
       setMessage(t("admin.erased", { customer: id }));
     } catch (e) {
       setMessage(String(e));
     }
-    setConfirming(false);
-    setTyped("");
+    return true;
   }
 
   return (
@@ -183,34 +174,24 @@ function Privacy() {
       <p role="status" aria-live="polite" data-testid="privacy-message">
         {message}
       </p>
-      <Dialog.Root open={confirming} onOpenChange={setConfirming}>
-        <Dialog.Portal>
-          <Dialog.Overlay className="overlay" />
-          <Dialog.Content className="dialog">
-            <Dialog.Title>{t("admin.eraseTitle")}</Dialog.Title>
-            <Dialog.Description>{t("admin.eraseWarning", { customer: id })}</Dialog.Description>
-            <form
-              onSubmit={(e) => {
-                e.preventDefault();
-                void erase();
-              }}
-            >
-              <label>
-                {t("admin.typeToConfirm", { customer: id })}
-                <input value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="erase-confirm" />
-              </label>
-              <div className="buttons">
-                <button type="submit" className="danger" disabled={typed.trim() !== id} data-testid="erase-confirmed">
-                  {t("admin.erase")}
-                </button>
-                <Dialog.Close className="button" type="button">
-                  {t("cancel")}
-                </Dialog.Close>
-              </div>
-            </form>
-          </Dialog.Content>
-        </Dialog.Portal>
-      </Dialog.Root>
+      <FormDialog
+        open={confirming}
+        onClose={() => {
+          setConfirming(false);
+          setTyped("");
+        }}
+        title={t("admin.eraseTitle")}
+        description={t("admin.eraseWarning", { customer: id })}
+        submit={t("admin.erase")}
+        danger
+        disabled={typed.trim() !== id}
+        onSubmit={erase}
+      >
+        <label>
+          {t("admin.typeToConfirm", { customer: id })}
+          <input value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="erase-confirm" />
+        </label>
+      </FormDialog>
     </section>
   );
 }

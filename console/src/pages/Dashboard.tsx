@@ -7,6 +7,7 @@ import type { TicketPage } from "../api/types";
 import { useNow } from "../lib/clock";
 import { countdown, daysBetween, isoDay } from "../lib/format";
 import { useCounts } from "../queries";
+import { TableHead } from "./parts";
 
 type Figures = Record<string, number | null>;
 interface Report {
@@ -125,15 +126,7 @@ export function Dashboard({ teams }: { teams: string[] }) {
       <section aria-labelledby="queues-title">
         <h2 id="queues-title">{t("dashboard.queues")}</h2>
         <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("dashboard.team")}</th>
-              <th scope="col">{t("view.unassigned")}</th>
-              <th scope="col">{t("view.open")}</th>
-              <th scope="col">{t("view.at_risk")}</th>
-              <th scope="col">{t("dashboard.oldest")}</th>
-            </tr>
-          </thead>
+          <TableHead columns={[t("dashboard.team"), t("view.unassigned"), t("view.open"), t("view.at_risk"), t("dashboard.oldest")]} />
           <tbody>
             {teams.map((teamId, i) => {
               const waiting = oldest[i].data?.tickets ?? [];
@@ -211,16 +204,16 @@ export function Dashboard({ teams }: { teams: string[] }) {
       <section aria-labelledby="agents-title">
         <h2 id="agents-title">{t("dashboard.agents")}</h2>
         <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("dashboard.agent")}</th>
-              <th scope="col">{t("dashboard.firstResponses")}</th>
-              <th scope="col">{t("dashboard.avgFirstResponse")}</th>
-              <th scope="col">{t("dashboard.withinTarget")}</th>
-              <th scope="col">{t("dashboard.resolved")}</th>
-              <th scope="col">{t("dashboard.csat")}</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              t("dashboard.agent"),
+              t("dashboard.firstResponses"),
+              t("dashboard.avgFirstResponse"),
+              t("dashboard.withinTarget"),
+              t("dashboard.resolved"),
+              t("dashboard.csat"),
+            ]}
+          />
           <tbody>
             {agentRows.map((a) => (
               <tr key={a.agent}>

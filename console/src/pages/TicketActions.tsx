@@ -1,11 +1,11 @@
 import { useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import * as Dialog from "@radix-ui/react-dialog";
 import { api, must } from "../api/client";
 import type { Me, Priority, TicketDetail } from "../api/types";
 import { useCommand } from "../actions";
 import type { useTicketAction } from "./Ticket";
+import { FormDialog } from "./parts";
 
 const PRIORITIES: Priority[] = ["low", "normal", "high", "urgent"];
 type Action = ReturnType<typeof useTicketAction>;
@@ -102,51 +102,6 @@ export function TicketActions({ detail, me, action }: { detail: TicketDetail; me
       <AssignDialog open={dialog === "assign"} onClose={() => setDialog(null)} detail={detail} action={action} />
       <TagsDialog open={dialog === "tags"} onClose={() => setDialog(null)} detail={detail} action={action} />
     </div>
-  );
-}
-
-function FormDialog({
-  open,
-  onClose,
-  title,
-  onSubmit,
-  children,
-  submit,
-}: {
-  open: boolean;
-  onClose: () => void;
-  title: string;
-  onSubmit: () => Promise<boolean>;
-  children: React.ReactNode;
-  submit: string;
-}) {
-  const { t } = useTranslation();
-  return (
-    <Dialog.Root open={open} onOpenChange={(o) => !o && onClose()}>
-      <Dialog.Portal>
-        <Dialog.Overlay className="overlay" />
-        <Dialog.Content className="dialog">
-          <Dialog.Title>{title}</Dialog.Title>
-          <Dialog.Description className="visually-hidden">{title}</Dialog.Description>
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              void onSubmit().then((ok) => ok && onClose());
-            }}
-          >
-            {children}
-            <div className="buttons">
-              <button type="submit" className="primary">
-                {submit}
-              </button>
-              <Dialog.Close className="button" type="button">
-                {t("cancel")}
-              </Dialog.Close>
-            </div>
-          </form>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
   );
 }
 
