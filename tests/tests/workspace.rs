@@ -15,16 +15,19 @@ async fn asks_for_an_agent(desk: &Helpdesk, token: &str, seen: usize) -> anyhow:
     Ok(ticket["id"].as_str().unwrap().to_owned())
 }
 
-/// The ticket once every message sent on it was read (no status is still
-/// changing it).
-async fn settled(desk: &Helpdesk, token: &str, id: &str) -> anyhow::Result<Value> {
+/// The ticket once all `sent` messages the customer received for it are on its
+/// timeline and read (no send report or status is still changing it). The
+/// simulator's inbox has a message before the sender records it on the ticket,
+/// so the count matters: without it the last message could still be on its way.
+async fn settled(desk: &Helpdesk, token: &str, id: &str, sent: usize) -> anyhow::Result<Value> {
     desk.ticket_where(token, id, |t| {
-        t["timeline"]
+        let outbound: Vec<&Value> = t["timeline"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|e| e["direction"] == "outbound")
-            .all(|e| e["delivery"] == "read")
+            .collect();
+        outbound.len() == sent && outbound.iter().all(|e| e["delivery"] == "read")
     })
     .await
 }
@@ -77,7 +80,8 @@ async fn two_agents_and_a_lead_work_a_customers_tickets_through_the_api() -> any
 
     // Ana claims it on the version she read, once the handoff message's
     // statuses (which count its price on the ticket) are in.
-    let shown = settled(&desk, &ana, &second).await?;
+    let sent = desk.inbox(CUSTOMER).await?.len() - seen;
+    let shown = settled(&desk, &ana, &second, sent).await?;
     let version = shown["version"].as_u64().unwrap();
     let claim = desk
         .http
