@@ -188,10 +188,16 @@ async fn two_agents_and_a_lead_work_a_customers_tickets_through_the_api() -> any
     assert_eq!(status, 202);
     desk.ticket_where(&bob, &second, |t| t["ticket"]["assignee"] == "bob")
         .await?;
+    let before_survey = desk.inbox(CUSTOMER).await?.len();
     desk.api("POST", Some(&bob), &format!("/api/tickets/{second}/resolve"), None)
         .await?;
     desk.ticket_where(&bob, &second, |t| t["ticket"]["status"] == "resolved")
         .await?;
+    // Ana reopens on the version she reads once the survey the resolution sent
+    // is recorded and read (its send report and statuses change the ticket:
+    // reopening before them raced them and was refused as stale).
+    let sent = desk.inbox_of_at_least(CUSTOMER, before_survey + 1).await?.len() - seen;
+    settled(&desk, &ana, &second, sent).await?;
     let (status, _) = desk
         .api("POST", Some(&ana), &format!("/api/tickets/{second}/reopen"), None)
         .await?;
